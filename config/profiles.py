@@ -1,0 +1,192 @@
+"""Agent Profile: the interviewer's persona, conversation behaviour and scoring rules (seed 001)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Self
+
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from config.base import ApiModel, InputModel, LongText, Name, ResourceOut
+from config.enums import (
+    Difficulty,
+    Focus,
+    ProbingDepth,
+    Scale,
+    ScoringMethod,
+    Style,
+    Tone,
+    UseCase,
+)
+
+__all__ = [
+    "AgentProfile",
+    "AgentProfileCreate",
+    "AgentProfileSpec",
+    "AgentProfileUpdate",
+    "Behavior",
+    "Grounding",
+    "RubricDimension",
+    "ScorecardOptions",
+    "Scoring",
+]
+
+MAX_DIMENSIONS = 20
+
+
+class RubricDimension(InputModel):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = Field(
+        description="Scoring axis, e.g. 'System Design'. Unique within the rubric (case-insensitive)."
+    )
+    description: LongText = Field(default="", description="What a strong answer on this axis shows.")
+    weight: float = Field(
+        gt=0,
+        le=100,
+        description="Share of the overall score, in percent, at most 2 decimals. Weights sum to exactly 100.",
+    )
+
+    @field_validator("weight")
+    @classmethod
+    def _two_decimals(cls, weight: float) -> float:
+        if abs(weight * 100 - round(weight * 100)) > 1e-6:
+            raise ValueError("weight may have at most 2 decimal places")
+        return weight
+
+
+class Behavior(InputModel):
+    tone: Tone = Field(default=Tone.PROFESSIONAL, description="How the interviewer sounds.")
+    style: Style = Field(default=Style.STRUCTURED, description="How the conversation is organised.")
+    difficulty: Difficulty = Field(
+        default=Difficulty.MEDIUM, description="Question difficulty; adaptive follows the candidate."
+    )
+    probing_depth: ProbingDepth = Field(
+        default=ProbingDepth.MEDIUM,
+        alias="probingDepth",
+        description="How many follow-ups a question may get.",
+    )
+
+
+class Scoring(InputModel):
+    scale: Scale = Field(default=Scale.TEN, description="Scale of each dimension score.")
+    scoring_method: ScoringMethod = Field(
+        default=ScoringMethod.WEIGHTED_AVERAGE,
+        alias="scoringMethod",
+        description="weighted_average uses the rubric weights; rule_based applies recommendationLogic.",
+    )
+    recommendation_logic: LongText | None = Field(
+        default=None,
+        alias="recommendationLogic",
+        description="Rules mapping dimension scores to a recommendation; required for rule_based.",
+    )
+
+    @model_validator(mode="after")
+    def _rules_for_rule_based(self) -> Self:
+        if self.scoring_method is ScoringMethod.RULE_BASED and not self.recommendation_logic:
+            raise ValueError("recommendationLogic is required when scoringMethod is rule_based")
+        return self
+
+
+class Grounding(InputModel):
+    organization_context: LongText | None = Field(
+        default=None, alias="organizationContext", description="Company background the AI may mention."
+    )
+    domain_context: LongText | None = Field(
+        default=None, alias="domainContext", description="Domain knowledge the AI should assume."
+    )
+    scenario_context: LongText | None = Field(
+        default=None, alias="scenarioContext", description="Roleplay set-up, for simulations."
+    )
+
+
+class ScorecardOptions(InputModel):
+    include_transcript: bool = Field(
+        default=True, alias="includeTranscript", description="Scorecard includes the transcript."
+    )
+    include_score_breakdown: bool = Field(
+        default=True, alias="includeScoreBreakdown", description="Scorecard includes per-dimension scores."
+    )
+    include_recommendation: bool = Field(
+        default=True, alias="includeRecommendation", description="Scorecard includes a recommendation."
+    )
+    include_improvement_feedback: bool = Field(
+        default=True,
+        alias="includeImprovementFeedback",
+        description="Scorecard includes improvement feedback for the participant.",
+    )
+
+
+def _check_rubric(rubric: list[RubricDimension]) -> list[RubricDimension]:
+    seen: set[str] = set()
+    for dim in rubric:
+        key = dim.name.casefold()
+        if key in seen:
+            raise ValueError(f"rubric dimension names must be unique; {dim.name!r} appears twice")
+        seen.add(key)
+    # Compare in hundredths so 33.33 + 33.33 + 33.34 is exactly 100 despite binary floats.
+    hundredths = sum(round(d.weight * 100) for d in rubric)
+    if hundredths != 10_000:
+        raise ValueError(f"rubric weights must sum to exactly 100, got {hundredths / 100:g}")
+    return rubric
+
+
+class AgentProfileSpec(InputModel):
+    """Everything that defines an agent profile; shared by create, stored form and output."""
+
+    name: Name = Field(description="Display name, e.g. 'Senior Engineering Interviewer'.")
+    intro: LongText = Field(
+        default="",
+        description="How the AI introduces itself, e.g. 'Alex, a senior engineer at Acme.'",
+    )
+    use_case: UseCase = Field(
+        default=UseCase.HIRING, description="Selects the recommendation vocabulary (hiring: hire/no_hire)."
+    )
+    focus: Focus = Field(
+        default=Focus.SCREENING,
+        description="Interview type. Only generic profiles may interview without a template.",
+    )
+    rubric: list[RubricDimension] = Field(
+        min_length=1,
+        max_length=MAX_DIMENSIONS,
+        description="Scoring axes [{name, description, weight}]; weights sum to exactly 100.",
+    )
+    behavior: Behavior = Field(default_factory=Behavior, description="Conversation behaviour.")
+    scoring: Scoring = Field(default_factory=Scoring, description="How scores are computed.")
+    grounding: Grounding = Field(default_factory=Grounding, description="Context the AI is grounded in.")
+    scorecard: ScorecardOptions = Field(
+        default_factory=ScorecardOptions, description="What the scorecard contains."
+    )
+
+    @field_validator("rubric")
+    @classmethod
+    def _rubric_rules(cls, rubric: list[RubricDimension]) -> list[RubricDimension]:
+        return _check_rubric(rubric)
+
+
+class AgentProfileCreate(AgentProfileSpec):
+    """Request body to create an agent profile."""
+
+
+class AgentProfileUpdate(InputModel):
+    """Partial update: only the fields sent change; nested objects are replaced whole."""
+
+    name: Name | None = Field(default=None, description="Display name.")
+    intro: LongText | None = Field(default=None, description="How the AI introduces itself.")
+    use_case: UseCase | None = Field(default=None, description="Recommendation vocabulary.")
+    focus: Focus | None = Field(default=None, description="Interview type.")
+    rubric: list[RubricDimension] | None = Field(
+        default=None, min_length=1, max_length=MAX_DIMENSIONS, description="Replacement rubric."
+    )
+    behavior: Behavior | None = Field(default=None, description="Replacement behaviour.")
+    scoring: Scoring | None = Field(default=None, description="Replacement scoring rules.")
+    grounding: Grounding | None = Field(default=None, description="Replacement grounding.")
+    scorecard: ScorecardOptions | None = Field(default=None, description="Replacement scorecard flags.")
+
+    @field_validator("rubric")
+    @classmethod
+    def _rubric_rules(cls, rubric: list[RubricDimension] | None) -> list[RubricDimension] | None:
+        return None if rubric is None else _check_rubric(rubric)
+
+
+class AgentProfile(AgentProfileSpec, ResourceOut):
+    """An agent profile as stored."""
+
+    model_config = ApiModel.model_config

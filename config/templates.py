@@ -1,0 +1,177 @@
+"""Evaluation Template: what an interview must determine and the bar for success (seed 001)."""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+from pydantic import Field, model_validator
+
+from config.base import ApiModel, InputModel, Label, LongText, Name, ResourceOut
+from config.enums import Depth, SessionMode, SuccessOutcome, UseCase
+
+__all__ = [
+    "PRESETS",
+    "CustomOutcomeLabels",
+    "EvaluationTemplate",
+    "EvaluationTemplateCreate",
+    "EvaluationTemplateSpec",
+    "EvaluationTemplateUpdate",
+    "Preset",
+    "PublicLink",
+    "PublicLinkUpdate",
+    "TemplatePreset",
+]
+
+MAX_SKILLS = 50
+
+
+class CustomOutcomeLabels(InputModel):
+    positive: Label = Field(description="Label for a positive verdict, e.g. 'shortlist'.")
+    negative: Label = Field(description="Label for a negative verdict, e.g. 'decline'.")
+
+
+class TemplatePreset(ApiModel):
+    """Defaults of one column of seed 001's 'how it changes per use case' table."""
+
+    name: str = Field(description="Preset name: hiring, training or mock.")
+    use_case: UseCase = Field(description="Use case the preset sets.")
+    objective: str = Field(description="Objective the preset sets.")
+    success_outcome: SuccessOutcome = Field(description="Verdict vocabulary the preset sets.")
+    default_session_mode: SessionMode = Field(description="Interview format the preset sets.")
+
+
+PRESETS: dict[str, TemplatePreset] = {
+    p.name: p
+    for p in (
+        TemplatePreset(
+            name="hiring",
+            use_case=UseCase.HIRING,
+            objective="Can they do the job?",
+            success_outcome=SuccessOutcome.HIRE_NO_HIRE,
+            default_session_mode=SessionMode.LIVE_AI_INTERVIEW,
+        ),
+        TemplatePreset(
+            name="training",
+            use_case=UseCase.TRAINING,
+            objective="Are they ready to perform?",
+            success_outcome=SuccessOutcome.READY_NEEDS_TRAINING,
+            default_session_mode=SessionMode.ROLEPLAY_SIMULATION,
+        ),
+        TemplatePreset(
+            name="mock",
+            use_case=UseCase.TRAINING,
+            objective="Are they ready for the real thing?",
+            success_outcome=SuccessOutcome.PASS_FAIL,
+            default_session_mode=SessionMode.PRACTICE_SESSION,
+        ),
+    )
+}
+
+Preset = str
+
+
+class EvaluationTemplateSpec(InputModel):
+    """Everything that defines a template, after defaults are applied."""
+
+    name: Name = Field(description="Display name, e.g. 'Senior Backend Engineer'.")
+    use_case: UseCase = Field(
+        default=UseCase.HIRING, description="Category; drives the recommendation vocabulary and defaults."
+    )
+    objective: LongText = Field(default="", description="The single thing the interview must determine.")
+    success_outcome: SuccessOutcome | None = Field(
+        default=None, description="Verdict vocabulary; derived from use_case when omitted."
+    )
+    custom_outcome_labels: CustomOutcomeLabels | None = Field(
+        default=None, description="Verdict labels; required when success_outcome is custom."
+    )
+    skills: list[Label] = Field(
+        default_factory=list, max_length=MAX_SKILLS, description="Technical skills to probe."
+    )
+    traits: list[Label] = Field(
+        default_factory=list, max_length=MAX_SKILLS, description="Behavioural traits to assess."
+    )
+    pass_criteria: LongText = Field(
+        default="", description="What the participant must demonstrate to pass, in plain language."
+    )
+    duration_minutes: int = Field(default=30, ge=5, le=240, description="Default session length in minutes.")
+    depth: Depth = Field(default=Depth.INTERMEDIATE, description="Question depth.")
+    default_session_mode: SessionMode = Field(
+        default=SessionMode.LIVE_AI_INTERVIEW, description="Interview format of this template's sessions."
+    )
+
+    @model_validator(mode="after")
+    def _derive_outcome(self) -> Self:
+        if self.success_outcome is None:
+            self.success_outcome = SuccessOutcome.for_use_case(self.use_case)
+        if self.success_outcome is SuccessOutcome.CUSTOM and self.custom_outcome_labels is None:
+            raise ValueError("custom_outcome_labels is required when success_outcome is custom")
+        if self.success_outcome is not SuccessOutcome.CUSTOM and self.custom_outcome_labels is not None:
+            raise ValueError("custom_outcome_labels is only allowed when success_outcome is custom")
+        for field in ("skills", "traits"):
+            values: list[str] = getattr(self, field)
+            if len({v.casefold() for v in values}) != len(values):
+                raise ValueError(f"{field} must not repeat an entry")
+        return self
+
+
+class EvaluationTemplateCreate(EvaluationTemplateSpec):
+    """Request body to create a template; `preset` fills the fields you leave out."""
+
+    preset: Preset | None = Field(
+        default=None,
+        description="hiring, training or mock: defaults from seed 001's table for fields not sent.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("preset") is None:
+            return data
+        preset = PRESETS.get(str(data["preset"]))
+        if preset is None:
+            return data  # the field validator below reports the unknown name
+        merged = preset.model_dump(mode="json", exclude={"name"})
+        merged.update(data)
+        return merged
+
+    @model_validator(mode="after")
+    def _known_preset(self) -> Self:
+        if self.preset is not None and self.preset not in PRESETS:
+            raise ValueError(f"preset must be one of {', '.join(sorted(PRESETS))}")
+        return self
+
+    def spec(self) -> EvaluationTemplateSpec:
+        return EvaluationTemplateSpec.model_validate(self.model_dump(exclude={"preset"}))
+
+
+class EvaluationTemplateUpdate(InputModel):
+    """Partial update; the result is validated as a whole."""
+
+    name: Name | None = Field(default=None, description="Display name.")
+    use_case: UseCase | None = Field(default=None, description="Category.")
+    objective: LongText | None = Field(default=None, description="What the interview must determine.")
+    success_outcome: SuccessOutcome | None = Field(default=None, description="Verdict vocabulary.")
+    custom_outcome_labels: CustomOutcomeLabels | None = Field(default=None, description="Custom labels.")
+    skills: list[Label] | None = Field(default=None, max_length=MAX_SKILLS, description="Skills to probe.")
+    traits: list[Label] | None = Field(default=None, max_length=MAX_SKILLS, description="Traits to assess.")
+    pass_criteria: LongText | None = Field(default=None, description="Bar to pass.")
+    duration_minutes: int | None = Field(default=None, ge=5, le=240, description="Session length in minutes.")
+    depth: Depth | None = Field(default=None, description="Question depth.")
+    default_session_mode: SessionMode | None = Field(default=None, description="Interview format.")
+
+
+class PublicLink(ApiModel):
+    enabled: bool = Field(description="Whether anyone with the URL can start a session.")
+    url: str | None = Field(description="The public join URL; null while the link was never enabled.")
+
+
+class PublicLinkUpdate(InputModel):
+    enabled: bool = Field(description="Enable or disable the template's public link.")
+
+
+class EvaluationTemplate(EvaluationTemplateSpec, ResourceOut):
+    """A template as stored."""
+
+    model_config = ApiModel.model_config
+    success_outcome: SuccessOutcome | None = Field(description="Verdict vocabulary.")
+    public_link: PublicLink = Field(description="The template's public link.")

@@ -1,0 +1,1 @@
+"""The engine: HTTP server, REST API, results store, session lifecycle."""

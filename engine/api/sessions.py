@@ -1,0 +1,106 @@
+"""/v1/sessions"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from pydantic import Field, field_validator
+
+from config.base import ID_PATTERN, InputModel
+from config.enums import SessionStatus
+from config.sessions import JoinLink, Session, SessionCreate, SessionUpdate, validate_metadata
+from engine.api.context import Ctx, ListResponse
+from engine.errors import Conflict
+from engine.api.params import CreatedAfter, CreatedBefore, Cursor, IdPath, Limit, SafeQuery
+from engine.services import sessions
+from engine.store.tables import SessionRow
+
+router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
+IdQuery = Annotated[str | None, Query(pattern=ID_PATTERN, description="Exact id.")]
+
+
+class RetakeRequest(InputModel):
+    metadata: dict[str, Any] | None = Field(default=None, description="Metadata; default: the earlier session's.")
+
+    @field_validator("metadata")
+    @classmethod
+    def _limits(cls, metadata: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if metadata is None else validate_metadata(metadata)
+
+
+@router.post("", status_code=201, summary="Book a session (ids or inline objects, seed 004's rules)")
+async def create_session(body: SessionCreate, ctx: Ctx) -> Session:
+    row, person = await sessions.create(ctx.db, ctx.principal, body, ctx.clock)
+    return sessions.to_model(row, person.external_id, ctx.settings.base_url)
+
+
+@router.get("", summary="List sessions")
+async def list_sessions(
+    ctx: Ctx,
+    status: Annotated[SessionStatus | None, Query(description="Only sessions in this status.")] = None,
+    template_id: IdQuery = None,
+    participant_id: IdQuery = None,
+    stage_id: IdQuery = None,
+    is_test: Annotated[bool | None, Query(description="Only test (true) or real (false) sessions.")] = None,
+    tag: SafeQuery = None,
+    created_after: CreatedAfter = None,
+    created_before: CreatedBefore = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
+) -> ListResponse[Session]:
+    ctx.principal.require("read:sessions", "read:participants", "read:agent_profiles")
+    flt = sessions.SessionFilter(status, template_id, participant_id, stage_id, is_test, tag, created_after,
+                                 created_before)
+    page = await sessions.list_page(ctx.db, ctx.company_id, flt, ctx.limit(limit), cursor)
+    ext = await sessions.external_ids(ctx.db, page.items)
+    base = ctx.settings.base_url
+    data = [sessions.to_model(r, ext.get(r.participant_id), base) for r in page.items]
+    return ListResponse(data=data, next_cursor=page.next_cursor)
+
+
+async def _out(ctx: Ctx, row: SessionRow) -> Session:
+    person = await sessions.participant_of(ctx.db, row)
+    return sessions.to_model(row, person.external_id, ctx.settings.base_url)
+
+
+@router.get("/{session_id}", summary="Get a session with its analysis")
+async def get_session(session_id: IdPath, ctx: Ctx) -> Session:
+    ctx.principal.require("read:sessions")
+    return await _out(ctx, await sessions.get(ctx.db, ctx.company_id, session_id))
+
+
+@router.patch("/{session_id}", summary="Reschedule, change metadata, or move the status along a legal transition")
+async def update_session(session_id: IdPath, body: SessionUpdate, ctx: Ctx) -> Session:
+    ctx.principal.require("write:sessions")
+    return await _out(ctx, await sessions.update(ctx.db, ctx.company_id, session_id, body, ctx.clock))
+
+
+@router.post("/{session_id}/cancel", summary="Cancel a scheduled or running session")
+async def cancel_session(session_id: IdPath, ctx: Ctx) -> Session:
+    ctx.principal.require("write:sessions")
+    return await _out(ctx, await sessions.cancel(ctx.db, ctx.company_id, session_id, ctx.clock))
+
+
+@router.post("/{session_id}/retake", status_code=201, summary="New session for the same participant; keeps this one")
+async def retake_session(session_id: IdPath, ctx: Ctx, body: RetakeRequest | None = None) -> Session:
+    ctx.principal.require("write:sessions", "read:participants")
+    metadata = body.metadata if body is not None else None
+    row, person = await sessions.retake(ctx.db, ctx.company_id, session_id, metadata, ctx.clock)
+    return sessions.to_model(row, person.external_id, ctx.settings.base_url)
+
+
+@router.get("/{session_id}/join-link", summary="The invite-only join link (409 once the session is final)")
+async def join_link(session_id: IdPath, ctx: Ctx) -> JoinLink:
+    ctx.principal.require("read:sessions")
+    row = await sessions.get(ctx.db, ctx.company_id, session_id)
+    if SessionStatus(row.status).is_terminal:
+        raise Conflict(f"session is {row.status}; its link no longer starts anything")
+    return JoinLink(url=sessions.join_url(ctx.settings.base_url, row))
+
+
+@router.delete("/{session_id}", status_code=204, summary="Delete a session from list and get (409 while running)")
+async def delete_session(session_id: IdPath, ctx: Ctx) -> Response:
+    ctx.principal.require("delete:sessions")
+    await sessions.delete(ctx.db, ctx.company_id, session_id, ctx.clock)
+    return Response(status_code=204)

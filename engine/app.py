@@ -1,0 +1,65 @@
+"""`create_app(settings)`: everything the server needs is built here or in the lifespan, never at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from config.settings import Settings
+from engine.api import events, participants, profiles, sessions, stages, templates
+from engine.api.context import Services
+from engine.api.errors import install_error_handlers
+from engine.api.limits import BodySizeLimit
+from engine.clock import Clock, SystemClock
+from engine.store.database import Database
+
+__all__ = ["create_app"]
+
+DESCRIPTION = """Configure agent profiles, evaluation templates and their stages, participants and
+sessions. Authenticate with `Authorization: Bearer <API key>`; each key belongs to one company and
+carries scopes such as `read:sessions`. Errors are `{"error": {"code", "message", "details"}}`."""
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
+    time_source = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(settings.resolved_database_url)
+        try:
+            await database.migrate()
+            app.state.services = Services(settings=settings, database=database, clock=time_source)
+            yield
+        finally:
+            await database.dispose()
+
+    app = FastAPI(title="interview-engine", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    install_error_handlers(app)
+    for module in (profiles, templates, stages, participants, sessions, events):
+        app.include_router(module.router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+
+    @app.get("/healthz", tags=["health"], summary="Liveness probe (no authentication)")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                 routes=app.routes)
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "apiKey": {"type": "http", "scheme": "bearer", "description": "API key of your company."}
+            }
+            for path, ops in schema["paths"].items():
+                if path.startswith("/v1/"):
+                    for op in ops.values():
+                        op["security"] = [{"apiKey": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,111 @@
+"""The engine's exception tree. Every API error is one of these and renders as
+`{"error": {"code", "message", "details"}}` with the status code below.
+
+    EngineError
+    └── ApiError
+        ├── BadRequest           400  malformed JSON, bad cursor, conflicting inputs
+        ├── Unauthorized         401  missing or unknown API key
+        ├── Forbidden            403  missing scope, another company's resource
+        ├── NotFound             404
+        ├── Conflict             409  duplicates, illegal state transitions, resources in use
+        ├── PayloadTooLarge      413
+        └── ValidationFailed     422  a field's value breaks a rule
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "ApiError",
+    "BadRequest",
+    "Conflict",
+    "EngineError",
+    "Forbidden",
+    "NotFound",
+    "PayloadTooLarge",
+    "Unauthorized",
+    "ValidationFailed",
+]
+
+
+class EngineError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+
+class ApiError(EngineError):
+    status_code: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+
+    def __init__(self, message: str, details: dict[str, Any] | list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details if details is not None else {}
+
+
+class BadRequest(ApiError):
+    status_code = 400
+    code = "bad_request"
+
+
+class Unauthorized(ApiError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(ApiError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(ApiError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(ApiError):
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class ValidationFailed(ApiError):
+    status_code = 422
+    code = "validation_failed"
+
+    @classmethod
+    def field(cls, path: str, message: str) -> ValidationFailed:
+        return cls(f"{path}: {message}", {"fields": [{"path": path, "message": message}]})
+
+
+def field_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
+    """Render a pydantic error location as `rubric[0].weight`."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def field_errors(errors: list[dict[str, Any]], drop_prefix: tuple[str, ...] = ()) -> list[dict[str, str]]:
+    """Pydantic errors as `[{path, message, type}]`, skipping pydantic's own location prefixes."""
+    rendered = []
+    for err in errors:
+        loc = list(err.get("loc", ()))
+        where = ""
+        if loc and loc[0] in ("body", "query", "path", "header"):
+            where = str(loc.pop(0))
+        # Tagged unions and function validators add their own names to the location; hide them.
+        loc = [p for p in loc if p not in drop_prefix and not (isinstance(p, str) and p.startswith("function-"))]
+        entry = {"path": field_path(loc) or "(body)", "message": str(err.get("msg", "invalid")),
+                 "type": str(err.get("type", "value_error"))}
+        if where:
+            entry["in"] = where
+        rendered.append(entry)
+    return rendered

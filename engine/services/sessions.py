@@ -1,0 +1,399 @@
+"""Sessions: booking (with seed 004's id-or-inline rules), status changes, cancel, retake, join links."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from config.enums import Focus, SessionStatus
+from config.sessions import (
+    MAX_SCHEDULE_AHEAD_DAYS,
+    IllegalTransition,
+    Session,
+    SessionCreate,
+    SessionUpdate,
+    check_transition,
+)
+from engine.auth import Principal
+from engine.clock import Clock
+from engine.errors import BadRequest, Conflict, ValidationFailed
+from engine.services import events, participants, profiles, stages, templates
+from engine.services.common import get_owned, new_id
+from engine.store.pagination import Page, paginate
+from engine.store.tables import ParticipantRow, ParticipantTagRow, ProfileRow, SessionRow, TemplateRow
+from scoring.synthetic import TEST_DURATION_SECONDS, synthetic_analysis
+
+__all__ = [
+    "SessionFilter",
+    "cancel",
+    "change_status",
+    "create",
+    "delete",
+    "get",
+    "join_url",
+    "list_page",
+    "retake",
+    "to_model",
+    "update",
+]
+
+LABEL = "session"
+# Clients' clocks drift; a start time a moment in the past means "now", not an error.
+SCHEDULE_SKEW = timedelta(minutes=2)
+STATUS_EVENTS = {
+    SessionStatus.SCHEDULED: "session.scheduled",
+    SessionStatus.IN_PROGRESS: "session.started",
+    SessionStatus.COMPLETED: "session.completed",
+    SessionStatus.CANCELLED: "session.cancelled",
+    SessionStatus.FAILED: "session.failed",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFilter:
+    status: SessionStatus | None = None
+    template_id: str | None = None
+    participant_id: str | None = None
+    stage_id: str | None = None
+    is_test: bool | None = None
+    tag: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+def join_url(base_url: str, row: SessionRow) -> str:
+    return f"{base_url}/join/{row.join_token}"
+
+
+def to_model(row: SessionRow, external_id: str | None, base_url: str) -> Session:
+    return Session(
+        id=row.id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        participant_id=row.participant_id,
+        template_id=row.template_id,
+        stage_id=row.stage_id,
+        agent_profile_id=row.agent_profile_id,
+        status=SessionStatus(row.status),
+        schedule_time=row.schedule_time,
+        started_at=row.started_at,
+        completed_at=row.completed_at,
+        duration_seconds=row.duration_seconds,
+        metadata=row.metadata_,
+        is_test=row.is_test,
+        retake_of=row.retake_of,
+        external_id=external_id,
+        join_url=None if SessionStatus(row.status).is_terminal else join_url(base_url, row),
+        analysis_status=row.analysis_status,
+        analysis=row.analysis,
+    )
+
+
+def _conflict(message: str, *fields: str) -> BadRequest:
+    return BadRequest(message, {"fields": [{"path": f, "message": "conflicts"} for f in fields]})
+
+
+def _check_shape(body: SessionCreate, principal: Principal) -> None:
+    """Seed 004's XOR rules, then the scopes each chosen source needs."""
+    for id_field, inline in (("participant_id", "participant"), ("template_id", "template"),
+                             ("agent_profile_id", "agent_profile")):
+        if getattr(body, id_field) is not None and getattr(body, inline) is not None:
+            raise _conflict(f"send either {id_field} or {inline}, not both", id_field, inline)
+    if body.participant is not None and body.participant.evaluation_template_id is not None:
+        clash = [f for f in ("template_id", "template") if getattr(body, f) is not None]
+        if clash:
+            raise _conflict(
+                f"participant.evaluation_template_id cannot be combined with {clash[0]}: choose one way "
+                "to name the template",
+                "participant.evaluation_template_id",
+                clash[0],
+            )
+    if body.participant_id is None and body.participant is None:
+        raise ValidationFailed.field("participant_id", "send participant_id or an inline participant")
+    needed = ["write:sessions"]
+    needed += ["read:participants"] if body.participant_id else ["write:participants"]
+    needed += ["write:templates"] if body.template else (["read:templates"] if body.template_id else [])
+    needed += ["write:agent_profiles"] if body.agent_profile else ["read:agent_profiles"]
+    needed += ["read:stages"] if body.stage_id else []
+    principal.require(*needed)
+
+
+def _schedule(requested: datetime | None, now: datetime, field: str = "schedule_time") -> datetime:
+    if requested is None:
+        return now
+    when = requested.astimezone(UTC)
+    if when < now - SCHEDULE_SKEW:
+        raise ValidationFailed.field(field, "must not be in the past")
+    if when > now + timedelta(days=MAX_SCHEDULE_AHEAD_DAYS):
+        raise ValidationFailed.field(field, f"must be at most {MAX_SCHEDULE_AHEAD_DAYS} days ahead")
+    return max(when, now)
+
+
+async def _resolve_template(
+    session: AsyncSession, principal: Principal, body: SessionCreate, clock: Clock
+) -> TemplateRow | None:
+    """Seed 004's priority: inline template > template_id > participant.evaluation_template_id."""
+    cid = principal.company_id
+    if body.template is not None:
+        return await templates.create(session, cid, body.template.spec(), clock)
+    if body.template_id is not None:
+        return await templates.get(session, cid, body.template_id, field="template_id")
+    if body.participant is not None and body.participant.evaluation_template_id is not None:
+        return await templates.get(
+            session, cid, body.participant.evaluation_template_id, field="participant.evaluation_template_id"
+        )
+    return None
+
+
+async def create(
+    session: AsyncSession, principal: Principal, body: SessionCreate, clock: Clock
+) -> tuple[SessionRow, ParticipantRow]:
+    _check_shape(body, principal)
+    cid = principal.company_id
+    now = clock.now()
+    schedule_time = _schedule(body.schedule_time, now)
+    template = await _resolve_template(session, principal, body, clock)
+
+    stage = None
+    if body.stage_id is not None:
+        stage = await stages.get(session, cid, body.stage_id, field="stage_id")
+        if template is None:
+            template = await templates.get(session, cid, stage.template_id)
+        elif stage.template_id != template.id:
+            raise _conflict("stage_id belongs to another template than the session's", "stage_id", "template_id")
+
+    if body.participant_id is not None:
+        person = await participants.get(session, cid, body.participant_id, field="participant_id")
+        if template is None and person.template_id is not None:
+            template = await templates.get(session, cid, person.template_id)
+        elif template is not None and person.template_id is None:
+            await participants.assign_template(session, person, template.id, clock, "participant_id")
+        elif template is not None and person.template_id != template.id:
+            raise _conflict(
+                f"participant belongs to template {person.template_id}; a participant is evaluated against "
+                "one template, so create a participant for this one",
+                "participant_id",
+                "template_id" if body.template_id else "template",
+            )
+    else:
+        assert body.participant is not None
+        inline = body.participant.model_copy(update={"evaluation_template_id": template.id if template else None})
+        person = await participants.create(session, cid, inline, clock, field_prefix="participant.")
+
+    profile = await _resolve_profile(session, cid, body, stage.agent_profile_id if stage else None, clock)
+    focus = profiles.spec_of(profile).focus
+    if focus is Focus.GENERIC and template is not None:
+        raise _conflict(
+            "a generic-focus agent profile interviews without a template, but this session has one "
+            f"({template.id}); use a non-generic profile or a participant without a template",
+            "agent_profile_id" if body.agent_profile_id else "agent_profile",
+            "participant_id" if body.participant_id else "template_id",
+        )
+    if focus is not Focus.GENERIC and template is None:
+        raise _conflict(
+            f"a {focus.value}-focus agent profile needs a template: send template_id or template, or a "
+            "participant that belongs to a template (only generic-focus profiles run without one)",
+            "agent_profile_id" if body.agent_profile_id else "agent_profile",
+            "template_id",
+        )
+
+    row = SessionRow(
+        id=new_id(),
+        company_id=cid,
+        participant_id=person.id,
+        template_id=template.id if template else None,
+        stage_id=stage.id if stage else None,
+        agent_profile_id=profile.id,
+        status=SessionStatus.SCHEDULED.value,
+        schedule_time=schedule_time,
+        metadata_=body.metadata,
+        is_test=body.is_test,
+        join_token=secrets.token_urlsafe(32),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    events.record(session, cid, "session.scheduled", events.session_data(row, person), now)
+    if body.is_test:
+        _complete_test(session, row, person, profile, template, now)
+    return row, person
+
+
+async def _resolve_profile(
+    session: AsyncSession, cid: str, body: SessionCreate, stage_profile: str | None, clock: Clock
+) -> ProfileRow:
+    if body.agent_profile is not None:
+        return await profiles.create(session, cid, body.agent_profile, clock)
+    if body.agent_profile_id is not None:
+        return await profiles.get(session, cid, body.agent_profile_id, field="agent_profile_id")
+    if stage_profile is not None:
+        return await profiles.get(session, cid, stage_profile, field="stage_id")
+    raise ValidationFailed.field(
+        "agent_profile_id", "send agent_profile_id or agent_profile, or a stage_id whose stage has a profile"
+    )
+
+
+def _complete_test(
+    session: AsyncSession,
+    row: SessionRow,
+    person: ParticipantRow,
+    profile: ProfileRow,
+    template: TemplateRow | None,
+    now: datetime,
+) -> None:
+    """Seed 004's test mode: completed at once, five minutes long, with generated analysis and events."""
+    row.status = SessionStatus.COMPLETED.value
+    row.started_at = now - timedelta(seconds=TEST_DURATION_SECONDS)
+    row.completed_at = now
+    row.duration_seconds = TEST_DURATION_SECONDS
+    row.analysis = synthetic_analysis(
+        row.id, profiles.spec_of(profile), templates.spec_of(template) if template else None, person.name, now
+    )
+    row.analysis_status = "COMPLETED"
+    data = events.session_data(row, person)
+    events.record(session, row.company_id, "session.completed", data, now)
+    summary = {k: row.analysis["general"][k] for k in ("overallRating", "companyFitRating")}
+    summary["recommendation"] = row.analysis.get("recommendation")
+    events.record(session, row.company_id, "analysis.completed", {**data, "analysis": summary}, now)
+
+
+async def get(session: AsyncSession, company_id: str, session_id: str) -> SessionRow:
+    return await get_owned(session, SessionRow, session_id, company_id, LABEL)
+
+
+async def participant_of(session: AsyncSession, row: SessionRow) -> ParticipantRow:
+    person = await session.get(ParticipantRow, row.participant_id)
+    assert person is not None  # foreign key; participants are only ever soft-deleted
+    return person
+
+
+async def change_status(
+    session: AsyncSession, row: SessionRow, target: SessionStatus, clock: Clock
+) -> None:
+    try:
+        check_transition(SessionStatus(row.status), target)
+    except IllegalTransition as exc:
+        raise Conflict(str(exc), {"fields": [{"path": "status", "message": "illegal transition"}]}) from None
+    now = clock.now()
+    row.status, row.updated_at = target.value, now
+    if target is SessionStatus.IN_PROGRESS:
+        row.started_at = now
+    elif target.is_terminal:
+        row.completed_at = now
+        if row.started_at is not None:
+            row.duration_seconds = int((now - row.started_at).total_seconds())
+        if target is SessionStatus.COMPLETED:
+            row.analysis_status = "PENDING"
+    person = await participant_of(session, row)
+    events.record(session, row.company_id, STATUS_EVENTS[target], events.session_data(row, person), now)
+
+
+async def cancel(session: AsyncSession, company_id: str, session_id: str, clock: Clock) -> SessionRow:
+    row = await get(session, company_id, session_id)
+    await change_status(session, row, SessionStatus.CANCELLED, clock)
+    return row
+
+
+async def update(
+    session: AsyncSession, company_id: str, session_id: str, patch: SessionUpdate, clock: Clock
+) -> SessionRow:
+    row = await get(session, company_id, session_id)
+    changes = patch.model_fields_set
+    if "schedule_time" in changes:
+        if row.status != SessionStatus.SCHEDULED.value:
+            raise Conflict(f"schedule_time: a {row.status} session cannot be rescheduled")
+        row.schedule_time = _schedule(patch.schedule_time, clock.now())
+    if "metadata" in changes:
+        row.metadata_ = patch.metadata or {}
+    if "status" in changes and patch.status is not None and patch.status.value != row.status:
+        await change_status(session, row, patch.status, clock)
+    row.updated_at = clock.now()
+    await session.flush()
+    return row
+
+
+async def retake(
+    session: AsyncSession, company_id: str, session_id: str, metadata: dict[str, Any] | None, clock: Clock
+) -> tuple[SessionRow, ParticipantRow]:
+    """A new session for the same participant and stage; the earlier one stays as it was (seed 002)."""
+    original = await get(session, company_id, session_id)
+    if not SessionStatus(original.status).is_terminal:
+        raise Conflict(
+            f"session is {original.status}; a retake follows a finished session (the participant can resume "
+            "this one through the same link, or cancel it first)"
+        )
+    person = await participants.get(session, company_id, original.participant_id)
+    now = clock.now()
+    row = SessionRow(
+        id=new_id(),
+        company_id=company_id,
+        participant_id=original.participant_id,
+        template_id=original.template_id,
+        stage_id=original.stage_id,
+        agent_profile_id=original.agent_profile_id,
+        status=SessionStatus.SCHEDULED.value,
+        schedule_time=now,
+        metadata_=original.metadata_ if metadata is None else metadata,
+        is_test=original.is_test,
+        retake_of=original.id,
+        join_token=secrets.token_urlsafe(32),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    events.record(session, company_id, "session.scheduled", events.session_data(row, person), now)
+    if row.is_test:
+        profile = await session.get(ProfileRow, row.agent_profile_id)
+        template = await session.get(TemplateRow, row.template_id) if row.template_id else None
+        assert profile is not None
+        _complete_test(session, row, person, profile, template, now)
+    return row, person
+
+
+async def delete(session: AsyncSession, company_id: str, session_id: str, clock: Clock) -> None:
+    row = await get(session, company_id, session_id)
+    if row.status == SessionStatus.IN_PROGRESS.value:
+        raise Conflict("session is in progress; cancel it before deleting it")
+    row.deleted_at = clock.now()
+
+
+async def list_page(
+    session: AsyncSession, company_id: str, flt: SessionFilter, limit: int, cursor: str | None
+) -> Page[SessionRow]:
+    stmt = select(SessionRow).where(SessionRow.company_id == company_id, SessionRow.deleted_at.is_(None))
+    for column, value in ((SessionRow.template_id, flt.template_id), (SessionRow.participant_id, flt.participant_id),
+                          (SessionRow.stage_id, flt.stage_id), (SessionRow.is_test, flt.is_test)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if flt.status is not None:
+        stmt = stmt.where(SessionRow.status == flt.status.value)
+    if flt.tag:
+        tagged = select(ParticipantTagRow.participant_id).where(
+            ParticipantTagRow.company_id == company_id, ParticipantTagRow.tag == flt.tag
+        )
+        stmt = stmt.where(SessionRow.participant_id.in_(tagged))
+    if flt.created_after:
+        stmt = stmt.where(SessionRow.created_at >= flt.created_after)
+    if flt.created_before:
+        stmt = stmt.where(SessionRow.created_at < flt.created_before)
+    return await paginate(session, stmt, SessionRow.created_at, SessionRow.id, limit, cursor)
+
+
+async def external_ids(session: AsyncSession, rows: list[SessionRow]) -> dict[str, str | None]:
+    """participant id -> external_id for a page of sessions, in one query."""
+    ids = {r.participant_id for r in rows}
+    if not ids:
+        return {}
+    result = await session.execute(
+        select(ParticipantRow.id, ParticipantRow.external_id).where(ParticipantRow.id.in_(ids))
+    )
+    return dict(result.tuples().all())
+
+

@@ -1,0 +1,1 @@
+"""Results store: SQLAlchemy async over SQLite (embedded) or PostgreSQL, with Alembic migrations."""

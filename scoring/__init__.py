@@ -1,0 +1,1 @@
+"""Scoring: analysis of completed sessions, rubric scorecards, authenticity signals."""
