@@ -86,7 +86,7 @@ class UseCase(StrEnum):
 class SuccessOutcome(StrEnum):
     HIRE_NO_HIRE = "hire_no_hire"
     ADMIT_REJECT = "admit_reject"
-    PASS_FAIL = "pass_fail"
+    PASS_FAIL = "pass_fail"  # noqa: S105 (a verdict name, not a password)
     READY_NEEDS_TRAINING = "ready_needs_training"
     CERTIFIED_NOT_CERTIFIED = "certified_not_certified"
     CUSTOM = "custom"

@@ -108,7 +108,7 @@ class ParticipantsBulkCreate(InputModel):
 
 class Participant(ParticipantSpec, ResourceOut):
     model_config = ApiModel.model_config
-    email: str = Field(description="Email, lower-cased.")  # type: ignore[assignment]
+    email: str = Field(description="Email, lower-cased.")
     resume_url: str | None = Field(default=None, description="Resume link.")  # type: ignore[assignment]
 
 

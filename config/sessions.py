@@ -100,7 +100,7 @@ def validate_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
 class InlineParticipant(ParticipantSpec):
     """A participant created together with the session (seed 003: gdpr_expiry_date is required)."""
 
-    gdpr_expiry_date: date = Field(  # type: ignore[assignment]
+    gdpr_expiry_date: date = Field(
         description="Date (ISO 8601) when the participant's data expires under GDPR. Required inline."
     )
 
@@ -108,7 +108,9 @@ class InlineParticipant(ParticipantSpec):
 class SessionCreate(InputModel):
     """Book a session. Each resource comes as an id or an inline object, never both (seed 004)."""
 
-    participant_id: ResourceId | None = Field(default=None, description="Existing participant (XOR participant).")
+    participant_id: ResourceId | None = Field(
+        default=None, description="Existing participant (XOR participant)."
+    )
     participant: InlineParticipant | None = Field(
         default=None,
         description="Participant to create (XOR participant_id). Its evaluation_template_id is the compact "

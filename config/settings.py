@@ -13,7 +13,9 @@ __all__ = ["Settings"]
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="IE_", env_file=".env", extra="ignore")
 
-    data_dir: Path = Field(default=Path("data"), description="Where the embedded database and recordings live.")
+    data_dir: Path = Field(
+        default=Path("data"), description="Where the embedded database and recordings live."
+    )
     database_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("IE_DATABASE_URL", "DATABASE_URL"),

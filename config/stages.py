@@ -9,7 +9,13 @@ from pydantic import Field, model_validator
 from config.base import ApiModel, InputModel, Name, ResourceId, ResourceOut
 from config.enums import OnComplete, StageType
 
-__all__ = ["EvaluationStage", "EvaluationStageCreate", "EvaluationStageSpec", "EvaluationStageUpdate", "StageOrder"]
+__all__ = [
+    "EvaluationStage",
+    "EvaluationStageCreate",
+    "EvaluationStageSpec",
+    "EvaluationStageUpdate",
+    "StageOrder",
+]
 
 
 class EvaluationStageSpec(InputModel):
@@ -49,7 +55,9 @@ class EvaluationStageCreate(EvaluationStageSpec):
 class EvaluationStageUpdate(InputModel):
     name: Name | None = Field(default=None, description="Display name.")
     type: StageType | None = Field(default=None, description="Kind of step.")
-    agent_profile_id: ResourceId | None = Field(default=None, description="Agent profile conducting this stage.")
+    agent_profile_id: ResourceId | None = Field(
+        default=None, description="Agent profile conducting this stage."
+    )
     order: int | None = Field(default=None, ge=0, le=99, description="0-based position, unique per template.")
     pass_threshold: float | None = Field(default=None, ge=0, le=100, description="Minimum rating to pass.")
     allow_retry: bool | None = Field(default=None, description="Whether a retry is allowed on failure.")
@@ -66,4 +74,4 @@ class StageOrder(InputModel):
 class EvaluationStage(EvaluationStageSpec, ResourceOut):
     model_config = ApiModel.model_config
     template_id: str = Field(description="The template this stage belongs to.")
-    order: int = Field(description="0-based position in the pipeline.")  # type: ignore[assignment]
+    order: int = Field(description="0-based position in the pipeline.")

@@ -19,7 +19,9 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="interview-engine", description="Real-time AI voice interview engine.")
+    parser = argparse.ArgumentParser(
+        prog="interview-engine", description="Real-time AI voice interview engine."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the HTTP server")
@@ -30,8 +32,13 @@ def _parser() -> argparse.ArgumentParser:
     keys = sub.add_parser("api-key", help="manage API keys").add_subparsers(dest="action", required=True)
     create = keys.add_parser("create", help="create an API key and print it once")
     create.add_argument("--company", required=True, help="company (tenant) name; created if new")
-    create.add_argument("--scope", action="append", dest="scopes", metavar="SCOPE",
-                        help=f"repeatable; default all scopes ({', '.join(ALL_SCOPES[:3])}, ...)")
+    create.add_argument(
+        "--scope",
+        action="append",
+        dest="scopes",
+        metavar="SCOPE",
+        help=f"repeatable; default all scopes ({', '.join(ALL_SCOPES[:3])}, ...)",
+    )
     create.add_argument("--name", default="cli", help="label for the key")
     create.add_argument("--data-dir", type=Path, help="data directory (default ./data)")
     return parser
@@ -50,27 +57,31 @@ def _serve(settings: Settings) -> None:
     issued = asyncio.run(first_run_key(settings, SystemClock()))
     if issued is not None:
         # Printed to the console once, never logged: this is the only copy of the key.
-        print("First run: created company 'default' and an admin API key (shown only now):")  # noqa: T201
-        print(f"  {issued.secret_key}")  # noqa: T201
-        print("Try it:")  # noqa: T201
-        print(f"  curl -H 'Authorization: Bearer {issued.secret_key}' {settings.base_url}/v1/agent-profiles")  # noqa: T201
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+        print("First run: created company 'default' and an admin API key (shown only now):")
+        print(f"  {issued.secret_key}")
+        print("Try it:")
+        print(f"  curl -H 'Authorization: Bearer {issued.secret_key}' {settings.base_url}/v1/agent-profiles")
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level.lower()
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = _settings(args)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if args.command == "serve":
         _serve(settings)
         return 0
     try:
         issued = asyncio.run(create_key(settings, args.company, args.scopes, SystemClock(), args.name))
     except ValidationFailed as exc:
-        print(f"error: {exc.message}", file=sys.stderr)  # noqa: T201
+        print(f"error: {exc.message}", file=sys.stderr)
         return 2
-    print(issued.secret_key)  # noqa: T201
-    print(f"company {args.company} ({issued.company_id}); scopes: {' '.join(issued.scopes)}", file=sys.stderr)  # noqa: T201
+    print(issued.secret_key)
+    print(f"company {args.company} ({issued.company_id}); scopes: {' '.join(issued.scopes)}", file=sys.stderr)
     return 0
 
 

@@ -102,9 +102,14 @@ def field_errors(errors: list[dict[str, Any]], drop_prefix: tuple[str, ...] = ()
         if loc and loc[0] in ("body", "query", "path", "header"):
             where = str(loc.pop(0))
         # Tagged unions and function validators add their own names to the location; hide them.
-        loc = [p for p in loc if p not in drop_prefix and not (isinstance(p, str) and p.startswith("function-"))]
-        entry = {"path": field_path(loc) or "(body)", "message": str(err.get("msg", "invalid")),
-                 "type": str(err.get("type", "value_error"))}
+        loc = [
+            p for p in loc if p not in drop_prefix and not (isinstance(p, str) and p.startswith("function-"))
+        ]
+        entry = {
+            "path": field_path(loc) or "(body)",
+            "message": str(err.get("msg", "invalid")),
+            "type": str(err.get("type", "value_error")),
+        }
         if where:
             entry["in"] = where
         rendered.append(entry)

@@ -41,10 +41,22 @@ def synthetic_analysis(
 ) -> dict[str, Any]:
     scale = profile.scoring.scale.maximum
     segments = [
-        {"id": "seg-1", "speaker": "interviewer", "start": 0.0, "end": 6.0,
-         "text": f"Hello {participant_name}, this is a test session.", "confidence": 1.0},
-        {"id": "seg-2", "speaker": "participant", "start": 6.5, "end": 20.0,
-         "text": "This transcript is generated test data; no interview took place.", "confidence": 1.0},
+        {
+            "id": "seg-1",
+            "speaker": "interviewer",
+            "start": 0.0,
+            "end": 6.0,
+            "text": f"Hello {participant_name}, this is a test session.",
+            "confidence": 1.0,
+        },
+        {
+            "id": "seg-2",
+            "speaker": "participant",
+            "start": 6.5,
+            "end": 20.0,
+            "text": "This transcript is generated test data; no interview took place.",
+            "confidence": 1.0,
+        },
     ]
     dimensions = []
     weighted = 0.0

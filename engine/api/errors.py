@@ -16,8 +16,15 @@ __all__ = ["error_body", "install_error_handlers"]
 
 logger = logging.getLogger(__name__)
 
-HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-              406: "not_acceptable", 413: "payload_too_large", 415: "unsupported_media_type"}
+HTTP_CODES = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -36,7 +43,9 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     if any(e.get("type") == "json_invalid" for e in raw):
         ctx = next(e.get("ctx", {}) for e in raw if e.get("type") == "json_invalid")
         return JSONResponse(
-            error_body("malformed_json", f"request body is not valid JSON: {ctx.get('error', 'parse error')}"),
+            error_body(
+                "malformed_json", f"request body is not valid JSON: {ctx.get('error', 'parse error')}"
+            ),
             400,
         )
     fields = field_errors(raw)
@@ -54,7 +63,7 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Never echo the exception: it may carry SQL, paths or secrets. The log has the traceback.
-    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse(error_body("internal_error", "internal error; it has been logged"), 500)
 
 

@@ -16,7 +16,9 @@ router = APIRouter(prefix="/v1/events", tags=["events"])
 @router.get("", summary="List events, newest first")
 async def list_events(
     ctx: Ctx,
-    type: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z_.]+$", description="e.g. session.completed")] = None,  # noqa: A002
+    type: Annotated[
+        str | None, Query(max_length=64, pattern=r"^[a-z_.]+$", description="e.g. session.completed")
+    ] = None,
     limit: Limit = None,
     cursor: Cursor = None,
 ) -> ListResponse[events.Event]:

@@ -17,14 +17,15 @@ NO_NUL = r"^[^\x00]*$"
 IdPath = Annotated[str, Path(pattern=ID_PATTERN, description="Resource id (lower-case UUID).")]
 Limit = Annotated[int | None, Query(ge=1, le=1000, description="Page size (capped by the server's maximum).")]
 Cursor = Annotated[
-    str | None, Query(max_length=512, pattern=r"^[A-Za-z0-9_-]*$", description="`next_cursor` of the previous page.")
+    str | None,
+    Query(max_length=512, pattern=r"^[A-Za-z0-9_-]*$", description="`next_cursor` of the previous page."),
 ]
-SafeQuery = Annotated[str | None, Query(min_length=1, max_length=320, pattern=NO_NUL, description="Exact match.")]
+SafeQuery = Annotated[
+    str | None, Query(min_length=1, max_length=320, pattern=NO_NUL, description="Exact match.")
+]
 CreatedAfter = Annotated[
     AwareDatetime | None, Query(description="Only resources created at or after this time (with UTC offset).")
 ]
 CreatedBefore = Annotated[
     AwareDatetime | None, Query(description="Only resources created before this time (with UTC offset).")
 ]
-
-

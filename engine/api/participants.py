@@ -30,7 +30,9 @@ async def create_participant(body: ParticipantCreate, ctx: Ctx) -> Participant:
 @router.post("/bulk", summary="Create up to 500 participants; duplicates are skipped and reported per row")
 async def bulk_create(body: ParticipantsBulkCreate, ctx: Ctx) -> BulkResult:
     ctx.principal.require("write:participants")
-    summary, _rows = await participants.bulk_create(ctx.db, ctx.company_id, list(body.participants), ctx.clock)
+    summary, _rows = await participants.bulk_create(
+        ctx.db, ctx.company_id, list(body.participants), ctx.clock
+    )
     return summary
 
 

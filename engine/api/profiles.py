@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Response
 from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
 
 from config.enums import Focus
 from config.profiles import AgentProfile, AgentProfileCreate, AgentProfileUpdate

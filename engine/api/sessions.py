@@ -11,8 +11,8 @@ from config.base import ID_PATTERN, InputModel
 from config.enums import SessionStatus
 from config.sessions import JoinLink, Session, SessionCreate, SessionUpdate, validate_metadata
 from engine.api.context import Ctx, ListResponse
-from engine.errors import Conflict
 from engine.api.params import CreatedAfter, CreatedBefore, Cursor, IdPath, Limit, SafeQuery
+from engine.errors import Conflict
 from engine.services import sessions
 from engine.store.tables import SessionRow
 
@@ -21,7 +21,9 @@ IdQuery = Annotated[str | None, Query(pattern=ID_PATTERN, description="Exact id.
 
 
 class RetakeRequest(InputModel):
-    metadata: dict[str, Any] | None = Field(default=None, description="Metadata; default: the earlier session's.")
+    metadata: dict[str, Any] | None = Field(
+        default=None, description="Metadata; default: the earlier session's."
+    )
 
     @field_validator("metadata")
     @classmethod
@@ -50,8 +52,9 @@ async def list_sessions(
     cursor: Cursor = None,
 ) -> ListResponse[Session]:
     ctx.principal.require("read:sessions", "read:participants", "read:agent_profiles")
-    flt = sessions.SessionFilter(status, template_id, participant_id, stage_id, is_test, tag, created_after,
-                                 created_before)
+    flt = sessions.SessionFilter(
+        status, template_id, participant_id, stage_id, is_test, tag, created_after, created_before
+    )
     page = await sessions.list_page(ctx.db, ctx.company_id, flt, ctx.limit(limit), cursor)
     ext = await sessions.external_ids(ctx.db, page.items)
     base = ctx.settings.base_url
@@ -70,7 +73,9 @@ async def get_session(session_id: IdPath, ctx: Ctx) -> Session:
     return await _out(ctx, await sessions.get(ctx.db, ctx.company_id, session_id))
 
 
-@router.patch("/{session_id}", summary="Reschedule, change metadata, or move the status along a legal transition")
+@router.patch(
+    "/{session_id}", summary="Reschedule, change metadata, or move the status along a legal transition"
+)
 async def update_session(session_id: IdPath, body: SessionUpdate, ctx: Ctx) -> Session:
     ctx.principal.require("write:sessions")
     return await _out(ctx, await sessions.update(ctx.db, ctx.company_id, session_id, body, ctx.clock))
@@ -82,7 +87,9 @@ async def cancel_session(session_id: IdPath, ctx: Ctx) -> Session:
     return await _out(ctx, await sessions.cancel(ctx.db, ctx.company_id, session_id, ctx.clock))
 
 
-@router.post("/{session_id}/retake", status_code=201, summary="New session for the same participant; keeps this one")
+@router.post(
+    "/{session_id}/retake", status_code=201, summary="New session for the same participant; keeps this one"
+)
 async def retake_session(session_id: IdPath, ctx: Ctx, body: RetakeRequest | None = None) -> Session:
     ctx.principal.require("write:sessions", "read:participants")
     metadata = body.metadata if body is not None else None
@@ -99,7 +106,9 @@ async def join_link(session_id: IdPath, ctx: Ctx) -> JoinLink:
     return JoinLink(url=sessions.join_url(ctx.settings.base_url, row))
 
 
-@router.delete("/{session_id}", status_code=204, summary="Delete a session from list and get (409 while running)")
+@router.delete(
+    "/{session_id}", status_code=204, summary="Delete a session from list and get (409 while running)"
+)
 async def delete_session(session_id: IdPath, ctx: Ctx) -> Response:
     ctx.principal.require("delete:sessions")
     await sessions.delete(ctx.db, ctx.company_id, session_id, ctx.clock)

@@ -61,13 +61,17 @@ async def get_template(template_id: IdPath, ctx: Ctx) -> EvaluationTemplate:
 
 
 @router.patch("/{template_id}", summary="Update an evaluation template")
-async def update_template(template_id: IdPath, body: EvaluationTemplateUpdate, ctx: Ctx) -> EvaluationTemplate:
+async def update_template(
+    template_id: IdPath, body: EvaluationTemplateUpdate, ctx: Ctx
+) -> EvaluationTemplate:
     ctx.principal.require("write:templates")
     row = await templates.update(ctx.db, ctx.company_id, template_id, body, ctx.clock)
     return templates.to_model(row, ctx.settings.base_url)
 
 
-@router.delete("/{template_id}", status_code=204, summary="Delete a template and its stages (409 while in use)")
+@router.delete(
+    "/{template_id}", status_code=204, summary="Delete a template and its stages (409 while in use)"
+)
 async def delete_template(template_id: IdPath, ctx: Ctx) -> Response:
     ctx.principal.require("delete:templates")
     await templates.delete(ctx.db, ctx.company_id, template_id, ctx.clock)

@@ -8,7 +8,6 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped
 
 from engine.errors import Forbidden, NotFound, ValidationFailed, field_errors
 
@@ -16,9 +15,13 @@ __all__ = ["OwnedRow", "get_owned", "new_id", "validate_as"]
 
 
 class OwnedRow(Protocol):
-    id: Mapped[str]
-    company_id: Mapped[str]
-    deleted_at: Mapped[Any]
+    """A company-owned, soft-deletable row (read-only view, so every row class matches)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def company_id(self) -> str: ...
 
 
 RowT = TypeVar("RowT", bound=OwnedRow)
@@ -42,12 +45,13 @@ async def get_owned(
     Another company's row gives 403, as seed 004 specifies. A missing one gives 404, or 422 naming
     `field` when the id came in a request body rather than the URL.
     """
+    table: Any = row_cls  # the protocol types instances; the class carries SQL columns
     row = (
         await session.scalars(
             select(row_cls).where(
-                row_cls.id == resource_id,
-                row_cls.company_id == company_id,
-                row_cls.deleted_at.is_(None),
+                table.id == resource_id,
+                table.company_id == company_id,
+                table.deleted_at.is_(None),
             )
         )
     ).first()
@@ -55,7 +59,7 @@ async def get_owned(
         return row
     # Only an existence bit leaves this probe: no field of the other company's row is read.
     foreign = await session.scalar(
-        select(row_cls.id).where(row_cls.id == resource_id, row_cls.deleted_at.is_(None))
+        select(table.id).where(table.id == resource_id, table.deleted_at.is_(None))
     )
     details: dict[str, Any] = {"id": resource_id}
     if field:

@@ -32,7 +32,9 @@ def _event_id(session: AsyncSession) -> str:
     return f"evt_{seq:04d}{secrets.token_hex(12)}"
 
 
-def record(session: AsyncSession, company_id: str, event_type: str, data: dict[str, Any], at: datetime) -> None:
+def record(
+    session: AsyncSession, company_id: str, event_type: str, data: dict[str, Any], at: datetime
+) -> None:
     event_id = _event_id(session)
     payload = {"type": event_type, "timestamp": at.isoformat(), "data": data}
     session.add(

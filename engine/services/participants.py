@@ -30,8 +30,8 @@ __all__ = [
     "assign_template",
     "bulk_create",
     "create",
-    "delete",
     "dedupe_key",
+    "delete",
     "get",
     "list_page",
     "to_model",
@@ -59,8 +59,14 @@ def dedupe_key(template_id: str | None, email: str) -> str:
 
 def to_model(row: ParticipantRow) -> Participant:
     return Participant.model_validate(
-        {**row.spec, "id": row.id, "email": row.email, "evaluation_template_id": row.template_id,
-         "created_at": row.created_at, "updated_at": row.updated_at}
+        {
+            **row.spec,
+            "id": row.id,
+            "email": row.email,
+            "evaluation_template_id": row.template_id,
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+        }
     )
 
 
@@ -133,7 +139,9 @@ async def create(
     return row
 
 
-async def get(session: AsyncSession, company_id: str, participant_id: str, field: str | None = None) -> ParticipantRow:
+async def get(
+    session: AsyncSession, company_id: str, participant_id: str, field: str | None = None
+) -> ParticipantRow:
     return await get_owned(session, ParticipantRow, participant_id, company_id, LABEL, field)
 
 
@@ -151,7 +159,12 @@ async def update(
         existing = await _existing_id(session, company_id, key)
         if existing is not None:
             raise _duplicate(spec.email, existing)
-    row.template_id, row.name, row.email, row.dedupe_key = spec.evaluation_template_id, spec.name, spec.email, key
+    row.template_id, row.name, row.email, row.dedupe_key = (
+        spec.evaluation_template_id,
+        spec.name,
+        spec.email,
+        key,
+    )
     row.external_id = spec.external_id
     row.spec = spec.model_dump(mode="json", by_alias=True, exclude={"evaluation_template_id"})
     row.updated_at = clock.now()
@@ -189,7 +202,9 @@ async def delete(session: AsyncSession, company_id: str, participant_id: str, cl
         )
     ).all()
     if open_sessions:
-        raise Conflict("participant has open sessions; cancel them first", {"session_ids": list(open_sessions)})
+        raise Conflict(
+            "participant has open sessions; cancel them first", {"session_ids": list(open_sessions)}
+        )
     row.deleted_at = clock.now()
 
 
@@ -199,7 +214,9 @@ async def bulk_create(
     """Create what is new; skip duplicates of stored rows or of earlier rows in the batch, per row."""
     for template_id in sorted({s.evaluation_template_id for s in specs if s.evaluation_template_id}):
         index = next(i for i, s in enumerate(specs) if s.evaluation_template_id == template_id)
-        await templates.get(session, company_id, template_id, field=f"participants[{index}].evaluation_template_id")
+        await templates.get(
+            session, company_id, template_id, field=f"participants[{index}].evaluation_template_id"
+        )
     keys = [dedupe_key(s.evaluation_template_id, s.email) for s in specs]
     stored: dict[str, str] = {}
     unique_keys = sorted(set(keys))
@@ -236,7 +253,9 @@ async def bulk_create(
     except IntegrityError:
         raise Conflict("a concurrent request created some of these participants; retry the import") from None
     for row, spec in created:
-        session.add_all(ParticipantTagRow(participant_id=row.id, tag=t, company_id=company_id) for t in spec.tags)
+        session.add_all(
+            ParticipantTagRow(participant_id=row.id, tag=t, company_id=company_id) for t in spec.tags
+        )
         _created_event(session, row)
     await session.flush()
     summary = BulkResult(created=len(created), skipped=len(specs) - len(created), results=results)

@@ -52,7 +52,9 @@ async def create(session: AsyncSession, company_id: str, spec: AgentProfileSpec,
     return row
 
 
-async def get(session: AsyncSession, company_id: str, profile_id: str, field: str | None = None) -> ProfileRow:
+async def get(
+    session: AsyncSession, company_id: str, profile_id: str, field: str | None = None
+) -> ProfileRow:
     return await get_owned(session, ProfileRow, profile_id, company_id, LABEL, field)
 
 

@@ -100,8 +100,11 @@ def _conflict(message: str, *fields: str) -> BadRequest:
 
 def _check_shape(body: SessionCreate, principal: Principal) -> None:
     """Seed 004's XOR rules, then the scopes each chosen source needs."""
-    for id_field, inline in (("participant_id", "participant"), ("template_id", "template"),
-                             ("agent_profile_id", "agent_profile")):
+    for id_field, inline in (
+        ("participant_id", "participant"),
+        ("template_id", "template"),
+        ("agent_profile_id", "agent_profile"),
+    ):
         if getattr(body, id_field) is not None and getattr(body, inline) is not None:
             raise _conflict(f"send either {id_field} or {inline}, not both", id_field, inline)
     if body.participant is not None and body.participant.evaluation_template_id is not None:
@@ -165,7 +168,9 @@ async def create(
         if template is None:
             template = await templates.get(session, cid, stage.template_id)
         elif stage.template_id != template.id:
-            raise _conflict("stage_id belongs to another template than the session's", "stage_id", "template_id")
+            raise _conflict(
+                "stage_id belongs to another template than the session's", "stage_id", "template_id"
+            )
 
     if body.participant_id is not None:
         person = await participants.get(session, cid, body.participant_id, field="participant_id")
@@ -182,7 +187,9 @@ async def create(
             )
     else:
         assert body.participant is not None
-        inline = body.participant.model_copy(update={"evaluation_template_id": template.id if template else None})
+        inline = body.participant.model_copy(
+            update={"evaluation_template_id": template.id if template else None}
+        )
         person = await participants.create(session, cid, inline, clock, field_prefix="participant.")
 
     profile = await _resolve_profile(session, cid, body, stage.agent_profile_id if stage else None, clock)
@@ -273,9 +280,7 @@ async def participant_of(session: AsyncSession, row: SessionRow) -> ParticipantR
     return person
 
 
-async def change_status(
-    session: AsyncSession, row: SessionRow, target: SessionStatus, clock: Clock
-) -> None:
+async def change_status(session: AsyncSession, row: SessionRow, target: SessionStatus, clock: Clock) -> None:
     try:
         check_transition(SessionStatus(row.status), target)
     except IllegalTransition as exc:
@@ -368,8 +373,12 @@ async def list_page(
     session: AsyncSession, company_id: str, flt: SessionFilter, limit: int, cursor: str | None
 ) -> Page[SessionRow]:
     stmt = select(SessionRow).where(SessionRow.company_id == company_id, SessionRow.deleted_at.is_(None))
-    for column, value in ((SessionRow.template_id, flt.template_id), (SessionRow.participant_id, flt.participant_id),
-                          (SessionRow.stage_id, flt.stage_id), (SessionRow.is_test, flt.is_test)):
+    for column, value in (
+        (SessionRow.template_id, flt.template_id),
+        (SessionRow.participant_id, flt.participant_id),
+        (SessionRow.stage_id, flt.stage_id),
+        (SessionRow.is_test, flt.is_test),
+    ):
         if value is not None:
             stmt = stmt.where(column == value)
     if flt.status is not None:
@@ -395,5 +404,3 @@ async def external_ids(session: AsyncSession, rows: list[SessionRow]) -> dict[st
         select(ParticipantRow.id, ParticipantRow.external_id).where(ParticipantRow.id.in_(ids))
     )
     return dict(result.tuples().all())
-
-

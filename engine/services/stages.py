@@ -24,8 +24,14 @@ PARKING_OFFSET = 1000
 
 def to_model(row: StageRow) -> EvaluationStage:
     return EvaluationStage.model_validate(
-        {**row.spec, "id": row.id, "template_id": row.template_id, "order": row.order_index,
-         "created_at": row.created_at, "updated_at": row.updated_at}
+        {
+            **row.spec,
+            "id": row.id,
+            "template_id": row.template_id,
+            "order": row.order_index,
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+        }
     )
 
 
@@ -112,7 +118,9 @@ async def delete(session: AsyncSession, company_id: str, stage_id: str, clock: C
         )
     ).all()
     if open_sessions:
-        raise Conflict("stage has open sessions; finish or cancel them first", {"session_ids": list(open_sessions)})
+        raise Conflict(
+            "stage has open sessions; finish or cancel them first", {"session_ids": list(open_sessions)}
+        )
     row.deleted_at = clock.now()
 
 

@@ -56,8 +56,13 @@ def to_model(row: TemplateRow, base_url: str) -> EvaluationTemplate:
         url=public_url(base_url, row.public_token) if row.public_token else None,
     )
     return EvaluationTemplate.model_validate(
-        {**row.spec, "id": row.id, "created_at": row.created_at, "updated_at": row.updated_at,
-         "public_link": link}
+        {
+            **row.spec,
+            "id": row.id,
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+            "public_link": link,
+        }
     )
 
 
@@ -84,7 +89,9 @@ async def create(
     return row
 
 
-async def get(session: AsyncSession, company_id: str, template_id: str, field: str | None = None) -> TemplateRow:
+async def get(
+    session: AsyncSession, company_id: str, template_id: str, field: str | None = None
+) -> TemplateRow:
     return await get_owned(session, TemplateRow, template_id, company_id, LABEL, field)
 
 
@@ -129,7 +136,9 @@ async def delete(session: AsyncSession, company_id: str, template_id: str, clock
         )
     now = clock.now()
     for stage in (
-        await session.scalars(select(StageRow).where(StageRow.template_id == row.id, StageRow.deleted_at.is_(None)))
+        await session.scalars(
+            select(StageRow).where(StageRow.template_id == row.id, StageRow.deleted_at.is_(None))
+        )
     ).all():
         stage.deleted_at = now
     row.deleted_at = now

@@ -47,7 +47,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 async def paginate(
     session: AsyncSession,
-    stmt: Select[tuple[RowT]],
+    stmt: Select[RowT],
     created_col: InstrumentedAttribute[Any],
     id_col: InstrumentedAttribute[Any],
     limit: int,

@@ -1,0 +1,95 @@
+"""Shared fixtures: the app over both real backends (SQLite file, throw-away PostgreSQL), a clock that
+ticks, and HTTP clients holding API keys of separate companies."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from config.settings import Settings
+from engine.app import create_app
+from tests.helpers import ApiClients, StepClock
+from tests.postgres_server import PostgresServer, asyncpg_dsn, postgres_from_env
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """A PostgreSQL server for the whole run: IE_TEST_POSTGRES_URL, or a local one started here."""
+    from_env = postgres_from_env()
+    if from_env is not None:
+        yield from_env
+        return
+    server = PostgresServer()
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'engine.db'}"
+        return
+    admin_url: str = request.getfixturevalue("postgres_admin_url")
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    base, _, _ = admin_url.rpartition("/")
+    yield f"{base}/{name}"
+    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def clock() -> StepClock:
+    return StepClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        _env_file=None,
+        data_dir=tmp_path_factory.mktemp("data"),
+        database_url=database_url,
+        public_base_url="https://interviews.example.test",
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: StepClock) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, clock=clock)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def api(app: FastAPI, clock: StepClock) -> AsyncIterator[ApiClients]:
+    clients = ApiClients(app, clock)
+    try:
+        yield clients
+    finally:
+        await clients.aclose()
+
+
+@pytest.fixture
+async def client(api: ApiClients) -> httpx.AsyncClient:
+    """An all-scopes client of company 'acme'."""
+    return await api.client("acme")
