@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 __all__ = [
     "ID_PATTERN",
@@ -17,13 +26,53 @@ __all__ = [
     "ResourceId",
     "ResourceOut",
     "ShortText",
+    "UtcDatetime",
+    "find_unstorable",
 ]
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
+
+
+def _iso_only(value: object) -> object:
+    """Pydantic would read `0.5` as a Unix timestamp; the documented format is ISO 8601 date-time."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if number or (isinstance(value, str) and _numeric(value)):
+        raise ValueError("expected an ISO 8601 date-time with UTC offset, e.g. 2026-03-02T09:00:00Z")
+    return value
+
+
+def _numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _as_utc(value: datetime) -> datetime:
+    """The instant in UTC. A time whose UTC form leaves years 1-9999 (year 1 at +01:00) is a field
+    error: the store could not bind it."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("out of range once converted to UTC") from None
+
+
+# Every datetime the API accepts: ISO 8601 with an offset, normalised to UTC.
+UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_only), AfterValidator(_as_utc)]
+
 ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-ResourceId = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=ID_PATTERN)]
+
+
+def _canonical_id(value: Any) -> Any:
+    # Before the pattern check: StringConstraints tests its pattern against the raw input, so its own
+    # to_lower would never get to accept an upper-case UUID.
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+ResourceId = Annotated[str, StringConstraints(pattern=ID_PATTERN), BeforeValidator(_canonical_id)]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 
 
@@ -33,8 +82,11 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
 
 
-def _unstorable(value: Any, path: str) -> str | None:
-    """Path of the first string no database can store (NUL, lone surrogates), or None."""
+def find_unstorable(value: Any, path: str = "") -> str | None:
+    """Where the first string no database can store (NUL, lone surrogates) sits, or None if there is none.
+
+    The location is `path` extended like `a.b[2]`; a bad object key is reported as `<its object> (key)`.
+    """
     if isinstance(value, str):
         if "\x00" in value:
             return path
@@ -45,12 +97,14 @@ def _unstorable(value: Any, path: str) -> str | None:
         return None
     if isinstance(value, dict):
         for key, child in value.items():
-            found = _unstorable(key, path) or _unstorable(child, f"{path}.{key}" if path else str(key))
+            if find_unstorable(key) is not None:
+                return f"{path} (key)" if path else "(key)"
+            found = find_unstorable(child, f"{path}.{key}" if path else str(key))
             if found is not None:
                 return found
     elif isinstance(value, list):
         for i, child in enumerate(value):
-            found = _unstorable(child, f"{path}[{i}]")
+            found = find_unstorable(child, f"{path}[{i}]")
             if found is not None:
                 return found
     return None
@@ -61,13 +115,16 @@ class InputModel(ApiModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
 
-    @model_validator(mode="before")
+    @field_validator("*", mode="after")
     @classmethod
-    def _storable_text(cls, data: Any) -> Any:
-        bad = _unstorable(data, "")
+    def _storable_text(cls, value: Any) -> Any:
+        # Per field and after validation, so the error names the field (nested models check their own
+        # fields, with their full path) and the message names the exact item inside a list or dict.
+        bad = find_unstorable(value)
         if bad is not None:
-            raise ValueError(f"{bad or 'value'}: text must be valid UTF-8 without NUL characters")
-        return data
+            where = f"{bad}: " if bad else ""
+            raise ValueError(f"{where}text must be valid UTF-8 without NUL characters")
+        return value
 
 
 class ResourceOut(ApiModel):

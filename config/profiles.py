@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Self
+from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 from config.base import ApiModel, InputModel, LongText, Name, ResourceOut
 from config.enums import (
@@ -39,6 +39,8 @@ class RubricDimension(InputModel):
     )
     description: LongText = Field(default="", description="What a strong answer on this axis shows.")
     weight: float = Field(
+        strict=True,  # a JSON number: neither a string nor a boolean (true would count as 1)
+        allow_inf_nan=False,
         gt=0,
         le=100,
         description="Share of the overall score, in percent, at most 2 decimals. Weights sum to exactly 100.",
@@ -78,11 +80,22 @@ class Scoring(InputModel):
         description="Rules mapping dimension scores to a recommendation; required for rule_based.",
     )
 
-    @model_validator(mode="after")
-    def _rules_for_rule_based(self) -> Self:
-        if self.scoring_method is ScoringMethod.RULE_BASED and not self.recommendation_logic:
+    @model_validator(mode="before")
+    @classmethod
+    def _always_check_logic(cls, data: Any) -> Any:
+        # Present the key even when it was left out, so the rule below runs and its error is located
+        # at `recommendationLogic` (a default would be reported under the Python field name).
+        if isinstance(data, dict) and not {"recommendationLogic", "recommendation_logic"} & data.keys():
+            return {**data, "recommendationLogic": None}
+        return data
+
+    @field_validator("recommendation_logic")
+    @classmethod
+    def _rules_for_rule_based(cls, logic: str | None, info: ValidationInfo) -> str | None:
+        # A field validator (not a model one) so the error names scoring.recommendationLogic.
+        if info.data.get("scoring_method") is ScoringMethod.RULE_BASED and not logic:
             raise ValueError("recommendationLogic is required when scoringMethod is rule_based")
-        return self
+        return logic
 
 
 class Grounding(InputModel):

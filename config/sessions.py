@@ -6,9 +6,9 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import Field, field_validator
 
-from config.base import ApiModel, InputModel, ResourceId, ResourceOut
+from config.base import ApiModel, InputModel, ResourceId, ResourceOut, UtcDatetime, find_unstorable
 from config.enums import SessionStatus
 from config.participants import ParticipantSpec
 from config.profiles import AgentProfileCreate
@@ -82,6 +82,9 @@ def _depth_and_keys(value: Any, level: int) -> tuple[int, int]:
 
 def validate_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     """Enforce seed 004's limits: 10 KB serialised, 5 levels deep, 50 keys (counted across all levels)."""
+    bad = find_unstorable(metadata)
+    if bad is not None:
+        raise ValueError(f"{bad}: text must be valid UTF-8 without NUL characters")
     try:
         encoded = json.dumps(metadata, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except ValueError:
@@ -127,7 +130,7 @@ class SessionCreate(InputModel):
         default=None, description="Agent profile to create (XOR agent_profile_id)."
     )
     stage_id: ResourceId | None = Field(default=None, description="Stage of the template this session runs.")
-    schedule_time: AwareDatetime | None = Field(
+    schedule_time: UtcDatetime | None = Field(
         default=None,
         description="When the session may start, with a UTC offset; at most 30 days ahead. Omit to start now.",
     )
@@ -146,7 +149,7 @@ class SessionCreate(InputModel):
 
 
 class SessionUpdate(InputModel):
-    schedule_time: AwareDatetime | None = Field(
+    schedule_time: UtcDatetime | None = Field(
         default=None, description="New start time (only while scheduled); at most 30 days ahead."
     )
     metadata: dict[str, Any] | None = Field(default=None, description="Replacement metadata.")
@@ -162,9 +165,6 @@ class SessionUpdate(InputModel):
 
 class JoinLink(ApiModel):
     url: str = Field(description="Invite-only join URL; anyone holding it can join this session.")
-    expires_at: datetime | None = Field(
-        default=None, description="When the link stops working; null while the session is open."
-    )
 
 
 class Session(ResourceOut):

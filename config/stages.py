@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
-
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from config.base import ApiModel, InputModel, Name, ResourceId, ResourceOut
 from config.enums import OnComplete, StageType
@@ -22,7 +20,9 @@ class EvaluationStageSpec(InputModel):
     name: Name = Field(description="Display name shown to participants, e.g. 'Technical Screen'.")
     type: StageType = Field(default=StageType.AI_INTERVIEW, description="Kind of step.")
     agent_profile_id: ResourceId | None = Field(
-        default=None, description="Agent profile that conducts this stage; required for AI-run stage types."
+        default=None,
+        validate_default=True,
+        description="Agent profile that conducts this stage; required for AI-run stage types.",
     )
     order: int | None = Field(
         default=None,
@@ -41,11 +41,14 @@ class EvaluationStageSpec(InputModel):
         default=None, ge=5, le=240, description="Session length for this stage; default: the template's."
     )
 
-    @model_validator(mode="after")
-    def _profile_for_ai_stages(self) -> Self:
-        if self.type.needs_interviewer and self.agent_profile_id is None:
-            raise ValueError(f"agent_profile_id is required for a {self.type.value} stage")
-        return self
+    @field_validator("agent_profile_id")
+    @classmethod
+    def _profile_for_ai_stages(cls, profile_id: str | None, info: ValidationInfo) -> str | None:
+        # A field validator (not a model one) so the error names agent_profile_id.
+        stage_type = info.data.get("type")
+        if isinstance(stage_type, StageType) and stage_type.needs_interviewer and profile_id is None:
+            raise ValueError(f"agent_profile_id is required for a {stage_type.value} stage")
+        return profile_id
 
 
 class EvaluationStageCreate(EvaluationStageSpec):

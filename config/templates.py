@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, ValidationInfo, field_validator, model_validator
 
 from config.base import ApiModel, InputModel, Label, LongText, Name, ResourceOut
 from config.enums import Depth, SessionMode, SuccessOutcome, UseCase
@@ -79,10 +79,14 @@ class EvaluationTemplateSpec(InputModel):
     )
     objective: LongText = Field(default="", description="The single thing the interview must determine.")
     success_outcome: SuccessOutcome | None = Field(
-        default=None, description="Verdict vocabulary; derived from use_case when omitted."
+        default=None,
+        validate_default=True,
+        description="Verdict vocabulary; derived from use_case when omitted.",
     )
     custom_outcome_labels: CustomOutcomeLabels | None = Field(
-        default=None, description="Verdict labels; required when success_outcome is custom."
+        default=None,
+        validate_default=True,
+        description="Verdict labels; required when success_outcome is custom.",
     )
     skills: list[Label] = Field(
         default_factory=list, max_length=MAX_SKILLS, description="Technical skills to probe."
@@ -99,19 +103,41 @@ class EvaluationTemplateSpec(InputModel):
         default=SessionMode.LIVE_AI_INTERVIEW, description="Interview format of this template's sessions."
     )
 
-    @model_validator(mode="after")
-    def _derive_outcome(self) -> Self:
-        if self.success_outcome is None:
-            self.success_outcome = SuccessOutcome.for_use_case(self.use_case)
-        if self.success_outcome is SuccessOutcome.CUSTOM and self.custom_outcome_labels is None:
+    # Field validators rather than one model validator, so each error names the field it is about.
+    # Fields validate in declaration order, so `info.data` holds use_case and success_outcome by then.
+    @field_validator("success_outcome")
+    @classmethod
+    def _derive_outcome(cls, outcome: SuccessOutcome | None, info: ValidationInfo) -> SuccessOutcome | None:
+        use_case = info.data.get("use_case")
+        if outcome is None and isinstance(use_case, UseCase):
+            return SuccessOutcome.for_use_case(use_case)
+        return outcome
+
+    @field_validator("custom_outcome_labels")
+    @classmethod
+    def _labels_iff_custom(
+        cls, labels: CustomOutcomeLabels | None, info: ValidationInfo
+    ) -> CustomOutcomeLabels | None:
+        outcome = info.data.get("success_outcome")
+        if outcome is SuccessOutcome.CUSTOM and labels is None:
             raise ValueError("custom_outcome_labels is required when success_outcome is custom")
-        if self.success_outcome is not SuccessOutcome.CUSTOM and self.custom_outcome_labels is not None:
+        if (
+            isinstance(outcome, SuccessOutcome)
+            and outcome is not SuccessOutcome.CUSTOM
+            and labels is not None
+        ):
             raise ValueError("custom_outcome_labels is only allowed when success_outcome is custom")
-        for field in ("skills", "traits"):
-            values: list[str] = getattr(self, field)
-            if len({v.casefold() for v in values}) != len(values):
-                raise ValueError(f"{field} must not repeat an entry")
-        return self
+        return labels
+
+    @field_validator("skills", "traits")
+    @classmethod
+    def _no_repeats(cls, values: list[str], info: ValidationInfo) -> list[str]:
+        seen: set[str] = set()
+        for value in values:
+            if value.casefold() in seen:
+                raise ValueError(f"{info.field_name} must not repeat an entry; {value!r} appears twice")
+            seen.add(value.casefold())
+        return values
 
 
 class EvaluationTemplateCreate(EvaluationTemplateSpec):
@@ -131,14 +157,18 @@ class EvaluationTemplateCreate(EvaluationTemplateSpec):
         if preset is None:
             return data  # the field validator below reports the unknown name
         merged = preset.model_dump(mode="json", exclude={"name"})
+        if "use_case" in data and "success_outcome" not in data:
+            # The preset's outcome belongs to the preset's use case; one sent explicitly derives its own.
+            del merged["success_outcome"]
         merged.update(data)
         return merged
 
-    @model_validator(mode="after")
-    def _known_preset(self) -> Self:
-        if self.preset is not None and self.preset not in PRESETS:
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, preset: str | None) -> str | None:
+        if preset is not None and preset not in PRESETS:
             raise ValueError(f"preset must be one of {', '.join(sorted(PRESETS))}")
-        return self
+        return preset
 
     def spec(self) -> EvaluationTemplateSpec:
         return EvaluationTemplateSpec.model_validate(self.model_dump(exclude={"preset"}))
@@ -166,7 +196,7 @@ class PublicLink(ApiModel):
 
 
 class PublicLinkUpdate(InputModel):
-    enabled: bool = Field(description="Enable or disable the template's public link.")
+    enabled: StrictBool = Field(description="Enable or disable the template's public link.")
 
 
 class EvaluationTemplate(EvaluationTemplateSpec, ResourceOut):

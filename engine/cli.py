@@ -61,6 +61,9 @@ def _serve(settings: Settings) -> None:
         print(f"  {issued.secret_key}")
         print("Try it:")
         print(f"  curl -H 'Authorization: Bearer {issued.secret_key}' {settings.base_url}/v1/agent-profiles")
+        # Flushed now: under Docker or systemd stdout is a pipe, block-buffered, and the key would
+        # otherwise sit in the buffer until the server exits.
+        sys.stdout.flush()
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level.lower()
     )

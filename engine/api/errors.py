@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,6 +18,7 @@ __all__ = ["error_body", "install_error_handlers"]
 logger = logging.getLogger(__name__)
 
 HTTP_CODES = {
+    400: "bad_request",
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",
@@ -37,9 +39,19 @@ async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(exc.code, exc.message, exc.details), exc.status_code, headers=headers)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     raw = [dict(e) for e in exc.errors()]
+    # FastAPI hands a body whose Content-Type is not JSON to validation as raw bytes.
+    if any(tuple(e.get("loc", ())) == ("body",) and isinstance(e.get("input"), bytes) for e in raw):
+        sent = request.headers.get("content-type", "none")[:100]
+        return JSONResponse(
+            error_body(
+                "unsupported_media_type",
+                f"send the body as JSON with 'Content-Type: application/json' (got {sent!r})",
+            ),
+            415,
+        )
     if any(e.get("type") == "json_invalid" for e in raw):
         ctx = next(e.get("ctx", {}) for e in raw if e.get("type") == "json_invalid")
         return JSONResponse(
@@ -55,10 +67,33 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+_HTTP_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"})
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """Every method the request's path supports. Starlette's own `Allow` names only the first route
+    whose path matched, so `OPTIONS /v1/sessions` would claim POST is all there is."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods.update(m.upper() for m in operations if m.upper() in _HTTP_METHODS)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods)) if methods else None
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+        # FastAPI's "error parsing the body": bytes that are not UTF-8, a number too long to convert, ...
+        reason = str(exc.__cause__).split(";")[0][:200]
+        return JSONResponse(error_body("malformed_json", f"request body is not valid JSON: {reason}"), 400)
+    if exc.status_code == 405 and (allowed := _allowed_methods(request)) is not None:
+        headers["Allow"] = allowed
     code = HTTP_CODES.get(exc.status_code, "http_error")
-    return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
+    return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=headers or None)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

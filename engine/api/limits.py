@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.api.errors import error_body
@@ -12,8 +13,13 @@ from engine.api.errors import error_body
 __all__ = ["BodySizeLimit"]
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """Raised from `receive` once the body passes the limit. An HTTPException because FastAPI turns any
+    other exception raised while it reads the body into "400: There was an error parsing the body";
+    this one it re-raises, and the error handlers render it as 413."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"request body exceeds {max_bytes} bytes")
 
 
 class BodySizeLimit:
@@ -44,7 +50,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _TooLarge
+                    raise _TooLarge(self.max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:

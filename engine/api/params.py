@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Path, Query
-from pydantic import AwareDatetime
 
-from config.base import ID_PATTERN
+from config.base import ID_PATTERN, UtcDatetime
 
 __all__ = ["CreatedAfter", "CreatedBefore", "Cursor", "IdPath", "Limit", "SafeQuery"]
 
 NO_NUL = r"^[^\x00]*$"
+
 
 IdPath = Annotated[str, Path(pattern=ID_PATTERN, description="Resource id (lower-case UUID).")]
 Limit = Annotated[int | None, Query(ge=1, le=1000, description="Page size (capped by the server's maximum).")]
@@ -24,8 +24,8 @@ SafeQuery = Annotated[
     str | None, Query(min_length=1, max_length=320, pattern=NO_NUL, description="Exact match.")
 ]
 CreatedAfter = Annotated[
-    AwareDatetime | None, Query(description="Only resources created at or after this time (with UTC offset).")
+    UtcDatetime | None, Query(description="Only resources created at or after this time (with UTC offset).")
 ]
 CreatedBefore = Annotated[
-    AwareDatetime | None, Query(description="Only resources created before this time (with UTC offset).")
+    UtcDatetime | None, Query(description="Only resources created before this time (with UTC offset).")
 ]

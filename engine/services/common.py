@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.errors import Forbidden, NotFound, ValidationFailed, field_errors
 
-__all__ = ["OwnedRow", "get_owned", "new_id", "validate_as"]
+__all__ = ["OwnedRow", "body_field", "field_invalid", "get_owned", "new_id", "validate_as"]
 
 
 class OwnedRow(Protocol):
@@ -30,6 +30,16 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def body_field(path: str, message: str, error_type: str = "value_error") -> dict[str, str]:
+    """One `details.fields` entry about a request-body field, shaped like a request validation error's."""
+    return {"path": path, "message": message, "type": error_type, "in": "body"}
+
+
+def field_invalid(path: str, message: str, error_type: str = "value_error") -> ValidationFailed:
+    """A 422 naming one body field, with the same entry shape as pydantic's request validation errors."""
+    return ValidationFailed(f"{path}: {message}", {"fields": [body_field(path, message, error_type)]})
 
 
 async def get_owned(
@@ -63,11 +73,11 @@ async def get_owned(
     )
     details: dict[str, Any] = {"id": resource_id}
     if field:
-        details["fields"] = [{"path": field, "message": f"{label} belongs to another company"}]
+        details["fields"] = [body_field(field, f"{label} belongs to another company", "forbidden")]
     if foreign is not None:
         raise Forbidden(f"{label} {resource_id} belongs to another company", details)
     if field:
-        raise ValidationFailed.field(field, f"no {label} with id {resource_id}")
+        raise field_invalid(field, f"no {label} with id {resource_id}", "not_found")
     raise NotFound(f"{label} {resource_id} not found", details)
 
 
@@ -77,8 +87,9 @@ def validate_as(model: type[ModelT], data: dict[str, Any], prefix: str = "") -> 
         return model.model_validate(data)
     except ValidationError as exc:
         errors = field_errors([dict(e) for e in exc.errors()])
-        if prefix:
-            for err in errors:
+        for err in errors:
+            if prefix:
                 err["path"] = prefix if err["path"] == "(body)" else f"{prefix}.{err['path']}"
+            err.setdefault("in", "body")  # the merged object stands for the request body
         first = errors[0]
         raise ValidationFailed(f"{first['path']}: {first['message']}", {"fields": errors}) from None

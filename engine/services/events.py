@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,10 +19,10 @@ __all__ = ["Event", "list_events", "record", "session_data"]
 
 
 class Event(ApiModel):
-    id: str
-    type: str
-    timestamp: datetime
-    data: dict[str, Any]
+    id: str = Field(description="Event id (`evt_...`); stays the same across delivery retries.")
+    type: str = Field(description="Event type, e.g. session.completed.")
+    timestamp: datetime = Field(description="When the change happened (UTC, ISO 8601).")
+    data: dict[str, Any] = Field(description="Ids of what changed, with the participant's external_id.")
 
 
 def _event_id(session: AsyncSession) -> str:

@@ -21,7 +21,7 @@ from config.participants import (
 from engine.clock import Clock
 from engine.errors import Conflict
 from engine.services import events, templates
-from engine.services.common import get_owned, new_id, validate_as
+from engine.services.common import body_field, get_owned, new_id, validate_as
 from engine.store.pagination import Page, paginate
 from engine.store.tables import ParticipantRow, ParticipantTagRow, SessionRow
 
@@ -73,7 +73,7 @@ def to_model(row: ParticipantRow) -> Participant:
 def _duplicate(email: str, existing_id: str | None, field: str = "email") -> Conflict:
     return Conflict(
         f"{field}: a participant with email {email} already exists for this template",
-        {"fields": [{"path": field, "message": "duplicate"}], "existing_id": existing_id},
+        {"fields": [body_field(field, "duplicate", "conflict")], "existing_id": existing_id},
     )
 
 
@@ -152,8 +152,12 @@ async def update(
     current = {**row.spec, "email": row.email, "evaluation_template_id": row.template_id}
     changes = patch.model_dump(mode="json", by_alias=True, exclude_unset=True)
     spec = validate_as(ParticipantSpec, {**current, **changes})
-    if spec.evaluation_template_id is not None and spec.evaluation_template_id != row.template_id:
-        await templates.get(session, company_id, spec.evaluation_template_id, field="evaluation_template_id")
+    if spec.evaluation_template_id != row.template_id:
+        if spec.evaluation_template_id is not None:
+            await templates.get(
+                session, company_id, spec.evaluation_template_id, field="evaluation_template_id"
+            )
+        await _check_no_sessions_elsewhere(session, row, spec.evaluation_template_id)
     key = dedupe_key(spec.evaluation_template_id, spec.email)
     if key != row.dedupe_key:
         existing = await _existing_id(session, company_id, key)
@@ -174,6 +178,33 @@ async def update(
     return row
 
 
+async def _check_no_sessions_elsewhere(
+    session: AsyncSession, row: ParticipantRow, template_id: str | None
+) -> None:
+    """A participant is evaluated against one template: once it has sessions under one, it cannot move.
+
+    Template-less (generic) sessions do not tie it to a template, so a participant with only those may
+    still be given one, as booking a session under a template does (`assign_template`).
+    """
+    stmt = select(SessionRow.id).where(
+        SessionRow.participant_id == row.id,
+        SessionRow.deleted_at.is_(None),
+        SessionRow.template_id.is_not(None),
+    )
+    if template_id is not None:
+        stmt = stmt.where(SessionRow.template_id != template_id)
+    tied = list((await session.scalars(stmt.limit(20))).all())
+    if tied:
+        raise Conflict(
+            "evaluation_template_id: the participant has sessions under its current template; "
+            "create a new participant for the other template instead",
+            {
+                "fields": [body_field("evaluation_template_id", "has sessions", "conflict")],
+                "session_ids": tied,
+            },
+        )
+
+
 async def assign_template(
     session: AsyncSession, row: ParticipantRow, template_id: str, clock: Clock, field: str
 ) -> None:
@@ -184,7 +215,7 @@ async def assign_template(
         raise Conflict(
             f"{field}: participant {existing} already has email {row.email} under this template; "
             "book the session for that participant instead",
-            {"fields": [{"path": field, "message": "duplicate"}], "existing_id": existing},
+            {"fields": [body_field(field, "duplicate", "conflict")], "existing_id": existing},
         )
     row.template_id, row.dedupe_key, row.updated_at = template_id, key, clock.now()
     await _flush_unique(session, row, field)
@@ -229,7 +260,7 @@ async def bulk_create(
                 ParticipantRow.deleted_at.is_(None),
             )
         )
-        stored.update({k: i for k, i in rows.tuples()})
+        stored.update({key: row_id for key, row_id in rows})
     now = clock.now()
     results: list[BulkRowResult] = []
     created: list[tuple[ParticipantRow, ParticipantSpec]] = []

@@ -11,7 +11,7 @@ from config.enums import Focus, SessionStatus
 from config.profiles import AgentProfile, AgentProfileSpec, AgentProfileUpdate
 from engine.clock import Clock
 from engine.errors import Conflict
-from engine.services.common import get_owned, new_id, validate_as
+from engine.services.common import body_field, get_owned, new_id, validate_as
 from engine.store.pagination import Page, paginate
 from engine.store.tables import ProfileRow, SessionRow, StageRow
 
@@ -64,19 +64,28 @@ async def update(
     row = await get(session, company_id, profile_id)
     merged = {**row.spec, **patch.model_dump(mode="json", by_alias=True, exclude_unset=True)}
     spec = validate_as(AgentProfileSpec, merged)
+    if spec.focus is Focus.GENERIC and row.focus != Focus.GENERIC.value:
+        # Stages refuse generic-focus profiles; turning a stage's profile generic would bypass that.
+        stages = await _live_stage_ids(session, row.id)
+        if stages:
+            raise Conflict(
+                "focus: a generic-focus profile cannot conduct a template's stage, and stages use this one",
+                {"fields": [body_field("focus", "used by stages", "conflict")], "stage_ids": stages},
+            )
     row.spec = spec.model_dump(mode="json", by_alias=True)
     row.name, row.focus, row.updated_at = spec.name, spec.focus.value, clock.now()
     await session.flush()
     return row
 
 
+async def _live_stage_ids(session: AsyncSession, profile_id: str) -> list[str]:
+    stmt = select(StageRow.id).where(StageRow.agent_profile_id == profile_id, StageRow.deleted_at.is_(None))
+    return list((await session.scalars(stmt)).all())
+
+
 async def delete(session: AsyncSession, company_id: str, profile_id: str, clock: Clock) -> None:
     row = await get(session, company_id, profile_id)
-    stages = (
-        await session.scalars(
-            select(StageRow.id).where(StageRow.agent_profile_id == row.id, StageRow.deleted_at.is_(None))
-        )
-    ).all()
+    stages = await _live_stage_ids(session, row.id)
     open_sessions = (
         await session.scalars(
             select(SessionRow.id).where(
@@ -89,7 +98,7 @@ async def delete(session: AsyncSession, company_id: str, profile_id: str, clock:
     if stages or open_sessions:
         raise Conflict(
             "agent profile is in use; reassign its stages and finish or cancel its open sessions first",
-            {"stage_ids": list(stages), "session_ids": list(open_sessions)},
+            {"stage_ids": stages, "session_ids": list(open_sessions)},
         )
     row.deleted_at = clock.now()
 

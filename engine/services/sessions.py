@@ -25,7 +25,14 @@ from engine.errors import BadRequest, Conflict, ValidationFailed
 from engine.services import events, participants, profiles, stages, templates
 from engine.services.common import get_owned, new_id
 from engine.store.pagination import Page, paginate
-from engine.store.tables import ParticipantRow, ParticipantTagRow, ProfileRow, SessionRow, TemplateRow
+from engine.store.tables import (
+    ParticipantRow,
+    ParticipantTagRow,
+    ProfileRow,
+    SessionRow,
+    StageRow,
+    TemplateRow,
+)
 from scoring.synthetic import TEST_DURATION_SECONDS, synthetic_analysis
 
 __all__ = [
@@ -120,7 +127,10 @@ def _check_shape(body: SessionCreate, principal: Principal) -> None:
         raise ValidationFailed.field("participant_id", "send participant_id or an inline participant")
     needed = ["write:sessions"]
     needed += ["read:participants"] if body.participant_id else ["write:participants"]
-    needed += ["write:templates"] if body.template else (["read:templates"] if body.template_id else [])
+    names_template = body.template_id is not None or (
+        body.participant is not None and body.participant.evaluation_template_id is not None
+    )
+    needed += ["write:templates"] if body.template else (["read:templates"] if names_template else [])
     needed += ["write:agent_profiles"] if body.agent_profile else ["read:agent_profiles"]
     needed += ["read:stages"] if body.stage_id else []
     principal.require(*needed)
@@ -135,6 +145,19 @@ def _schedule(requested: datetime | None, now: datetime, field: str = "schedule_
     if when > now + timedelta(days=MAX_SCHEDULE_AHEAD_DAYS):
         raise ValidationFailed.field(field, f"must be at most {MAX_SCHEDULE_AHEAD_DAYS} days ahead")
     return max(when, now)
+
+
+def _template_field(body: SessionCreate) -> str:
+    """The request field the session's template came from, for error details (seed 004's priority)."""
+    if body.template is not None:
+        return "template"
+    if body.template_id is not None:
+        return "template_id"
+    if body.participant is not None and body.participant.evaluation_template_id is not None:
+        return "participant.evaluation_template_id"
+    if body.stage_id is not None:
+        return "stage_id"
+    return "participant_id"  # the existing participant's own template
 
 
 async def _resolve_template(
@@ -158,8 +181,9 @@ async def create(
 ) -> tuple[SessionRow, ParticipantRow]:
     _check_shape(body, principal)
     cid = principal.company_id
-    now = clock.now()
-    schedule_time = _schedule(body.schedule_time, now)
+    # Validated before anything is written; re-read below so the session and its events come after the
+    # inline resources this request creates (their created_at and participant.created event).
+    requested_time = _schedule(body.schedule_time, clock.now())
     template = await _resolve_template(session, principal, body, clock)
 
     stage = None
@@ -169,7 +193,9 @@ async def create(
             template = await templates.get(session, cid, stage.template_id)
         elif stage.template_id != template.id:
             raise _conflict(
-                "stage_id belongs to another template than the session's", "stage_id", "template_id"
+                f"stage_id belongs to another template than the session's (from {_template_field(body)})",
+                "stage_id",
+                _template_field(body),
             )
 
     if body.participant_id is not None:
@@ -180,10 +206,11 @@ async def create(
             await participants.assign_template(session, person, template.id, clock, "participant_id")
         elif template is not None and person.template_id != template.id:
             raise _conflict(
-                f"participant belongs to template {person.template_id}; a participant is evaluated against "
-                "one template, so create a participant for this one",
+                f"participant_id: the participant belongs to template {person.template_id}, but "
+                f"{_template_field(body)} names template {template.id}; a participant is evaluated "
+                "against one template, so create a participant for this one",
                 "participant_id",
-                "template_id" if body.template_id else "template",
+                _template_field(body),
             )
     else:
         assert body.participant is not None
@@ -194,21 +221,30 @@ async def create(
 
     profile = await _resolve_profile(session, cid, body, stage.agent_profile_id if stage else None, clock)
     focus = profiles.spec_of(profile).focus
+    profile_field = (
+        "agent_profile"
+        if body.agent_profile is not None
+        else ("agent_profile_id" if body.agent_profile_id is not None else "stage_id")
+    )
     if focus is Focus.GENERIC and template is not None:
         raise _conflict(
-            "a generic-focus agent profile interviews without a template, but this session has one "
-            f"({template.id}); use a non-generic profile or a participant without a template",
-            "agent_profile_id" if body.agent_profile_id else "agent_profile",
-            "participant_id" if body.participant_id else "template_id",
+            f"{profile_field}: a generic-focus agent profile interviews without a template, but "
+            f"{_template_field(body)} gives this session one ({template.id}); use a non-generic profile "
+            "or a participant without a template",
+            profile_field,
+            _template_field(body),
         )
     if focus is not Focus.GENERIC and template is None:
         raise _conflict(
-            f"a {focus.value}-focus agent profile needs a template: send template_id or template, or a "
-            "participant that belongs to a template (only generic-focus profiles run without one)",
-            "agent_profile_id" if body.agent_profile_id else "agent_profile",
+            f"{profile_field}: a {focus.value}-focus agent profile needs a template: send template_id or "
+            "template, or a participant that belongs to a template (only generic-focus profiles run "
+            "without one)",
+            profile_field,
             "template_id",
         )
 
+    now = clock.now()
+    schedule_time = max(requested_time, now)
     row = SessionRow(
         id=new_id(),
         company_id=cid,
@@ -280,12 +316,14 @@ async def participant_of(session: AsyncSession, row: SessionRow) -> ParticipantR
     return person
 
 
-async def change_status(session: AsyncSession, row: SessionRow, target: SessionStatus, clock: Clock) -> None:
+async def change_status(
+    session: AsyncSession, row: SessionRow, target: SessionStatus, clock: Clock, now: datetime | None = None
+) -> None:
     try:
         check_transition(SessionStatus(row.status), target)
     except IllegalTransition as exc:
         raise Conflict(str(exc), {"fields": [{"path": "status", "message": "illegal transition"}]}) from None
-    now = clock.now()
+    now = now or clock.now()
     row.status, row.updated_at = target.value, now
     if target is SessionStatus.IN_PROGRESS:
         row.started_at = now
@@ -310,15 +348,16 @@ async def update(
 ) -> SessionRow:
     row = await get(session, company_id, session_id)
     changes = patch.model_fields_set
+    now = clock.now()  # one change, one timestamp: updated_at equals started_at/completed_at it sets
     if "schedule_time" in changes:
         if row.status != SessionStatus.SCHEDULED.value:
             raise Conflict(f"schedule_time: a {row.status} session cannot be rescheduled")
-        row.schedule_time = _schedule(patch.schedule_time, clock.now())
+        row.schedule_time = _schedule(patch.schedule_time, now)
     if "metadata" in changes:
         row.metadata_ = patch.metadata or {}
     if "status" in changes and patch.status is not None and patch.status.value != row.status:
-        await change_status(session, row, patch.status, clock)
-    row.updated_at = clock.now()
+        await change_status(session, row, patch.status, clock, now)
+    row.updated_at = now
     await session.flush()
     return row
 
@@ -333,7 +372,7 @@ async def retake(
             f"session is {original.status}; a retake follows a finished session (the participant can resume "
             "this one through the same link, or cancel it first)"
         )
-    person = await participants.get(session, company_id, original.participant_id)
+    person, profile, template = await _retake_resources(session, original)
     now = clock.now()
     row = SessionRow(
         id=new_id(),
@@ -355,11 +394,37 @@ async def retake(
     await session.flush()
     events.record(session, company_id, "session.scheduled", events.session_data(row, person), now)
     if row.is_test:
-        profile = await session.get(ProfileRow, row.agent_profile_id)
-        template = await session.get(TemplateRow, row.template_id) if row.template_id else None
-        assert profile is not None
         _complete_test(session, row, person, profile, template, now)
     return row, person
+
+
+async def _retake_resources(
+    session: AsyncSession, original: SessionRow
+) -> tuple[ParticipantRow, ProfileRow, TemplateRow | None]:
+    """The earlier session's participant, profile, template and stage, each still live: a retake must not
+    book a session against a resource deleted since (409 naming it, not a 404 on an existing session)."""
+    person = await session.get(ParticipantRow, original.participant_id)
+    profile = await session.get(ProfileRow, original.agent_profile_id)
+    template = await session.get(TemplateRow, original.template_id) if original.template_id else None
+    stage = await session.get(StageRow, original.stage_id) if original.stage_id else None
+    gone = [
+        name
+        for name, row, wanted in (
+            ("participant", person, True),
+            ("agent profile", profile, True),
+            ("evaluation template", template, original.template_id is not None),
+            ("evaluation stage", stage, original.stage_id is not None),
+        )
+        if wanted and (row is None or row.deleted_at is not None)
+    ]
+    if gone:
+        raise Conflict(
+            f"cannot retake: the session's {', '.join(gone)} has been deleted since",
+            {"deleted": gone},
+        )
+    assert person is not None
+    assert profile is not None
+    return person, profile, template
 
 
 async def delete(session: AsyncSession, company_id: str, session_id: str, clock: Clock) -> None:
@@ -403,4 +468,4 @@ async def external_ids(session: AsyncSession, rows: list[SessionRow]) -> dict[st
     result = await session.execute(
         select(ParticipantRow.id, ParticipantRow.external_id).where(ParticipantRow.id.in_(ids))
     )
-    return dict(result.tuples().all())
+    return {participant_id: external_id for participant_id, external_id in result.all()}

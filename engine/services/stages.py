@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.enums import Focus, SessionStatus
 from config.stages import EvaluationStage, EvaluationStageSpec, EvaluationStageUpdate
 from engine.clock import Clock
-from engine.errors import Conflict, ValidationFailed
+from engine.errors import Conflict
 from engine.services import profiles, templates
-from engine.services.common import get_owned, new_id, validate_as
+from engine.services.common import body_field, field_invalid, get_owned, new_id, validate_as
 from engine.store.tables import SessionRow, StageRow
 
 __all__ = ["create", "delete", "get", "pipeline", "reorder", "to_model", "update"]
@@ -20,6 +20,7 @@ LABEL = "evaluation stage"
 # Reordering parks stages above every real position first, so the unique (template, order) index
 # never sees two stages on one position mid-way.
 PARKING_OFFSET = 1000
+MAX_ORDER = 99  # the highest position a stage may hold (EvaluationStageSpec.order)
 
 
 def to_model(row: StageRow) -> EvaluationStage:
@@ -40,7 +41,7 @@ async def _check_profile(session: AsyncSession, company_id: str, profile_id: str
         return
     profile = await profiles.get(session, company_id, profile_id, field="agent_profile_id")
     if profiles.spec_of(profile).focus is Focus.GENERIC:
-        raise ValidationFailed.field(
+        raise field_invalid(
             "agent_profile_id",
             "a generic-focus agent profile runs template-less sessions and cannot conduct a template's stage",
         )
@@ -61,7 +62,7 @@ async def _flush_order(session: AsyncSession, order: int) -> None:
     except IntegrityError:
         raise Conflict(
             f"order: position {order} is taken by another stage of this template",
-            {"fields": [{"path": "order", "message": "taken"}]},
+            {"fields": [body_field("order", "taken", "conflict")]},
         ) from None
 
 
@@ -71,6 +72,11 @@ async def create(
     template = await templates.get(session, company_id, template_id)
     await _check_profile(session, company_id, spec.agent_profile_id)
     order = spec.order if spec.order is not None else await _next_order(session, template.id)
+    if order > MAX_ORDER:
+        raise Conflict(
+            f"order: the pipeline has no free position after {MAX_ORDER}; send an order or reorder the stages",
+            {"fields": [body_field("order", "no free position", "conflict")]},
+        )
     now = clock.now()
     row = StageRow(
         id=new_id(),
@@ -135,9 +141,7 @@ async def reorder(
     ).all()
     by_id = {r.id: r for r in rows}
     if len(set(stage_ids)) != len(stage_ids) or set(stage_ids) != set(by_id):
-        raise ValidationFailed.field(
-            "stage_ids", f"must list each of the template's {len(by_id)} stages exactly once"
-        )
+        raise field_invalid("stage_ids", f"must list each of the template's {len(by_id)} stages exactly once")
     now = clock.now()
     for row in rows:
         row.order_index += PARKING_OFFSET

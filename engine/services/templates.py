@@ -5,11 +5,12 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from config.enums import UseCase
+from config.enums import SuccessOutcome, UseCase
 from config.templates import (
     EvaluationTemplate,
     EvaluationTemplateSpec,
@@ -101,16 +102,29 @@ async def update(
     row = await get(session, company_id, template_id)
     changes = patch.model_dump(mode="json", exclude_unset=True)
     merged = {**row.spec, **changes}
-    if "use_case" in changes and "success_outcome" not in changes:
-        # The stored outcome was derived from the old use case; derive it again.
+    if changes.get("use_case", row.use_case) != row.use_case and "success_outcome" not in changes:
+        # A new use case brings its own verdict vocabulary: derive the outcome again. Re-sending the
+        # current use case changes nothing, so an explicitly chosen outcome survives it.
         merged["success_outcome"] = None
-        if merged.get("use_case") != UseCase.CUSTOM.value and "custom_outcome_labels" not in changes:
-            merged["custom_outcome_labels"] = None
+    if "custom_outcome_labels" not in changes and _outcome_of(merged) is not SuccessOutcome.CUSTOM:
+        # Stored labels only fit a custom outcome; once the outcome is no longer custom they go too,
+        # rather than making every such change also send `custom_outcome_labels: null`.
+        merged["custom_outcome_labels"] = None
     spec = validate_as(EvaluationTemplateSpec, merged)
     row.spec = spec.model_dump(mode="json")
     row.name, row.use_case, row.updated_at = spec.name, spec.use_case.value, clock.now()
     await session.flush()
     return row
+
+
+def _outcome_of(merged: dict[str, Any]) -> SuccessOutcome | None:
+    """The success outcome a merged template body ends up with; None when it is not valid anyway."""
+    try:
+        if merged.get("success_outcome") is not None:
+            return SuccessOutcome(merged["success_outcome"])
+        return SuccessOutcome.for_use_case(UseCase(str(merged.get("use_case"))))
+    except ValueError:
+        return None  # validation of the merged body reports it
 
 
 async def delete(session: AsyncSession, company_id: str, template_id: str, clock: Clock) -> None:

@@ -29,6 +29,9 @@ def _alembic_config(connection: Connection | None = None) -> Config:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The driver would otherwise open transactions itself, only at the first write: reads before it
+    # run unisolated and DDL auto-commits, so a failed migration could leave a half-built schema.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL lets readers proceed during a write; busy_timeout queues writers instead of failing them;
     # SQLite leaves foreign keys off unless asked.
@@ -37,6 +40,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # Take the write lock up front: a deferred transaction that reads and then writes fails at once
+    # with SQLITE_BUSY if another connection wrote in between, and busy_timeout cannot help it.
+    # Requests therefore queue (up to busy_timeout) instead of failing.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -50,6 +60,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=self.dialect != "sqlite")
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.safe_url = parsed.render_as_string(hide_password=True)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, and_, or_
@@ -18,6 +19,9 @@ from engine.errors import BadRequest
 __all__ = ["Page", "decode_cursor", "encode_cursor", "paginate"]
 
 RowT = TypeVar("RowT")
+# Row ids are UUIDs; anything else in a cursor was not made here, and must not reach the database as a
+# bind parameter (PostgreSQL refuses NUL bytes and lone surrogates with a server error).
+_ROW_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
 
 @dataclass(slots=True)
@@ -36,9 +40,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         stamp, row_id = json.loads(raw)
         created = datetime.fromisoformat(stamp)
-        if not isinstance(row_id, str) or created.tzinfo is None:
+        if not isinstance(row_id, str) or not _ROW_ID.fullmatch(row_id) or created.tzinfo is None:
             raise ValueError(cursor)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        # Normalised here so a far-off offset (year 1 at +01:00) fails as a bad cursor, not in the store.
+        created = created.astimezone(UTC)
+    except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error):
         raise BadRequest(
             "cursor: not a cursor this API returned", {"fields": [{"path": "cursor", "message": "invalid"}]}
         ) from None

@@ -1,0 +1,246 @@
+"""`interview-engine api-key create` and the first-run key of `serve`, against a real data dir."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from config.settings import Settings
+from engine import cli
+from engine.auth import ALL_SCOPES
+from engine.bootstrap import first_run_key
+from engine.clock import FixedClock
+from tests.helpers import profile_body
+
+KEY_RE = re.compile(r"^ie_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$")
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI reads IE_* variables and ./.env: keep the developer's out of these tests."""
+    for var in ("IE_DATABASE_URL", "DATABASE_URL", "IE_DATA_DIR", "IE_HOST", "IE_PORT"):
+        monkeypatch.delenv(var, raising=False)
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+def _create_key(capsys: pytest.CaptureFixture[str], data_dir: Path, *args: str) -> tuple[int, str, str]:
+    rc = cli.main(["api-key", "create", "--data-dir", str(data_dir), *args])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+async def _acreate_key(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, *args: str
+) -> tuple[int, str, str]:
+    """`_create_key` from an async test: the CLI runs its own event loop, so it gets a thread."""
+    return await asyncio.to_thread(_create_key, capsys, data_dir, *args)
+
+
+@asynccontextmanager
+async def _client(data_dir: Path, key: str) -> AsyncIterator[httpx.AsyncClient]:
+    from engine.app import create_app
+
+    app = create_app(Settings(_env_file=None, data_dir=data_dir))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", headers={"Authorization": f"Bearer {key}"}
+        ) as client:
+            yield client
+
+
+async def test_api_key_create_prints_one_working_all_scopes_key(
+    capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    rc, out, err = await _acreate_key(capsys, data_dir, "--company", "Acme Corp")
+    assert rc == 0
+    lines = out.splitlines()
+    assert len(lines) == 1, out  # stdout is the key and nothing else, so `$(...)` captures it
+    key = lines[0]
+    assert KEY_RE.match(key)
+    assert "Acme Corp" in err
+    assert " ".join(ALL_SCOPES) in err
+    assert key not in err
+    async with _client(data_dir, key) as client:
+        r = await client.post("/v1/agent-profiles", json=profile_body())
+        assert r.status_code == 201, r.text
+        assert (await client.get("/v1/agent-profiles")).json()["data"][0]["id"] == r.json()["id"]
+        assert (await client.get("/v1/sessions")).status_code == 200
+
+
+async def test_keys_of_one_company_share_data_and_other_companies_do_not(
+    capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    _, first, _ = await _acreate_key(capsys, data_dir, "--company", "acme")
+    _, second, _ = await _acreate_key(capsys, data_dir, "--company", "acme", "--name", "ci")
+    _, other, _ = await _acreate_key(capsys, data_dir, "--company", "globex")
+    assert len({first, second, other}) == 3
+    async with _client(data_dir, first.strip()) as client:
+        profile_id = (await client.post("/v1/agent-profiles", json=profile_body())).json()["id"]
+    async with _client(data_dir, second.strip()) as client:
+        assert (await client.get(f"/v1/agent-profiles/{profile_id}")).status_code == 200
+    async with _client(data_dir, other.strip()) as client:
+        r = await client.get(f"/v1/agent-profiles/{profile_id}")
+        assert r.status_code == 403  # engine.errors: another company's resource is Forbidden
+        assert profile_body()["name"] not in r.text
+
+
+async def test_scope_restricts_the_key(capsys: pytest.CaptureFixture[str], data_dir: Path) -> None:
+    rc, out, err = await _acreate_key(capsys, data_dir, "--company", "acme", "--scope", "read:sessions")
+    assert rc == 0
+    assert err.rstrip().endswith("scopes: read:sessions")
+    async with _client(data_dir, out.strip()) as client:
+        # Allowed: reading one session (there is none, so 404 rather than 403).
+        r = await client.get(f"/v1/sessions/{uuid.uuid4()}")
+        assert r.status_code == 404, r.text
+        r = await client.get("/v1/agent-profiles")
+        assert r.status_code == 403
+        assert r.json()["error"]["details"] == {"missing_scopes": ["read:agent_profiles"]}
+        r = await client.post("/v1/agent-profiles", json=profile_body())
+        assert r.status_code == 403
+        assert r.json()["error"]["details"] == {"missing_scopes": ["write:agent_profiles"]}
+
+
+async def test_repeated_scopes_are_all_granted(capsys: pytest.CaptureFixture[str], data_dir: Path) -> None:
+    rc, out, err = await _acreate_key(
+        capsys,
+        data_dir,
+        "--company",
+        "acme",
+        "--scope",
+        "read:agent_profiles",
+        "--scope",
+        "write:agent_profiles",
+        "--scope",
+        "read:agent_profiles",
+    )
+    assert rc == 0
+    assert err.rstrip().endswith("scopes: read:agent_profiles write:agent_profiles")
+    async with _client(data_dir, out.strip()) as client:
+        assert (await client.post("/v1/agent-profiles", json=profile_body())).status_code == 201
+        assert (await client.get("/v1/templates")).status_code == 403
+
+
+def test_unknown_scope_exits_2_with_a_message_and_no_key(
+    capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    rc, out, err = _create_key(capsys, data_dir, "--company", "acme", "--scope", "read:everything")
+    assert rc == 2
+    assert out == ""
+    assert "error:" in err
+    assert "read:everything" in err
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], data_dir: Path) -> None:
+    for argv in (
+        ["api-key", "create", "--data-dir", str(data_dir)],
+        ["api-key"],
+        [],
+        ["serve", "--port", "x"],
+    ):
+        with pytest.raises(SystemExit) as exc:
+            cli.main(argv)
+        assert exc.value.code == 2, argv
+        assert "usage: interview-engine" in capsys.readouterr().err
+
+
+def test_console_script_prints_the_key_on_stdout(data_dir: Path, tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("interview-engine")
+    done = subprocess.run(
+        [str(script), "api-key", "create", "--company", "acme", "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+        env={"PATH": str(script.parent), "HOME": str(tmp_path)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert KEY_RE.match(done.stdout.strip())
+    bad = subprocess.run(
+        [
+            str(script),
+            "api-key",
+            "create",
+            "--company",
+            "acme",
+            "--scope",
+            "nope",
+            "--data-dir",
+            str(data_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+        env={"PATH": str(script.parent), "HOME": str(tmp_path)},
+    )
+    assert bad.returncode == 2
+    assert bad.stdout == ""
+    assert "nope" in bad.stderr
+
+
+async def test_first_run_key_is_issued_once(data_dir: Path) -> None:
+    settings = Settings(_env_file=None, data_dir=data_dir)
+    clock = FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    issued = await first_run_key(settings, clock)
+    assert issued is not None
+    assert KEY_RE.match(issued.secret_key)
+    assert issued.scopes == ALL_SCOPES
+    assert await first_run_key(settings, clock) is None
+    assert await first_run_key(settings, clock) is None
+    async with _client(data_dir, issued.secret_key) as client:
+        assert (await client.get("/v1/agent-profiles")).status_code == 200
+
+
+def test_serve_prints_the_first_run_key_only_on_the_first_start(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[dict[str, Any]] = []
+
+    def fake_run(app: Any, **kwargs: Any) -> None:
+        started.append(kwargs)
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    argv = ["serve", "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", "8123"]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    keys = re.findall(r"ie_[0-9a-f]{16}_[A-Za-z0-9_-]{43}", out)
+    assert len(set(keys)) == 1
+    assert "First run" in out
+    assert "http://127.0.0.1:8123/v1/agent-profiles" in out
+
+    assert cli.main(argv) == 0
+    assert capsys.readouterr().out == ""
+    assert [s["port"] for s in started] == [8123, 8123]
+    assert all(s["host"] == "127.0.0.1" for s in started)
+
+
+def test_api_key_create_on_a_fresh_dir_means_serve_makes_no_default_company(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: None)
+    rc, _, _ = _create_key(capsys, data_dir, "--company", "acme")
+    assert rc == 0
+    assert cli.main(["serve", "--data-dir", str(data_dir)]) == 0
+    assert capsys.readouterr().out == ""
