@@ -1,0 +1,92 @@
+"""The OpenAPI document: bearer auth on every /v1 operation and the one error shape, declared per
+operation with the statuses it can actually give."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+__all__ = ["install_openapi"]
+
+ERROR_SCHEMAS: dict[str, Any] = {
+    "ErrorDetail": {
+        "type": "object",
+        "title": "ErrorDetail",
+        "description": "What went wrong.",
+        "required": ["code", "message", "details"],
+        "properties": {
+            "code": {
+                "type": "string",
+                "description": "Stable machine-readable code, e.g. `validation_failed`, `not_found`, `conflict`.",
+            },
+            "message": {"type": "string", "description": "Human-readable explanation."},
+            "details": {
+                "anyOf": [{"type": "object", "additionalProperties": True}, {"type": "array", "items": {}}],
+                "description": "Structured context; for validation errors `fields` lists "
+                "`{path, message, type, in}` per offending field.",
+            },
+        },
+    },
+    "ErrorResponse": {
+        "type": "object",
+        "title": "ErrorResponse",
+        "description": "The body of every error response.",
+        "required": ["error"],
+        "properties": {
+            "error": {"$ref": "#/components/schemas/ErrorDetail", "description": "The error."},
+        },
+    },
+}
+_ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+
+
+def _document_errors(operation: dict[str, Any], method: str) -> None:
+    """Declare the error responses a /v1 operation can give, all in the one error shape (FastAPI would
+    declare only a 422 in its own `{"detail": [...]}` shape, which this API never sends)."""
+    params = operation.get("parameters", [])
+    has_body = "requestBody" in operation
+    statuses = {
+        "401": "Missing or invalid API key.",
+        "403": "The API key lacks a scope this operation needs, or the resource is another company's.",
+    }
+    if has_body or any(p.get("name") == "cursor" for p in params):
+        statuses["400"] = "Malformed JSON body or a `cursor` this API did not return."
+    if any(p.get("in") == "path" for p in params):
+        statuses["404"] = "No such resource in your company."
+    if method in ("post", "put", "patch", "delete"):
+        statuses["409"] = "Conflicts with the current state: a duplicate, an illegal transition, in use."
+    if has_body:
+        statuses["413"] = "Request body larger than the server's limit."
+        statuses["415"] = "Request body is not `application/json`."
+    responses = operation.setdefault("responses", {})
+    if params or has_body or "422" in responses:
+        statuses["422"] = "A field or parameter breaks a rule; `details.fields` says which."
+    for status, description in statuses.items():
+        responses[status] = {"description": description, "content": _ERROR_CONTENT}
+
+
+def install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            components = schema.setdefault("components", {})
+            components["securitySchemes"] = {
+                "apiKey": {"type": "http", "scheme": "bearer", "description": "API key of your company."}
+            }
+            schemas = components.setdefault("schemas", {})
+            for unused in ("HTTPValidationError", "ValidationError"):
+                schemas.pop(unused, None)
+            schemas.update(ERROR_SCHEMAS)
+            for path, ops in schema["paths"].items():
+                if path.startswith("/v1/"):
+                    for method, op in ops.items():
+                        op["security"] = [{"apiKey": []}]
+                        _document_errors(op, method)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
