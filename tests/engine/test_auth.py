@@ -12,7 +12,7 @@ from sqlalchemy import select, text, update
 
 from engine.auth import ALL_SCOPES
 from engine.store.tables import ApiKeyRow
-from tests.engine.test_api_sessions import (
+from tests.engine.session_helpers import (
     JSON,
     World,
     book,

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import threading
@@ -96,15 +97,16 @@ class Target:
         return {"Authorization": f"Bearer {self.key}"}
 
 
+def _created(client: httpx.Client, path: str, body: dict[str, Any]) -> str:
+    r = client.post(path, json=body)
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
 def _seed(base_url: str, key: str) -> tuple[dict[str, str], list[str]]:
     """A profile, a template with two stages, a participant and a session, so some ids exist."""
     with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as c:
-
-        def created(path: str, body: dict[str, Any]) -> str:
-            r = c.post(path, json=body)
-            assert r.status_code == 201, r.text
-            return str(r.json()["id"])
-
+        created = functools.partial(_created, c)
         profile = created("/v1/agent-profiles", profile_body())
         template = created("/v1/templates", template_body())
         stages = [
@@ -360,11 +362,7 @@ def _url(client: httpx.Client, target: Target, path: str) -> str:
 
 
 def _fresh_session_body(client: httpx.Client) -> dict[str, Any]:
-    def created(path: str, body: dict[str, Any]) -> str:
-        r = client.post(path, json=body)
-        assert r.status_code == 201, r.text
-        return str(r.json()["id"])
-
+    created = functools.partial(_created, client)
     profile = created("/v1/agent-profiles", profile_body())
     template = created("/v1/templates", template_body())
     stage = created(f"/v1/templates/{template}/stages", {"name": "Fresh", "agent_profile_id": profile})

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.engine.test_api_sessions import (
+from tests.engine.session_helpers import (
     JSON,
     World,
     book,
