@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -97,6 +98,17 @@ class Target:
         return {"Authorization": f"Bearer {self.key}"}
 
 
+@contextlib.contextmanager
+def _running(cfg: Settings, error_log: ErrorLog) -> Iterator[Target]:
+    """A seeded server on loopback for the block, stopped afterwards whatever happens."""
+    thread, target = _serve(cfg)
+    target.errors = error_log
+    try:
+        yield target
+    finally:
+        thread.stop()
+
+
 def _created(client: httpx.Client, path: str, body: dict[str, Any]) -> str:
     r = client.post(path, json=body)
     assert r.status_code == 201, r.text
@@ -162,12 +174,8 @@ def sqlite_target(tmp_path_factory: pytest.TempPathFactory, error_log: ErrorLog)
     cfg = Settings(
         _env_file=None, data_dir=data_dir, database_url=f"sqlite+aiosqlite:///{data_dir / 'fuzz.db'}"
     )
-    thread, target = _serve(cfg)
-    target.errors = error_log
-    try:
+    with _running(cfg, error_log) as target:
         yield target
-    finally:
-        thread.stop()
 
 
 # The schema is loaded at import, from the app itself (no server needed to read it): schemathesis'
@@ -333,12 +341,8 @@ def postgres_target(
             data_dir=tmp_path_factory.mktemp("fuzz-postgres"),
             database_url=f"{postgres_admin_url.rpartition('/')[0]}/{name}",
         )
-        thread, target = _serve(cfg)
-        target.errors = error_log
-        try:
+        with _running(cfg, error_log) as target:
             yield target
-        finally:
-            thread.stop()
     finally:
         asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
