@@ -16,6 +16,7 @@ __all__ = [
     "ScoringMethod",
     "SessionMode",
     "SessionStatus",
+    "Speaker",
     "StageType",
     "Style",
     "SuccessOutcome",
@@ -186,3 +187,8 @@ class ExperienceLevel(StrEnum):
     FIVE_TO_10_YEARS = "FIVE_TO_10_YEARS"
     TEN_TO_15_YEARS = "TEN_TO_15_YEARS"
     MORE_THAN_15_YEARS = "MORE_THAN_15_YEARS"
+
+
+class Speaker(StrEnum):
+    CANDIDATE = "candidate"
+    INTERVIEWER = "interviewer"

@@ -28,6 +28,7 @@ __all__ = [
     "RubricDimension",
     "ScorecardOptions",
     "Scoring",
+    "VoiceSettings",
 ]
 
 MAX_DIMENSIONS = 20
@@ -96,6 +97,16 @@ class Scoring(InputModel):
         if info.data.get("scoring_method") is ScoringMethod.RULE_BASED and not logic:
             raise ValueError("recommendationLogic is required when scoringMethod is rule_based")
         return logic
+
+
+class VoiceSettings(InputModel):
+    """How the interviewer sounds. The default engine is eSpeak NG; `name` is one of its voices."""
+
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}([-_][a-z0-9]{1,8})*(\+[a-z0-9]{1,16})?$")] = (
+        Field(default="en-us", description="Voice, e.g. 'en-us', 'en-gb-x-rp', 'en-us+f3' (eSpeak NG voice names and variants).")
+    )
+    rate: int = Field(default=170, ge=80, le=450, description="Speaking rate in words per minute.")
+    pitch: int = Field(default=50, ge=0, le=100, description="Base pitch, 0-100 (50 is the voice's normal).")
 
 
 class Grounding(InputModel):
@@ -167,6 +178,7 @@ class AgentProfileSpec(InputModel):
     scorecard: ScorecardOptions = Field(
         default_factory=ScorecardOptions, description="What the scorecard contains."
     )
+    voice: VoiceSettings = Field(default_factory=VoiceSettings, description="How the interviewer sounds.")
 
     @field_validator("rubric")
     @classmethod
@@ -192,6 +204,7 @@ class AgentProfileUpdate(InputModel):
     scoring: Scoring | None = Field(default=None, description="Replacement scoring rules.")
     grounding: Grounding | None = Field(default=None, description="Replacement grounding.")
     scorecard: ScorecardOptions | None = Field(default=None, description="Replacement scorecard flags.")
+    voice: VoiceSettings | None = Field(default=None, description="Replacement voice.")
 
     @field_validator("rubric")
     @classmethod

@@ -3,15 +3,89 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings"]
+__all__ = ["AsrSettings", "IceServer", "MediaSettings", "Settings", "VadSettings"]
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IceServer(_Group):
+    """One STUN/TURN server, in the shape the browser's RTCPeerConnection takes."""
+
+    urls: list[str] = Field(min_length=1, description="e.g. ['stun:stun.example.org:3478']")
+    username: str | None = Field(default=None, description="TURN user name.")
+    credential: str | None = Field(default=None, description="TURN password.")
+
+
+class AsrSettings(_Group):
+    """Streaming transcription (faster-whisper). Env: IE_ASR__MODEL, IE_ASR__DEVICE, ..."""
+
+    model: str = Field(
+        default="",
+        description="Model directory or faster-whisper model name; empty = bundled Whisper tiny.en.",
+    )
+    device: str = Field(default="cpu", description="cpu, cuda or auto.")
+    compute_type: str = Field(default="int8", description="CTranslate2 compute type (int8 on CPU).")
+    cpu_threads: int = Field(default=0, ge=0, le=256, description="Threads per inference; 0 = all cores.")
+    beam_size: int = Field(default=1, ge=1, le=10, description="Beam size; 1 is greedy and fastest.")
+    language: str = Field(default="en", description="Spoken language code.")
+    workers: int = Field(default=1, ge=1, le=16, description="Inference lanes shared by all sessions.")
+    max_batch: int = Field(default=8, ge=1, le=64, description="Most utterances decoded in one batch.")
+    partial_interval_ms: int = Field(
+        default=1000, ge=200, le=10_000, description="Minimum audio between partial hypotheses."
+    )
+    preload: bool = Field(default=True, description="Load the model at start-up instead of first use.")
+
+
+class VadSettings(_Group):
+    """Voice activity detection (webrtcvad). Env: IE_VAD__AGGRESSIVENESS, ..."""
+
+    aggressiveness: int = Field(default=2, ge=0, le=3, description="0 keeps most audio, 3 filters most.")
+    frame_ms: Literal[10, 20, 30] = Field(default=20, description="Frame length the classifier sees.")
+    start_ms: int = Field(default=60, ge=0, le=1000, description="Speech needed before speech starts.")
+    pre_roll_ms: int = Field(default=300, ge=0, le=2000, description="Audio kept before speech starts.")
+    hangover_ms: int = Field(default=300, ge=0, le=5000, description="Silence before speech ends.")
+
+
+class MediaSettings(_Group):
+    """WebRTC, recording and the live session. Env: IE_MEDIA__ICE_SERVERS='[{"urls": [...]}]', ..."""
+
+    ice_servers: list[IceServer] = Field(
+        default_factory=list, description="STUN/TURN servers for both the engine and the browser."
+    )
+    recordings_dir: Path | None = Field(
+        default=None, description="Where recordings are written; default <data_dir>/recordings."
+    )
+    turn_silence_ms: int = Field(
+        default=250,
+        ge=0,
+        le=10_000,
+        description="Extra silence after the VAD's end of speech before the interviewer replies.",
+    )
+    max_live_sessions: int = Field(default=32, ge=1, le=10_000, description="Concurrent live sessions.")
+    connect_timeout_s: float = Field(
+        default=30.0, gt=0, le=600, description="Time a new peer connection has to connect."
+    )
+    disconnect_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="How long a disconnected peer may take to recover before the live session ends "
+        "(the session stays resumable from its link).",
+    )
+    tts_engine: Literal["espeak"] = Field(default="espeak", description="Text-to-speech engine.")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="IE_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="IE_", env_file=".env", extra="ignore", env_nested_delimiter="__"
+    )
 
     data_dir: Path = Field(
         default=Path("data"), description="Where the embedded database and recordings live."
@@ -30,6 +104,9 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=50, ge=1, le=500)
     max_page_size: int = Field(default=200, ge=1, le=1000)
     log_level: str = Field(default="INFO")
+    asr: AsrSettings = Field(default_factory=AsrSettings)
+    vad: VadSettings = Field(default_factory=VadSettings)
+    media: MediaSettings = Field(default_factory=MediaSettings)
 
     @field_validator("database_url")
     @classmethod
@@ -49,6 +126,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'interview-engine.db').resolve()}"
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.media.recordings_dir or self.data_dir / "recordings"
 
     @property
     def base_url(self) -> str:

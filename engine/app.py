@@ -6,15 +6,30 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from config.settings import Settings
-from engine.api import events, participants, profiles, sessions, stages, templates
+from engine.api import (
+    events,
+    join,
+    metrics,
+    participants,
+    profiles,
+    public_links,
+    session_media,
+    sessions,
+    stages,
+    templates,
+)
 from engine.api.context import Services
 from engine.api.errors import install_error_handlers
 from engine.api.limits import BodySizeLimit
 from engine.api.openapi import install_openapi
 from engine.clock import Clock, SystemClock
+from engine.live.registry import LiveSessions
+from engine.live.runtime import open_runtime
 from engine.store.database import Database
+from engine.web import STATIC_DIR
 
 __all__ = ["create_app"]
 
@@ -31,14 +46,30 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         database = Database(settings.resolved_database_url)
         try:
             await database.migrate()
-            app.state.services = Services(settings=settings, database=database, clock=time_source)
-            yield
+            async with open_runtime(settings) as runtime, LiveSessions(runtime, database, time_source) as live:
+                app.state.services = Services(
+                    settings=settings, database=database, clock=time_source, live=live
+                )
+                if settings.asr.preload:
+                    live.preload()
+                yield
         finally:
             await database.dispose()
 
     app = FastAPI(title="interview-engine", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
-    for module in (profiles, templates, stages, participants, sessions, events):
+    for module in (
+        profiles,
+        templates,
+        stages,
+        participants,
+        sessions,
+        session_media,
+        events,
+        join,
+        public_links,
+        metrics,
+    ):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
@@ -46,5 +77,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    app.mount("/assets", StaticFiles(directory=STATIC_DIR), name="assets")
     install_openapi(app)
     return app

@@ -9,7 +9,8 @@
         ├── NotFound             404
         ├── Conflict             409  duplicates, illegal state transitions, resources in use
         ├── PayloadTooLarge      413
-        └── ValidationFailed     422  a field's value breaks a rule
+        ├── ValidationFailed     422  a field's value breaks a rule
+        └── ServiceUnavailable   503  no capacity for another live session, or shutting down
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "Forbidden",
     "NotFound",
     "PayloadTooLarge",
+    "ServiceUnavailable",
     "Unauthorized",
     "ValidationFailed",
 ]
@@ -114,3 +116,8 @@ def field_errors(errors: list[dict[str, Any]], drop_prefix: tuple[str, ...] = ()
             entry["in"] = where
         rendered.append(entry)
     return rendered
+
+
+class ServiceUnavailable(ApiError):
+    status_code = 503
+    code = "service_unavailable"

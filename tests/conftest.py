@@ -21,6 +21,10 @@ from tests.postgres_server import PostgresServer, asyncpg_dsn, postgres_from_env
 
 BACKENDS = ["sqlite", "postgres"]
 
+# Apps that tests start (including servers in subprocesses, which inherit this) load the speech model
+# only when a live session needs it, not at every start-up.
+os.environ.setdefault("IE_ASR__PRELOAD", "false")
+
 
 @pytest.fixture(scope="session")
 def postgres_admin_url() -> Iterator[str]:

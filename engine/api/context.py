@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.settings import Settings
 from engine.auth import Principal, authenticate
 from engine.clock import Clock
+from engine.live.registry import LiveSessions
 from engine.store.database import Database
 
 __all__ = ["Ctx", "ListResponse", "RequestCtx", "Services"]
@@ -28,6 +29,7 @@ class Services:
     settings: Settings
     database: Database
     clock: Clock
+    live: LiveSessions
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,12 +11,15 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
+    Text,
     TypeDecorator,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -30,9 +33,11 @@ __all__ = [
     "ParticipantRow",
     "ParticipantTagRow",
     "ProfileRow",
+    "RecordingRow",
     "SessionRow",
     "StageRow",
     "TemplateRow",
+    "TranscriptSegmentRow",
     "UTCDateTime",
 ]
 
@@ -192,6 +197,8 @@ class SessionRow(Timestamps, Base):
     join_token: Mapped[str] = mapped_column(String(64), unique=True)
     analysis_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
     analysis: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    # Where the live interview is (question index, ...), so a reconnect resumes instead of restarting.
+    dialogue_state: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
     __table_args__ = (
         Index("ix_sessions_company_created", "company_id", "created_at", "id"),
         Index("ix_sessions_company_status", "company_id", "status"),
@@ -212,3 +219,37 @@ class OutboxEventRow(Base):
         Index("ix_outbox_events_company_created", "company_id", "created_at", "id"),
         Index("ix_outbox_events_dispatched", "dispatched_at"),
     )
+
+
+class TranscriptSegmentRow(Base):
+    """One final utterance, appended as soon as it is final; times are seconds on the recording's timeline."""
+
+    __tablename__ = "transcript_segments"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"))
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"))
+    seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    speaker: Mapped[str] = mapped_column(String(16))
+    start_s: Mapped[float] = mapped_column(Float, nullable=False)
+    end_s: Mapped[float] = mapped_column(Float, nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    __table_args__ = (UniqueConstraint("session_id", "seq"),)
+
+
+class RecordingRow(Base):
+    """The session's stereo recording (candidate left, interviewer right); one file per session."""
+
+    __tablename__ = "recordings"
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), primary_key=True)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"))
+    # Relative to the recordings directory, so the directory can move.
+    path: Mapped[str] = mapped_column(String(500))
+    content_type: Mapped[str] = mapped_column(String(64))
+    sample_rate: Mapped[int] = mapped_column(Integer, nullable=False)
+    channels: Mapped[int] = mapped_column(Integer, nullable=False)
+    duration_s: Mapped[float] = mapped_column(Float, nullable=False)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(nullable=False)

@@ -37,6 +37,7 @@ def full_profile() -> dict[str, Any]:
             "includeRecommendation": False,
             "includeImprovementFeedback": True,
         },
+        voice={"name": "en-gb-x-rp+f3", "rate": 150, "pitch": 60},
     )
 
 

@@ -14,8 +14,6 @@ import contextlib
 import functools
 import json
 import logging
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,8 +23,6 @@ import asyncpg
 import httpx
 import pytest
 import schemathesis
-import uvicorn
-from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -37,6 +33,7 @@ from engine.bootstrap import create_key
 from engine.clock import SystemClock
 from tests.helpers import participant_body, profile_body, template_body
 from tests.postgres_server import asyncpg_dsn
+from tests.server_thread import ServerThread
 
 SUPPRESSED = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
 JsonStrategy = st.SearchStrategy[Any]
@@ -54,35 +51,6 @@ class ErrorLog(logging.Handler):
 
     def report(self) -> str:
         return "\n".join(f"{r.name}: {r.getMessage()}\n{r.exc_text or ''}" for r in self.records[:3])
-
-
-class ServerThread:
-    """A real uvicorn server (lifespan included) on 127.0.0.1 and a free port, in a background thread."""
-
-    def __init__(self, app: FastAPI) -> None:
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="on"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="uvicorn-fuzz", daemon=True)
-
-    def start(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 60
-        while not self.server.started:
-            if not self.thread.is_alive():
-                raise RuntimeError("uvicorn exited during start-up")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise TimeoutError("uvicorn did not start within 60s")
-            time.sleep(0.02)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(30)
-        assert not self.thread.is_alive(), "uvicorn did not shut down"
 
 
 @dataclass
@@ -127,7 +95,11 @@ def _seed(base_url: str, key: str) -> tuple[dict[str, str], list[str]]:
         ]
         participant = created("/v1/participants", participant_body(evaluation_template_id=template))
         session = created("/v1/sessions", {"participant_id": participant, "stage_id": stages[0]})
+        link = c.put(f"/v1/templates/{template}/public-link", json={"enabled": True})
+        assert link.status_code == 200, link.text
+        public_token = str(link.json()["url"]).rsplit("/", 1)[1]
     ids = {
+        "token": public_token,
         "profile_id": profile,
         "agent_profile_id": profile,
         "template_id": template,
@@ -258,6 +230,15 @@ WRITE_ENDPOINTS: dict[tuple[str, str], Callable[[Target], dict[str, Any]]] = {
     ("PATCH", "/v1/sessions/{session_id}"): lambda t: {"metadata": {"source": "fuzz"}},
     ("POST", "/v1/sessions/{session_id}/cancel"): lambda t: {},
     ("POST", "/v1/sessions/{session_id}/retake"): lambda t: {"metadata": {"attempt": 2}},
+    ("POST", "/public/{token}/sessions"): lambda t: {
+        "name": "Jo",
+        "email": f"{uuid.uuid4().hex}@example.com",
+    },
+    ("POST", "/join/{token}/offer"): lambda t: {
+        "sdp": "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n",
+        "type": "offer",
+        "consent": True,
+    },
 }
 
 NASTY_TEXT = ["\x00", "a\x00b", "\ud800", "x\udfff", "\U0010ffff", "\u202e", "", " ", "NaN", "0" * 400]
@@ -351,7 +332,7 @@ def _url(client: httpx.Client, target: Target, path: str) -> str:
     """The path with seeded ids; a session of its own, still scheduled, for the session endpoints,
     so what an earlier test did to the seeded one (cancel it, say) does not decide what this one tests."""
     ids = dict(target.ids)
-    if "{session_id}" in path:
+    if "{session_id}" in path or path.startswith("/join/"):
         r = client.post(
             "/v1/sessions", json={"participant_id": ids["participant_id"], "stage_id": ids["stage_id"]}
         )
@@ -362,6 +343,8 @@ def _url(client: httpx.Client, target: Target, path: str) -> str:
             r = client.post("/v1/sessions", json=_fresh_session_body(client))
         assert r.status_code == 201, r.text
         ids["session_id"] = r.json()["id"]
+        if path.startswith("/join/"):
+            ids["token"] = str(r.json()["join_url"]).rsplit("/", 1)[1]
     return path.format(**ids)
 
 

@@ -1,0 +1,286 @@
+"""Does batching utterances make Whisper cheaper per utterance on CPU? Do shorter windows keep accuracy?
+
+Run: `.venv/bin/python bench/asr_batching.py [--reps N] [--threads N]` (about two minutes; offline: speech is
+synthesised with eSpeak NG from `espeakng_loader`, the model is the bundled tiny.en).
+
+RESULTS_PLACEHOLDER
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import re
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from media.asr import (  # importable thanks to the sys.path line above
+    WHISPER_SAMPLE_RATE,
+    AsrOptions,
+    FloatAudio,
+    WhisperRecognizer,
+    bundled_model_path,
+)
+
+# Interview-like sentences of 2-5 s; no digits or spelling variants, so WER measures recognition only.
+SENTENCES = (
+    "Please tell me about your last project.",
+    "I worked on a distributed database for three years.",
+    "What was the hardest bug you ever fixed?",
+    "We measured the latency of every request.",
+    "Can you describe a time you disagreed with your manager?",
+    "My main language is Python but I also write some Go.",
+    "How do you make sure your code is easy to test?",
+    "The service crashed every night until we found the memory leak.",
+    "I would start by asking the customer what problem they have.",
+    "Our team moved the whole billing system to the cloud.",
+    "Why do you want to leave your current job?",
+    "I like working with people who explain their decisions.",
+    "We wrote integration tests before changing the payment code.",
+    "Tell me how you would design a simple chat application.",
+    "The biggest risk was losing data during the migration.",
+    "I usually review pull requests in the morning.",
+)
+VOICES = (("en-us", 175), ("en", 160))
+
+_AUDIO_OUTPUT_SYNCHRONOUS = 2
+_POS_CHARACTER = 1
+_ESPEAK_CHARS_UTF8 = 1
+_ESPEAK_RATE = 1
+_SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
+
+
+class _Espeak:
+    """Just enough eSpeak NG (through ctypes) to make test speech; the media plane has its own TTS."""
+
+    def __init__(self) -> None:
+        import espeakng_loader
+
+        lib = ctypes.CDLL(espeakng_loader.get_library_path())
+        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        lib.espeak_Synth.argtypes = [
+            ctypes.c_char_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+        ]
+        self.sample_rate = int(
+            lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, espeakng_loader.get_data_path().encode(), 0)
+        )
+        if self.sample_rate <= 0:
+            raise RuntimeError("espeak_Initialize failed")
+        self._chunks: list[np.ndarray[Any, np.dtype[np.int16]]] = []
+
+        def collect(wav: Any, count: int, _events: Any) -> int:
+            if count > 0:
+                self._chunks.append(np.ctypeslib.as_array(wav, shape=(count,)).copy())
+            return 0
+
+        self._callback = _SynthCallback(collect)  # kept referenced: the library calls it later
+        lib.espeak_SetSynthCallback(self._callback)
+        self._lib = lib
+
+    def say(self, text: str, voice: str = "en-us", rate: int = 175) -> FloatAudio:
+        import av
+
+        if self._lib.espeak_SetVoiceByName(voice.encode()) != 0:
+            raise ValueError(f"unknown voice {voice}")
+        self._lib.espeak_SetParameter(_ESPEAK_RATE, rate, 0)
+        self._chunks = []
+        data = text.encode()
+        if (
+            self._lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, _ESPEAK_CHARS_UTF8, None, None)
+            != 0
+        ):
+            raise RuntimeError("espeak_Synth failed")
+        pcm = np.concatenate(self._chunks)
+        frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = self.sample_rate
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=WHISPER_SAMPLE_RATE)
+        frames = [*resampler.resample(frame), *resampler.resample(None)]
+        out = np.concatenate([f.to_ndarray().reshape(-1) for f in frames])
+        return out.astype(np.float32) / np.float32(32768.0)
+
+
+def normalise(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z' ]+", " ", text.lower().replace("-", " ")).split())
+
+
+def wer(references: Sequence[str], hypotheses: Sequence[str]) -> float:
+    import jiwer
+
+    return float(
+        jiwer.wer([normalise(r) for r in references], [normalise(h) or "<empty>" for h in hypotheses])
+    )
+
+
+Runner = Callable[[], list[str]]
+
+
+def run_round_robin(conditions: dict[str, Runner], reps: int) -> dict[str, tuple[list[float], list[str]]]:
+    """Every condition once per round, `reps` rounds: load from other processes hits all of them alike."""
+    times: dict[str, list[float]] = {name: [] for name in conditions}
+    texts: dict[str, list[str]] = {}
+    for name, fn in conditions.items():
+        texts[name] = fn()  # warm-up pass, also the texts we score
+    for _ in range(reps):
+        for name, fn in conditions.items():
+            started = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - started)
+    return {name: (times[name], texts[name]) for name in conditions}
+
+
+def report(results: dict[str, tuple[list[float], list[str]]], refs: Sequence[str], reference: str) -> None:
+    n = len(refs)
+    expected = results[reference][1]
+    for name, (times, texts) in results.items():
+        same = sum(a == b for a, b in zip(texts, expected, strict=True))
+        runaway = sum(
+            len(normalise(t).split()) > 2 * len(normalise(r).split())
+            for r, t in zip(refs, texts, strict=True)
+        )
+        print(
+            f"{name:42s} {min(times) / n * 1000:4.0f} ms/utt (median {statistics.median(times) / n * 1000:4.0f})"
+            f"  WER {wer(refs, texts):.3f}  same text {same}/{n}  runaway {runaway}"
+        )
+
+
+def split_costs(recognizer: WhisperRecognizer, audios: Sequence[FloatAudio], reps: int) -> None:
+    """Encoder vs decoder time per utterance by batch size (raw CTranslate2 calls, interleaved rounds)."""
+    import ctranslate2
+    from faster_whisper.audio import pad_or_trim
+
+    model = recognizer._model
+    windows = [pad_or_trim(model.feature_extractor(a)[:, :-1]) for a in audios]
+    sizes = [size for size in (1, 2, 4, 8) if size <= len(windows)]
+    best: dict[int, tuple[float, float]] = {size: (float("inf"), float("inf")) for size in sizes}
+    for _ in range(reps):
+        for size in sizes:
+            encode_s = generate_s = 0.0
+            for start in range(0, len(windows) - len(windows) % size, size):
+                batch = np.ascontiguousarray(np.stack(windows[start : start + size]))
+                t0 = time.perf_counter()
+                encoded = model.model.encode(ctranslate2.StorageView.from_array(batch))
+                t1 = time.perf_counter()
+                model.model.generate(
+                    encoded,
+                    [list(recognizer._prompt)] * size,
+                    beam_size=1,
+                    suppress_tokens=recognizer._suppress_tokens,
+                )
+                t2 = time.perf_counter()
+                encode_s += t1 - t0
+                generate_s += t2 - t1
+            count = len(windows) - len(windows) % size
+            best[size] = (min(best[size][0], encode_s / count), min(best[size][1], generate_s / count))
+    for size, (encode_s, generate_s) in best.items():
+        print(
+            f"  batch {size}: encode {encode_s * 1000:4.0f} ms/utt + decode {generate_s * 1000:3.0f} ms/utt"
+            f" = {(encode_s + generate_s) * 1000:4.0f} ms/utt"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser.add_argument("--part", choices=("batching", "windows", "all"), default="all")
+    parser.add_argument("--reps", type=int, default=0, help="timed rounds (default 8 batching, 2 windows)")
+    parser.add_argument("--threads", type=int, default=0, help="intra-op threads; 0 = all cores")
+    args = parser.parse_args()
+
+    from faster_whisper import WhisperModel
+
+    speech = _Espeak()
+    refs: list[str] = []
+    audios: list[FloatAudio] = []
+    for voice, rate in VOICES:
+        for sentence in SENTENCES:
+            refs.append(sentence)
+            audios.append(speech.say(sentence, voice, rate))
+    # A few 5-8 s utterances, so the window experiments also see speech filling half a short window.
+    for first, second in zip(SENTENCES[::4], SENTENCES[1::4], strict=True):
+        refs.append(f"{first} {second}")
+        audios.append(speech.say(f"{first} {second}", "en-us", 150))
+
+    base = AsrOptions(model=str(bundled_model_path()), cpu_threads=args.threads)
+    threads = base.threads_per_model
+    print(f"intra-op threads: {threads}; times are best (and median) of the timed rounds")
+
+    def transcribe_each(model: Any, subset: Sequence[FloatAudio], **kwargs: Any) -> Runner:
+        def run() -> list[str]:
+            out = []
+            for audio in subset:
+                segments, _ = model.transcribe(
+                    audio,
+                    language="en",
+                    beam_size=1,
+                    vad_filter=False,
+                    without_timestamps=True,
+                    condition_on_previous_text=False,
+                    **kwargs,
+                )
+                out.append("".join(s.text for s in segments).strip())
+            return out
+
+        return run
+
+    def batched(subset: Sequence[FloatAudio], **options: Any) -> Runner:
+        recognizer = WhisperRecognizer(replace(base, **options))
+        return lambda: [r.text for r in recognizer.transcribe_batch(subset)]
+
+    def describe(subset: Sequence[FloatAudio]) -> str:
+        seconds = [len(a) / WHISPER_SAMPLE_RATE for a in subset]
+        return f"{len(subset)} utterances of {min(seconds):.1f}-{max(seconds):.1f} s"
+
+    model: Any = WhisperModel(base.model, device="cpu", compute_type="int8", cpu_threads=threads)
+    if args.part in ("batching", "all"):
+        reps = args.reps or 8
+        subset, subset_refs = audios[:8], refs[:8]
+        print(f"\n== batching: {describe(subset)}, {reps} rounds ==")
+        conditions: dict[str, Runner] = {"sequential transcribe()": transcribe_each(model, subset)}
+        for batch in (1, 2, 4, 8):
+            conditions[f"transcribe_batch, decode_batch={batch}"] = batched(subset, decode_batch=batch)
+        if threads > 1:
+            for batch in (1, 4):
+                conditions[f"transcribe_batch, decode_batch={batch}, 1 thread"] = batched(
+                    subset, decode_batch=batch, cpu_threads=1
+                )
+        report(run_round_robin(conditions, reps), subset_refs, "sequential transcribe()")
+        print("encoder/decoder split:")
+        split_costs(WhisperRecognizer(base), subset, reps)
+
+    if args.part in ("windows", "all"):
+        reps = args.reps or 2
+        print(f"\n== windows: {describe(audios)}, {reps} rounds ==")
+        conditions = {"sequential transcribe()": transcribe_each(model, audios)}
+        # chunk_length only changes where transcribe() cuts long audio; every window is still padded to
+        # 30 s. It also mutates the feature extractor it is given, so each value gets its own model.
+        for chunk_length in (10, 5):
+            chunked: Any = WhisperModel(base.model, device="cpu", compute_type="int8", cpu_threads=threads)
+            conditions[f"transcribe(chunk_length={chunk_length})"] = transcribe_each(
+                chunked, audios, chunk_length=chunk_length
+            )
+        # A shorter encoder input (CTranslate2 takes fewer than 3000 frames) is what really cuts the cost.
+        conditions["transcribe_batch, decode_batch=4"] = batched(audios)
+        for window in (20.0, 15.0, 10.0, 6.0):
+            conditions[f"encoder window {window:.0f} s, decode_batch=4"] = batched(audios, window_s=window)
+        report(run_round_robin(conditions, reps), refs, "sequential transcribe()")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,324 @@
+"""Media-plane benchmark: N scripted candidates over real WebRTC against a running engine.
+
+For each N it books N sessions (a template with `--questions` skills), connects N aiortc candidates
+at once, lets each answer every question with eSpeak NG speech, and reports per turn:
+
+- end of speech -> final transcript at the client (the engine's `transcript` message),
+- end of speech -> first interviewer audio packet with sound at the client,
+
+as p50/p95, plus the server's ASR real-time factor, its CPU and resident memory per live session,
+and the largest N that stays real time (every turn answered, transcript p95 <= 2 s and reply
+p95 <= 1.5 s).
+
+Without --base-url it starts `interview-engine serve` on a free port with a fresh data dir, so the
+server's CPU and memory are its own (the candidates run in this process). Results go to a JSON
+file and, with --markdown, to a section of docs/benchmarks.md that states the machine.
+
+    .venv/bin/python bench/media_latency.py --sessions 1,2,4,8 --markdown docs/benchmarks.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from media.audio import SAMPLE_RATE, resample_pcm
+from media.espeak import EspeakTts
+from media.scripted_candidate import CandidateReport, ScriptedCandidate
+from media.tts import Voice
+
+ANSWERS = [
+    "I wrote the billing service in Go and cut the error rate in half.",
+    "I built the payment service and my team shipped it in three months.",
+    "I led a team of five engineers and we rebuilt the search system.",
+    "I like to write tests first and I review every change with my team.",
+]
+SKILLS = ["Go", "PostgreSQL", "Distributed Systems", "Testing"]
+REALTIME_TRANSCRIPT_P95_S = 2.0
+REALTIME_REPLY_P95_S = 1.5
+
+
+@dataclass
+class Server:
+    base_url: str
+    api_key: str
+    pid: int | None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def local_server() -> Iterator[Server]:
+    data = Path(tempfile.mkdtemp(prefix="ie-bench-"))
+    exe = Path(sys.executable).parent / "interview-engine"
+    env = {**os.environ, "IE_ASR__PRELOAD": "true", "IE_LOG_LEVEL": "WARNING"}
+    key = subprocess.run(
+        [exe, "api-key", "create", "--company", "bench", "--data-dir", data],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    ).stdout.strip()
+    port = _free_port()
+    proc = subprocess.Popen(
+        [exe, "serve", "--port", str(port), "--data-dir", data],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            time.sleep(0.2)
+        # Let the model preload finish before measuring.
+        time.sleep(3)
+        yield Server(base, key, proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def proc_cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def proc_rss_mb(pid: int) -> float:
+    match = re.search(r"VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text())
+    return int(match.group(1)) / 1024 if match else 0.0
+
+
+async def book(client: httpx.AsyncClient, questions: int, index: int) -> str:
+    async def created(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = await client.post(path, json=body)
+        response.raise_for_status()
+        data: dict[str, Any] = response.json()
+        return data
+
+    profile = await created(
+        "/v1/agent-profiles",
+        {"name": "Bench Interviewer", "intro": "Alex", "rubric": [{"name": "Skill", "weight": 100}]},
+    )
+    template = await created("/v1/templates", {"name": "Bench Role", "skills": SKILLS[:questions]})
+    stage = await created(
+        f"/v1/templates/{template['id']}/stages", {"name": "Screen", "agent_profile_id": profile["id"]}
+    )
+    session = await created(
+        "/v1/sessions",
+        {
+            "stage_id": stage["id"],
+            "participant": {
+                "name": f"Bench Candidate {index}",
+                "email": f"bench-{index}-{time.time_ns()}@example.com",
+                "gdpr_expiry_date": "2030-01-01",
+            },
+        },
+    )
+    return str(session["join_url"]).rsplit("/", 1)[1]
+
+
+async def run_candidate(base: str, token: str, answers: list[bytes], limit_s: float) -> CandidateReport:
+    candidate = ScriptedCandidate(answers)
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+
+        async def post(body: dict[str, Any]) -> dict[str, Any]:
+            response = await http.post(f"/join/{token}/offer", json=body)
+            response.raise_for_status()
+            data: dict[str, Any] = response.json()
+            return data
+
+        try:
+            await candidate.connect(post)
+            return await candidate.run(limit_s)
+        finally:
+            await candidate.close()
+
+
+def synthesize(tts: EspeakTts, text: str) -> bytes:
+    speech = tts.synthesize(text, Voice())
+    pcm = resample_pcm(speech.pcm, speech.sample_rate, SAMPLE_RATE)
+    pad = bytes(int(0.3 * SAMPLE_RATE) * 2)
+    return pad + pcm + pad
+
+
+def pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def run_level(server: Server, n: int, questions: int) -> dict[str, Any]:
+    tts = EspeakTts()
+    answers = [synthesize(tts, text) for text in ANSWERS[:questions]]
+    headers = {"Authorization": f"Bearer {server.api_key}"}
+    async with httpx.AsyncClient(base_url=server.base_url, headers=headers, timeout=30) as client:
+        tokens = [await book(client, questions, i) for i in range(n)]
+        before = (await client.get("/metrics")).json()["asr"]
+        cpu0 = proc_cpu_s(server.pid) if server.pid else None
+        wall0 = time.monotonic()
+        rss_peak = 0.0
+        tasks = [asyncio.create_task(run_candidate(server.base_url, t, answers, 60 + 20 * questions)) for t in tokens]
+        while not all(t.done() for t in tasks):
+            if server.pid:
+                rss_peak = max(rss_peak, proc_rss_mb(server.pid))
+            await asyncio.wait(tasks, timeout=0.5)
+        reports = [t.result() for t in tasks]
+        wall = time.monotonic() - wall0
+        cpu = proc_cpu_s(server.pid) - cpu0 if server.pid and cpu0 is not None else None
+        after = (await client.get("/metrics")).json()["asr"]
+    turns = [turn for report in reports for turn in report.turns]
+    transcript = [t.transcript_latency for t in turns if t.transcript_latency is not None]
+    reply = [t.reply_latency for t in turns if t.reply_latency is not None]
+    audio_s = after["audio_s"] - before["audio_s"]
+    compute_s = after["compute_s"] - before["compute_s"]
+    expected = n * questions
+    result = {
+        "sessions": n,
+        "turns_expected": expected,
+        "turns_answered": len(transcript),
+        "completed": sum(1 for r in reports if r.ended and r.ended.get("reason") == "completed"),
+        "transcript_p50_ms": _ms(pct(transcript, 0.5)),
+        "transcript_p95_ms": _ms(pct(transcript, 0.95)),
+        "reply_p50_ms": _ms(pct(reply, 0.5)),
+        "reply_p95_ms": _ms(pct(reply, 0.95)),
+        "asr_rtf": round(compute_s / audio_s, 3) if audio_s else None,
+        "asr_finals": after["finals"] - before["finals"],
+        "asr_partials": after["partials"] - before["partials"],
+        "asr_dropped_partials": after["dropped_partials"] - before["dropped_partials"],
+        "server_cpu_s_per_session_min": round(cpu / n / (wall / 60), 2) if cpu is not None else None,
+        "server_rss_peak_mb": round(rss_peak, 1) if rss_peak else None,
+        "wall_s": round(wall, 1),
+    }
+    p95t, p95r = pct(transcript, 0.95), pct(reply, 0.95)
+    result["real_time"] = bool(
+        len(transcript) == expected
+        and len(reply) == expected
+        and p95t is not None
+        and p95t <= REALTIME_TRANSCRIPT_P95_S
+        and p95r is not None
+        and p95r <= REALTIME_REPLY_P95_S
+    )
+    return result
+
+
+def _ms(seconds: float | None) -> int | None:
+    return None if seconds is None else round(seconds * 1000)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = ""
+    with contextlib.suppress(OSError, AttributeError):
+        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))  # type: ignore[union-attr]
+        mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
+    return f"{os.cpu_count()} cores ({cpu}){mem}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def markdown(results: list[dict[str, Any]], questions: int) -> str:
+    largest = max((r["sessions"] for r in results if r["real_time"]), default=0)
+    rows = [
+        "| sessions | turns answered | transcript p50 / p95 (ms) | reply p50 / p95 (ms) | ASR RTF | "
+        "partials (dropped) | server CPU s per session-minute | server RSS peak (MB) | real time |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        rows.append(
+            f"| {r['sessions']} | {r['turns_answered']}/{r['turns_expected']} | "
+            f"{r['transcript_p50_ms']} / {r['transcript_p95_ms']} | {r['reply_p50_ms']} / {r['reply_p95_ms']} | "
+            f"{r['asr_rtf']} | {r['asr_partials']} ({r['asr_dropped_partials']}) | "
+            f"{r['server_cpu_s_per_session_min']} | {r['server_rss_peak_mb']} | {'yes' if r['real_time'] else 'no'} |"
+        )
+    return "\n".join(
+        [
+            "## Media plane: end of speech to transcript and to reply",
+            "",
+            f"Machine: {machine()}. Measured {time.strftime('%Y-%m-%d')} with `bench/media_latency.py` "
+            f"(defaults: Whisper tiny.en int8 on CPU, eSpeak NG, {questions} questions per session; "
+            "the scripted candidates run in the benchmark process, the engine in its own).",
+            "",
+            *rows,
+            "",
+            f"Largest N that stays real time (all turns answered, transcript p95 <= "
+            f"{REALTIME_TRANSCRIPT_P95_S:g} s, reply p95 <= {REALTIME_REPLY_P95_S:g} s): **{largest}**.",
+            "",
+            "Latencies are measured at the client from the end of the candidate's speech (its last audio "
+            "frame sent); 'reply' is the first interviewer audio packet with sound in it. Medians and p95 "
+            "are over all turns of all sessions at that N.",
+            "",
+        ]
+    )
+
+
+def write_section(path: Path, section: str) -> None:
+    text = path.read_text() if path.exists() else "# Benchmarks\n\n"
+    marker = "## Media plane: end of speech to transcript and to reply"
+    if marker in text:
+        head, _, rest = text.partition(marker)
+        following = rest.find("\n## ")
+        text = head + section + (rest[following + 1 :] if following >= 0 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--base-url", help="a running engine; default: start one")
+    parser.add_argument("--api-key", help="API key for --base-url")
+    parser.add_argument("--sessions", default="1,2,4,8", help="comma-separated concurrency levels")
+    parser.add_argument("--questions", type=int, default=3, choices=range(1, len(ANSWERS) + 1))
+    parser.add_argument("--json", type=Path, default=Path("bench/results/media_latency.json"))
+    parser.add_argument("--markdown", type=Path, help="update this markdown file's media section")
+    args = parser.parse_args()
+    levels = [int(n) for n in args.sessions.split(",")]
+    with contextlib.ExitStack() as stack:
+        if args.base_url:
+            server = Server(args.base_url, args.api_key or "", None)
+        else:
+            server = stack.enter_context(local_server())
+        results = []
+        for n in levels:
+            result = await run_level(server, n, args.questions)
+            print(json.dumps(result), flush=True)
+            results.append(result)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"machine": machine(), "results": results}, indent=2) + "\n")
+    if args.markdown:
+        write_section(args.markdown, markdown(results, args.questions))
+    print(markdown(results, args.questions))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,1 @@
+"""What the interviewer says and when."""

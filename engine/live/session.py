@@ -1,0 +1,393 @@
+"""One live interview: a peer connection, its audio pipeline and the interviewer, from offer to hang-up.
+
+Inbound audio is resampled to 16 kHz and segmented into utterances in a worker thread (one hop per
+20 ms frame, so the event loop never does DSP); utterances go to the shared ASR scheduler (partials
+while the candidate speaks, a final when they stop); the interviewer speaks through a paced outbound
+track. Both sides go to the recording on one timeline: seconds since the recording began, which
+carries on across reconnects.
+
+Every task belongs to the session's TaskGroup; `run()` returns only after all of them have ended, the
+peer connection is closed and the recording is on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import av
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError
+
+from config.enums import SessionStatus, Speaker
+from engine.dialogue.minimal import build_script, run_minimal
+from engine.live.channel import EventChannel
+from engine.live.runtime import MediaRuntime
+from engine.live.store import LiveStore
+from engine.live.voice import render, voice_of
+from engine.services.join import Interview
+from engine.services.transcripts import NewSegment
+from media.asr import pcm_to_float
+from media.audio import SAMPLE_RATE, FrameResampler, InboundClock, pcm_duration
+from media.outbound import InterviewerTrack
+from media.recording import StereoRecorder
+from media.segmenter import Segmenter, SegmenterEvent, UtteranceEnded, UtteranceStarted
+from media.signalling import accept_offer, rtc_configuration
+
+__all__ = ["EndReason", "LiveSession"]
+
+logger = logging.getLogger(__name__)
+
+CANDIDATE, INTERVIEWER = 0, 1
+FINAL_ON_HANGUP_TIMEOUT_S = 15.0
+
+
+class EndReason:
+    COMPLETED = "completed"  # the interviewer finished
+    HANGUP = "hangup"  # the candidate pressed End
+    LOST = "lost"  # the connection dropped; the session stays resumable
+    REPLACED = "replaced"  # the same link connected again (page reload)
+    SHUTDOWN = "shutdown"  # the server is stopping; resumable
+    ERROR = "error"  # unrecoverable; the session is marked failed
+
+
+class _Stopped(Exception):
+    """Raised inside the TaskGroup to end every task once the session is over."""
+
+
+class LiveSession:
+    def __init__(
+        self,
+        interview: Interview,
+        runtime: MediaRuntime,
+        store: LiveStore,
+        recording_path: Path,
+        recording_name: str,
+        *,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.interview = interview
+        self.session_id = interview.session_id
+        self._runtime = runtime
+        self._settings = runtime.settings
+        self._store = store
+        self._recording_name = recording_name
+        self._loop_clock = clock or asyncio.get_running_loop().time
+        # Resume on the recording's timeline: a reconnect appends rather than overwriting.
+        self._offset = 0.0
+        self._recording_path = recording_path
+        self._t0 = self._loop_clock()
+        self._pc = RTCPeerConnection(rtc_configuration(self._settings.media.ice_servers))
+        self._recorder: StereoRecorder | None = None
+        self._track = InterviewerTrack(self.now, on_audio=self._interviewer_audio)
+        self._inbound: MediaStreamTrack | None = None
+        self._channel = EventChannel(self._on_page_message)
+        self._segmenter = Segmenter(runtime.vad, runtime.classifier())
+        self._resampler = FrameResampler(SAMPLE_RATE)
+        self._inbound_clock = InboundClock()
+        self._state = asyncio.Condition()
+        self._speaking = False
+        self._utterances_ended = 0
+        self._partial_len = 0
+        self._partial_running = False
+        self._connected = asyncio.Event()
+        self._stop = asyncio.Event()
+        self.end_reason: str | None = None
+        self._tg: asyncio.TaskGroup | None = None
+        self._finals: set[asyncio.Task[None]] = set()
+        self._disconnected_since: float | None = None
+
+        @self._pc.on("track")
+        def _on_track(track: MediaStreamTrack) -> None:
+            if track.kind == "audio" and self._inbound is None:
+                self._inbound = track
+
+        @self._pc.on("datachannel")
+        def _on_datachannel(channel: Any) -> None:
+            self._channel.attach(channel)
+
+        @self._pc.on("connectionstatechange")
+        async def _on_state() -> None:
+            await self._connection_changed()
+
+    # -- clock ---------------------------------------------------------------------------------------
+
+    def now(self) -> float:
+        """Seconds on the recording's timeline."""
+        return self._loop_clock() - self._t0 + self._offset
+
+    # -- set-up --------------------------------------------------------------------------------------
+
+    async def accept(self, offer: RTCSessionDescription) -> RTCSessionDescription:
+        """Answer the page's offer. On any failure the peer connection is closed before raising."""
+        try:
+            self._pc.addTrack(self._track)
+            answer = await accept_offer(self._pc, offer)
+            if self._inbound is None:
+                raise ValueError("no inbound audio track")
+            recorder = StereoRecorder(self._recording_path, sample_rate=SAMPLE_RATE)
+            await asyncio.to_thread(recorder.start, append=True)
+            self._recorder = recorder
+            self._offset = recorder.frames_written / SAMPLE_RATE
+            self._t0 = self._loop_clock()
+            return answer
+        except BaseException:
+            await self._pc.close()
+            self._track.stop()
+            await self._close_recording()
+            raise
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    def hang_up(self, reason: str) -> None:
+        if self.end_reason is None:
+            self.end_reason = reason
+        self._stop.set()
+
+    async def run(self) -> None:
+        failed = False
+        try:
+            async with asyncio.TaskGroup() as tg:
+                self._tg = tg
+                tg.create_task(self._until_stopped())
+                tg.create_task(self._watch_connection())
+                tg.create_task(self._consume_inbound())
+                tg.create_task(self._interview())
+        except* _Stopped:
+            pass
+        except* Exception as group:
+            failed = True
+            self.end_reason = EndReason.ERROR
+            logger.error("live session %s failed", self.session_id, exc_info=group)
+        finally:
+            self._tg = None
+            await self._finish(failed)
+
+    async def _until_stopped(self) -> None:
+        await self._stop.wait()
+        raise _Stopped
+
+    async def _connection_changed(self) -> None:
+        state = self._pc.connectionState
+        logger.info("session %s connection %s", self.session_id, state)
+        if state == "connected":
+            self._disconnected_since = None
+            self._connected.set()
+        elif state == "disconnected":
+            self._disconnected_since = self._loop_clock()
+        elif state in ("failed", "closed"):
+            self.hang_up(EndReason.LOST)
+        async with self._state:
+            self._state.notify_all()
+
+    async def _watch_connection(self) -> None:
+        media = self._settings.media
+        try:
+            async with asyncio.timeout(media.connect_timeout_s):
+                await self._connected.wait()
+        except TimeoutError:
+            logger.info("session %s never connected", self.session_id)
+            self.hang_up(EndReason.LOST)
+            return
+        while True:
+            await asyncio.sleep(0.5)
+            since = self._disconnected_since
+            if since is not None and self._loop_clock() - since > media.disconnect_timeout_s:
+                self.hang_up(EndReason.LOST)
+                return
+
+    # -- inbound audio -------------------------------------------------------------------------------
+
+    async def _consume_inbound(self) -> None:
+        track = self._inbound
+        assert track is not None
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                self.hang_up(EndReason.LOST)
+                return
+            if not isinstance(frame, av.AudioFrame):
+                continue
+            arrival = self.now()
+            start = self._inbound_clock.place(frame.pts, frame.sample_rate or 48000, arrival, frame.samples)
+            pcm, events, partial = await asyncio.to_thread(self._process, frame, start)
+            if self._recorder is not None and pcm:
+                self._recorder.write(CANDIDATE, round(start * SAMPLE_RATE), pcm)
+            await self._handle(events, partial)
+
+    def _process(self, frame: Any, start: float) -> tuple[bytes, list[SegmenterEvent], bytes | None]:
+        """Runs in a worker thread; calls for one session never overlap (the consumer awaits each)."""
+        pcm = self._resampler.resample(frame)
+        events = self._segmenter.push(pcm, start) if pcm else []
+        partial = None
+        if self._segmenter.speaking and not self._partial_running:
+            audio = self._segmenter.current_audio() or b""
+            step = self._settings.asr.partial_interval_ms * SAMPLE_RATE * 2 // 1000
+            if len(audio) - self._partial_len >= step:
+                self._partial_len = len(audio)
+                partial = audio
+        return pcm, events, partial
+
+    async def _handle(self, events: list[SegmenterEvent], partial: bytes | None) -> None:
+        tg = self._tg
+        for event in events:
+            if isinstance(event, UtteranceStarted):
+                self._speaking = True
+                self._partial_len = 0
+            elif isinstance(event, UtteranceEnded):
+                self._speaking = False
+                self._utterances_ended += 1
+                # Not in the TaskGroup: a hang-up cancels the group, but words already spoken must
+                # still reach the transcript. `_finish` awaits these.
+                self._track_final(asyncio.get_running_loop().create_task(self._final(event)))
+        if events:
+            async with self._state:
+                self._state.notify_all()
+        if partial is not None and tg is not None and self._speaking:
+            self._partial_running = True
+            tg.create_task(self._partial(partial))
+
+    def _track_final(self, task: asyncio.Task[None]) -> None:
+        self._finals.add(task)
+        task.add_done_callback(self._finals.discard)
+
+    async def _partial(self, audio: bytes) -> None:
+        try:
+            result = await self._runtime.asr.partial(self.session_id, pcm_to_float(audio))
+        finally:
+            self._partial_running = False
+        if result is not None and result.text and self._speaking:
+            self._channel.send({"type": "transcript", "speaker": "candidate", "text": result.text, "final": False})
+
+    async def _final(self, event: UtteranceEnded) -> None:
+        result = await self._runtime.asr.final(pcm_to_float(event.audio))
+        text = result.text.strip()
+        if not text:
+            return
+        self._channel.send({"type": "transcript", "speaker": "candidate", "text": text, "final": True})
+        end = event.start + pcm_duration(event.audio)
+        await self._store.append(
+            NewSegment(Speaker.CANDIDATE, round(event.start, 3), round(min(end, event.end + 0.2), 3), text, result.confidence)
+        )
+
+    # -- interviewer ---------------------------------------------------------------------------------
+
+    def _interviewer_audio(self, at: float, pcm: bytes) -> None:
+        if self._recorder is not None:
+            self._recorder.write(INTERVIEWER, round(at * SAMPLE_RATE), pcm)
+
+    async def say(self, text: str) -> None:
+        utterance = await render(self._runtime.tts, text, voice_of(self.interview.profile.voice))
+        self._channel.send({"type": "state", "state": "speaking"})
+        self._channel.send({"type": "caption", "speaker": "interviewer", "text": text, "final": True})
+        playback = self._track.play(utterance)
+        result = await playback.done
+        self._channel.send({"type": "state", "state": "listening"})
+        if playback.started.cancelled() or not playback.started.done():
+            return
+        start = playback.started.result()
+        spoken = utterance.spoken_text(result.played_s) if result.interrupted else text
+        if spoken:
+            await self._store.append(
+                NewSegment(Speaker.INTERVIEWER, round(start, 3), round(start + result.played_s, 3), spoken)
+            )
+
+    async def listen(self, patience: float) -> bool:
+        """True once an utterance that ended after this call is followed by the turn's silence."""
+        seen = self._utterances_ended
+        silence = self._settings.media.turn_silence_ms / 1000
+        deadline = self._loop_clock() + patience
+        def answered() -> bool:
+            return self._utterances_ended > seen and not self._speaking
+
+        async with self._state:
+            while True:
+                remaining = deadline - self._loop_clock()
+                try:
+                    async with asyncio.timeout(None if self._speaking else max(remaining, 0.0)):
+                        await self._state.wait_for(answered)
+                except TimeoutError:
+                    if not self._speaking:
+                        return False
+                    continue
+                try:
+                    async with asyncio.timeout(silence):
+                        await self._state.wait_for(lambda: self._speaking)
+                except TimeoutError:
+                    return True
+                seen = self._utterances_ended
+
+    async def save_progress(self, state: dict[str, Any]) -> None:
+        await self._store.save_progress(state)
+
+    async def _interview(self) -> None:
+        await self._connected.wait()
+        if not await self._store.move_to(SessionStatus.IN_PROGRESS):
+            self.hang_up(EndReason.REPLACED)
+            return
+        script = build_script(self.interview.profile, self.interview.template, self.interview.candidate_name)
+        await run_minimal(self, script, self.interview.progress)
+        self.hang_up(EndReason.COMPLETED)
+
+    def _on_page_message(self, message: dict[str, Any]) -> None:
+        if message["type"] == "hangup":
+            logger.info("session %s: candidate ended the interview", self.session_id)
+            self.hang_up(EndReason.HANGUP)
+
+    # -- teardown ------------------------------------------------------------------------------------
+
+    async def _finish(self, failed: bool) -> None:
+        reason = self.end_reason or EndReason.LOST
+        try:
+            await self._final_words()
+        except Exception:
+            logger.exception("session %s: transcribing the last words failed", self.session_id)
+        self._channel.send({"type": "ended", "reason": reason, "message": _END_MESSAGES.get(reason, "")})
+        try:
+            await self._pc.close()
+        except Exception:
+            logger.exception("session %s: closing the peer connection failed", self.session_id)
+        self._track.stop()
+        await self._close_recording()
+        try:
+            if failed:
+                await self._store.move_to(SessionStatus.FAILED)
+            elif reason in (EndReason.COMPLETED, EndReason.HANGUP) and self._connected.is_set():
+                await self._store.move_to(SessionStatus.COMPLETED)
+        except Exception:
+            logger.exception("session %s: saving the final status failed", self.session_id)
+        logger.info("session %s ended: %s", self.session_id, reason)
+
+    async def _final_words(self) -> None:
+        """A hang-up mid-utterance still gets its words transcribed, and pending finals are awaited."""
+        events = self._segmenter.flush(self.now())
+        pending = [asyncio.ensure_future(self._final(e)) for e in events if isinstance(e, UtteranceEnded)]
+        pending += list(self._finals)
+        if pending:
+            async with asyncio.timeout(FINAL_ON_HANGUP_TIMEOUT_S):
+                await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _close_recording(self) -> None:
+        recorder, self._recorder = self._recorder, None
+        if recorder is None:
+            return
+        try:
+            info = await recorder.aclose()
+        except Exception:
+            logger.exception("session %s: closing the recording failed", self.session_id)
+            return
+        await self._store.save_recording(self._recording_name, info.sample_rate, info.duration_s, "ready")
+
+
+_END_MESSAGES = {
+    EndReason.COMPLETED: "The interview is complete. Thank you!",
+    EndReason.HANGUP: "You ended the interview. Thank you for your time.",
+    EndReason.LOST: "The connection was lost. Reopen your link to continue where you left off.",
+    EndReason.REPLACED: "This interview continued in another window.",
+    EndReason.SHUTDOWN: "The interview was interrupted. Reopen your link to continue.",
+    EndReason.ERROR: "Something went wrong on our side. Please contact the recruiter.",
+}

@@ -1,0 +1,74 @@
+"""The database side of a live session: status, progress, transcript segments and the recording row.
+
+Each write is its own short transaction, so a crash mid-interview keeps everything written so far.
+Segment appends are serialised per session (one lock) so their order numbers stay dense.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from config.enums import SessionStatus
+from engine.clock import Clock
+from engine.services import sessions, transcripts
+from engine.services.transcripts import NewSegment
+from engine.store.database import Database
+
+__all__ = ["LiveStore"]
+
+logger = logging.getLogger(__name__)
+
+
+class LiveStore:
+    def __init__(self, database: Database, clock: Clock, company_id: str, session_id: str) -> None:
+        self._database = database
+        self._clock = clock
+        self.company_id = company_id
+        self.session_id = session_id
+        self._lock = asyncio.Lock()
+
+    async def status(self) -> SessionStatus:
+        async with self._database.transaction() as db:
+            row = await sessions.get(db, self.company_id, self.session_id)
+            return SessionStatus(row.status)
+
+    async def move_to(self, target: SessionStatus) -> bool:
+        """Moves the session along a legal transition; False (and no change) when it already moved on,
+        e.g. a recruiter cancelled it meanwhile."""
+        async with self._lock, self._database.transaction() as db:
+            row = await sessions.get(db, self.company_id, self.session_id)
+            current = SessionStatus(row.status)
+            if current is target:
+                return True
+            if current.is_terminal:
+                return False
+            await sessions.change_status(db, row, target, self._clock)
+            return True
+
+    async def save_progress(self, state: dict[str, Any]) -> None:
+        async with self._lock, self._database.transaction() as db:
+            row = await sessions.get(db, self.company_id, self.session_id)
+            row.dialogue_state = {**(row.dialogue_state or {}), **state}
+
+    async def append(self, segment: NewSegment) -> str:
+        async with self._lock, self._database.transaction() as db:
+            row = await transcripts.append_segment(
+                db, self.company_id, self.session_id, segment, self._clock.now()
+            )
+            return row.id
+
+    async def save_recording(self, path: str, sample_rate: int, duration_s: float, status: str) -> None:
+        async with self._lock, self._database.transaction() as db:
+            await transcripts.save_recording(
+                db,
+                self.company_id,
+                self.session_id,
+                path=path,
+                sample_rate=sample_rate,
+                channels=2,
+                duration_s=duration_s,
+                status=status,
+                now=self._clock.now(),
+            )

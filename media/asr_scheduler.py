@@ -1,0 +1,358 @@
+"""Shares speech recognition between live sessions: priorities, load shedding and batching on worker lanes.
+
+Finals (a finished utterance: the transcript the interview runs on) always go before partials (a running
+hypothesis shown while someone speaks). Each lane is an asyncio task that takes the next batch and runs
+the blocking `SpeechRecognizer.transcribe_batch` on the scheduler's own thread pool, one call at a time,
+so `workers` bounds the CPU the model uses however many sessions there are.
+
+Queueing rules:
+- finals are FIFO and never dropped;
+- at most one partial per key (e.g. per session) waits: a newer one takes the older one's place in the
+  queue and the older one's caller gets None;
+- while any final waits, new partials are shed: they get None at once (a partial that would only be
+  decoded after the queued finals is stale by then, and the speaker produces a fresher one anyway);
+  partials queued before the finals stay queued, behind them;
+- a batch is all finals or all partials, at most `max_batch` (and at most the recognizer's own
+  `max_batch` attribute, when it has one), split evenly when several lanes are idle.
+
+A caller that is cancelled while waiting leaves the queue; if its job is already being decoded, the
+result is discarded. On exit, queued finals fail with `AsrSchedulerClosed`, queued partials get None,
+and the batches in flight finish (threads cannot be interrupted) before the pool is shut down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import numpy as np
+
+from media.asr import FloatAudio, Recognition, SpeechRecognizer, pcm_to_float
+
+__all__ = ["AsrScheduler", "AsrSchedulerClosed", "AsrStats", "RecognizerFactory"]
+
+logger = logging.getLogger(__name__)
+
+RecognizerFactory = Callable[[], SpeechRecognizer]
+_T = TypeVar("_T")
+
+
+class AsrSchedulerClosed(RuntimeError):
+    """The scheduler is not running (not entered yet, or closed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AsrStats:
+    """Counters since start. `compute_s` sums `Recognition.compute_s`; `busy_s` is lane wall time in
+    `transcribe_batch` (they differ by per-call overhead); `dropped_partials` counts partials answered None."""
+
+    finals: int
+    partials: int
+    batches: int
+    failed_batches: int
+    audio_s: float
+    compute_s: float
+    busy_s: float
+    dropped_partials: int
+    queued_finals: int
+    queued_partials: int
+    in_flight: int
+
+    @property
+    def jobs(self) -> int:
+        return self.finals + self.partials
+
+    @property
+    def real_time_factor(self) -> float:
+        """Compute seconds per second of audio (below 1 keeps up with speech)."""
+        return self.compute_s / self.audio_s if self.audio_s else 0.0
+
+
+@dataclass(eq=False, slots=True)
+class _Job:
+    audio: FloatAudio
+    future: asyncio.Future[Recognition | None]
+    final: bool
+    key: Hashable = None
+
+
+@dataclass(slots=True)
+class _Counters:
+    finals: int = 0
+    partials: int = 0
+    batches: int = 0
+    failed_batches: int = 0
+    audio_s: float = 0.0
+    compute_s: float = 0.0
+    busy_s: float = 0.0
+    dropped_partials: int = 0
+    in_flight: set[_Job] = field(default_factory=set)
+
+
+def _as_audio(audio: FloatAudio | bytes) -> FloatAudio:
+    if isinstance(audio, bytes | bytearray | memoryview):
+        return pcm_to_float(bytes(audio))
+    array = np.asarray(audio)
+    if array.ndim != 1 or array.dtype.kind != "f":
+        # Integer arrays would be taken as unscaled floats; PCM belongs in `bytes`.
+        raise ValueError(
+            f"audio must be 1-D float samples or int16 PCM bytes, got {array.dtype} {array.shape}"
+        )
+    return array.astype(np.float32, copy=False)
+
+
+class AsrScheduler:
+    """Use as `async with AsrScheduler(factory, workers=1, max_batch=8) as asr: await asr.final(audio)`.
+
+    `recognizer_factory` is called once per lane, in a worker thread (loading a model blocks); return a
+    shared thread-safe instance from it if lanes should share one model. Audio is float32 mono 16 kHz or
+    int16 PCM bytes.
+    """
+
+    def __init__(
+        self, recognizer_factory: RecognizerFactory, *, workers: int = 1, max_batch: int = 8
+    ) -> None:
+        if workers < 1 or max_batch < 1:
+            raise ValueError("workers and max_batch must be >= 1")
+        self._factory = recognizer_factory
+        self._workers = workers
+        self._max_batch = max_batch
+        self._finals: deque[_Job] = deque()
+        self._partials: dict[Hashable, _Job] = {}  # insertion order = queue order
+        self._counters = _Counters()
+        self._recognizers: list[SpeechRecognizer | None] = [None] * workers
+        self._loading: list[asyncio.Future[SpeechRecognizer] | None] = [None] * workers
+        self._lanes: list[asyncio.Task[None]] = []
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._wakeup = asyncio.Event()  # set whenever there is work or the state changes
+        self._idle_lanes = 0
+        self._state = "new"  # new -> running -> closed
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        if self._state != "new":
+            raise RuntimeError("an AsrScheduler can only be entered once")
+        self._executor = concurrent.futures.ThreadPoolExecutor(self._workers, thread_name_prefix="asr-lane")
+        self._state = "running"
+        self._lanes = [
+            asyncio.create_task(self._lane(lane), name=f"asr-lane-{lane}") for lane in range(self._workers)
+        ]
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop: fail what is queued, let batches in flight finish, stop lanes and threads. Idempotent."""
+        if self._state != "running":
+            self._state = "closed"
+            return
+        self._state = "closed"
+        while self._finals:
+            job = self._finals.popleft()
+            if not job.future.done():
+                job.future.set_exception(AsrSchedulerClosed("ASR scheduler closed"))
+                job.future.exception()  # mark retrieved: the caller may be gone
+        for job in self._partials.values():
+            self._resolve_dropped(job)
+        self._partials.clear()
+        assert self._executor is not None
+        self._wakeup.set()
+        try:
+            # Lanes exit once their batch in flight is delivered; warm-up loads may still be running too
+            # (gathering them also retrieves the error of a failed load that nobody waited for).
+            await asyncio.gather(*self._lanes, return_exceptions=True)
+            await asyncio.gather(
+                *(load for load in self._loading if load is not None), return_exceptions=True
+            )
+        except asyncio.CancelledError:
+            for lane in self._lanes:
+                lane.cancel()
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            raise
+        # Every thread is idle now, so this join returns at once.
+        self._executor.shutdown(wait=True)
+
+    # -- public API --------------------------------------------------------------------------------
+
+    async def warm_up(self) -> None:
+        """Load every lane's recognizer now (in worker threads) instead of on the first job."""
+        self._check_running()
+        await asyncio.gather(*(self._recognizer(lane) for lane in range(self._workers)))
+
+    async def final(self, audio: FloatAudio | bytes) -> Recognition:
+        """Transcribe a finished utterance; high priority, FIFO, never dropped."""
+        self._check_running()
+        job = _Job(_as_audio(audio), asyncio.get_running_loop().create_future(), final=True)
+        self._finals.append(job)
+        self._wakeup.set()
+        try:
+            result = await job.future
+        except asyncio.CancelledError:
+            with contextlib.suppress(ValueError):
+                self._finals.remove(job)
+            raise
+        assert result is not None
+        return result
+
+    async def partial(self, key: Hashable, audio: FloatAudio | bytes) -> Recognition | None:
+        """Transcribe an utterance in progress; None when superseded by a newer partial for `key` or shed."""
+        self._check_running()
+        if self._finals:
+            self._counters.dropped_partials += 1
+            return None
+        job = _Job(_as_audio(audio), asyncio.get_running_loop().create_future(), final=False, key=key)
+        older = self._partials.get(key)
+        self._partials[key] = job  # an existing key keeps its place in the queue
+        if older is not None:
+            self._resolve_dropped(older)
+        self._wakeup.set()
+        try:
+            return await job.future
+        except asyncio.CancelledError:
+            if self._partials.get(key) is job:
+                del self._partials[key]
+            raise
+
+    def stats(self) -> AsrStats:
+        c = self._counters
+        return AsrStats(
+            finals=c.finals,
+            partials=c.partials,
+            batches=c.batches,
+            failed_batches=c.failed_batches,
+            audio_s=c.audio_s,
+            compute_s=c.compute_s,
+            busy_s=c.busy_s,
+            dropped_partials=c.dropped_partials,
+            queued_finals=len(self._finals),
+            queued_partials=len(self._partials),
+            in_flight=len(c.in_flight),
+        )
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    def _check_running(self) -> None:
+        if self._state != "running":
+            raise AsrSchedulerClosed(f"ASR scheduler is {self._state}; use it inside `async with`")
+
+    def _resolve_dropped(self, job: _Job) -> None:
+        if not job.future.done():
+            job.future.set_result(None)
+            self._counters.dropped_partials += 1
+
+    async def _in_thread(self, fn: Callable[..., _T], *args: Any) -> _T:
+        """Run blocking `fn` on the lanes' pool (lane batches and model loads are its only callers, and
+        closing waits for both, so no call outlives the scheduler)."""
+        assert self._executor is not None
+        return await asyncio.wrap_future(self._executor.submit(fn, *args))
+
+    async def _recognizer(self, lane: int) -> SpeechRecognizer:
+        recognizer = self._recognizers[lane]
+        if recognizer is not None:
+            return recognizer
+        loading = self._loading[lane]
+        if loading is None:
+            loading = self._loading[lane] = asyncio.ensure_future(self._in_thread(self._factory))
+        try:
+            # Shielded: one impatient waiter must not abort a load that others (or the lane) wait for.
+            recognizer = await asyncio.shield(loading)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            if self._loading[lane] is loading:
+                self._loading[lane] = None  # let the next job try again
+            raise
+        self._recognizers[lane] = recognizer
+        return recognizer
+
+    def _has_work(self) -> bool:
+        return bool(self._finals or self._partials)
+
+    def _take(self, limit: int) -> list[_Job]:
+        batch: list[_Job] = []
+        if self._finals:
+            while self._finals and len(batch) < limit:
+                job = self._finals.popleft()
+                if not job.future.done():
+                    batch.append(job)
+            return batch
+        while self._partials and len(batch) < limit:
+            key = next(iter(self._partials))
+            job = self._partials.pop(key)
+            if not job.future.done():
+                batch.append(job)
+        return batch
+
+    async def _next_batch(self, lane: int) -> list[_Job] | None:
+        self._idle_lanes += 1
+        try:
+            while not self._has_work() and self._state == "running":
+                self._wakeup.clear()
+                await self._wakeup.wait()
+            if self._state != "running":
+                return None
+            recognizer = self._recognizers[lane]
+            limit = min(self._max_batch, getattr(recognizer, "max_batch", self._max_batch))
+            # Leave a share for the other idle lanes (woken by the same event) instead of taking it all.
+            pending = len(self._finals) or len(self._partials)
+            limit = max(1, min(limit, math.ceil(pending / self._idle_lanes)))
+            return self._take(limit)
+        finally:
+            self._idle_lanes -= 1
+
+    async def _lane(self, lane: int) -> None:
+        while True:
+            batch = await self._next_batch(lane)
+            if batch is None:
+                return
+            if batch:
+                await self._run_batch(lane, batch)
+
+    async def _run_batch(self, lane: int, batch: list[_Job]) -> None:
+        counters = self._counters
+        counters.in_flight.update(batch)
+        started = time.perf_counter()
+        try:
+            recognizer = await self._recognizer(lane)
+            results = await self._in_thread(recognizer.transcribe_batch, [job.audio for job in batch])
+            if len(results) != len(batch):
+                raise RuntimeError(f"recognizer returned {len(results)} results for {len(batch)} utterances")
+        except asyncio.CancelledError:
+            # Only when closing is itself cancelled: don't leave these callers waiting forever.
+            for job in batch:
+                if not job.future.done():
+                    job.future.set_exception(AsrSchedulerClosed("ASR scheduler closed"))
+            raise
+        except Exception as exc:
+            counters.failed_batches += 1
+            logger.warning("ASR batch of %s failed on lane %s: %r", len(batch), lane, exc)
+            for job in batch:
+                if not job.future.done():
+                    job.future.set_exception(exc)
+            return
+        finally:
+            counters.in_flight.difference_update(batch)
+            counters.busy_s += time.perf_counter() - started
+        counters.batches += 1
+        for job, result in zip(batch, results, strict=True):
+            if job.final:
+                counters.finals += 1
+            else:
+                counters.partials += 1
+            counters.audio_s += result.audio_s
+            counters.compute_s += result.compute_s
+            if not job.future.done():  # the caller may have been cancelled meanwhile
+                job.future.set_result(result)

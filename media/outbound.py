@@ -1,0 +1,174 @@
+"""The interviewer's outbound audio track: paced 20 ms frames, speech when there is some, silence otherwise.
+
+Pacing matters twice: the browser's jitter buffer expects a steady 50 frames per second, and the
+recording places the interviewer's voice by the time each frame actually left, so the right channel
+lines up with what the candidate heard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import av
+import numpy as np
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from media.audio import BYTES_PER_SAMPLE, FRAME_MS, OUTPUT_RATE, SAMPLE_RATE
+from media.tts import WordMark
+
+__all__ = ["InterviewerTrack", "Playback", "PlaybackResult", "Utterance"]
+
+logger = logging.getLogger(__name__)
+
+OUT_SAMPLES = OUTPUT_RATE * FRAME_MS // 1000  # 960 per frame at 48 kHz
+REC_SAMPLES = SAMPLE_RATE * FRAME_MS // 1000  # the same 20 ms at 16 kHz
+FRAME_SECONDS = FRAME_MS / 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Utterance:
+    """One thing the interviewer says, pre-rendered for the wire (48 kHz) and the recording (16 kHz)."""
+
+    text: str
+    pcm_out: bytes
+    pcm_rec: bytes
+    words: tuple[WordMark, ...] = ()
+
+    @property
+    def frames(self) -> int:
+        return -(-len(self.pcm_out) // (OUT_SAMPLES * BYTES_PER_SAMPLE))
+
+    def spoken_text(self, played_s: float) -> str:
+        """The words whose start was played: what the candidate actually heard of a cut-off line."""
+        if not self.words:
+            return self.text if played_s * OUTPUT_RATE * BYTES_PER_SAMPLE >= len(self.pcm_out) else ""
+        heard = [w for w in self.words if w.start_s < played_s]
+        return self.text[: heard[-1].text_end] if heard else ""
+
+
+@dataclass(frozen=True, slots=True)
+class PlaybackResult:
+    interrupted: bool
+    played_s: float
+
+
+@dataclass(eq=False)
+class Playback:
+    """Handle on a queued utterance: when its first frame left, and how it ended."""
+
+    utterance: Utterance
+    started: asyncio.Future[float]
+    done: asyncio.Future[PlaybackResult]
+    frames_sent: int = 0
+
+
+@dataclass(slots=True)
+class _Pacer:
+    clock: Callable[[], float]
+    origin: float | None = None
+    sent: int = 0
+
+    def next_due(self) -> float:
+        if self.origin is None:
+            self.origin = self.clock()
+        return self.origin + self.sent * FRAME_SECONDS
+
+
+class InterviewerTrack(MediaStreamTrack):
+    """`play()` queues speech; `interrupt()` cuts it (barge-in) and drops the queue.
+
+    `clock` is the session clock (seconds); `on_audio(time, pcm16k)` hears every speech frame as it
+    leaves, for the recording.
+    """
+
+    kind = "audio"
+
+    def __init__(
+        self, clock: Callable[[], float], on_audio: Callable[[float, bytes], None] | None = None
+    ) -> None:
+        super().__init__()
+        self.clock = clock
+        self.on_audio = on_audio
+        self._queue: deque[Playback] = deque()
+        self._pacer = _Pacer(clock)
+        self._silence = np.zeros((1, OUT_SAMPLES), dtype=np.int16)
+        self._time_base = fractions.Fraction(1, OUTPUT_RATE)
+
+    @property
+    def speaking(self) -> bool:
+        return bool(self._queue)
+
+    def play(self, utterance: Utterance) -> Playback:
+        loop = asyncio.get_running_loop()
+        playback = Playback(utterance, loop.create_future(), loop.create_future())
+        if utterance.frames == 0:
+            self._finish(playback, interrupted=False)
+        else:
+            self._queue.append(playback)
+        return playback
+
+    def interrupt(self) -> None:
+        while self._queue:
+            self._finish(self._queue.popleft(), interrupted=True)
+
+    def stop(self) -> None:
+        self.interrupt()
+        super().stop()
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        pacer = self._pacer
+        due = pacer.next_due()
+        wait = due - self.clock()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        elif wait < -0.2:
+            # The loop stalled; skip ahead rather than burst frames the browser would drop anyway.
+            behind = int(-wait / FRAME_SECONDS)
+            pacer.sent += behind
+            due += behind * FRAME_SECONDS
+        samples = self._next_samples(due)
+        frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
+        frame.sample_rate = OUTPUT_RATE
+        frame.time_base = self._time_base
+        frame.pts = pacer.sent * OUT_SAMPLES
+        pacer.sent += 1
+        return frame
+
+    def _next_samples(self, due: float) -> np.ndarray:
+        if not self._queue:
+            return self._silence
+        playback = self._queue[0]
+        index = playback.frames_sent
+        if index == 0 and not playback.started.done():
+            playback.started.set_result(due)
+        out_bytes = OUT_SAMPLES * BYTES_PER_SAMPLE
+        chunk = playback.utterance.pcm_out[index * out_bytes : (index + 1) * out_bytes]
+        rec_bytes = REC_SAMPLES * BYTES_PER_SAMPLE
+        rec = playback.utterance.pcm_rec[index * rec_bytes : (index + 1) * rec_bytes]
+        playback.frames_sent += 1
+        if playback.frames_sent >= playback.utterance.frames:
+            self._queue.popleft()
+            self._finish(playback, interrupted=False)
+        if self.on_audio is not None and rec:
+            try:
+                self.on_audio(due, rec)
+            except Exception:
+                # The listener (the recorder) must never silence the interviewer.
+                logger.exception("interviewer audio listener failed")
+        if len(chunk) < out_bytes:
+            chunk += bytes(out_bytes - len(chunk))
+        return np.frombuffer(chunk, dtype="<i2").reshape(1, -1)
+
+    @staticmethod
+    def _finish(playback: Playback, *, interrupted: bool) -> None:
+        if not playback.started.done():
+            playback.started.cancel()
+        if not playback.done.done():
+            playback.done.set_result(PlaybackResult(interrupted, playback.frames_sent * FRAME_SECONDS))

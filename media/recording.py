@@ -1,0 +1,509 @@
+"""Crash-safe, incremental stereo recording of a session: channel 0 is the candidate (left), channel 1 the
+interviewer (right).
+
+Audio arrives as mono int16 PCM chunks placed at absolute sample positions (stream time), from the event
+loop or from any thread. `StereoRecorder.write` only enqueues; one writer thread owns the file and does all
+blocking I/O, so the event loop is never blocked by the disk.
+
+Placement rules (the writer keeps, per channel, a buffer of pending samples from the first position not yet
+written out, `committed`, to that channel's high-water mark):
+
+* Gaps are zero-filled (silence), both inside a channel and when one channel has no audio at all.
+* Overlapping writes inside the pending window: the later write wins (no mixing: a channel carries one
+  speaker, and a re-sent chunk should replace, not double, the audio).
+* Output advances to the smaller of the two high-water marks, so the channels stay aligned. When one
+  channel lags more than `max_lag_s` behind the other it is zero-filled up to `leader - max_lag_s`, so a
+  stalled inbound stream (or an interviewer who is not speaking) does not hold back the recording.
+* Audio that arrives for a position already written out cannot be placed any more: it is dropped and
+  counted (`late_samples`, reported in `RecordingInfo`).
+
+Every `flush_interval_s` (wall clock) the writer appends the new interleaved frames, fsyncs them, then
+rewrites the RIFF and data chunk sizes and fsyncs again, so the header never claims audio that is not on
+disk. After a SIGKILL the file is a valid WAV holding everything up to the last flush: at most about
+`flush_interval_s + max_lag_s` of audio is lost. `repair_wav` fixes the header sizes from the file length
+(for a kill in the middle of a flush, or a power loss), truncating a trailing partial frame.
+
+Errors in the writer thread (disk full, ...) are logged, stop the recording, and surface as
+`RecordingError` from `close()`/`aclose()`; they never hang the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import queue
+import struct
+import threading
+import time
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO, Final
+
+import numpy as np
+
+__all__ = ["RecordingError", "RecordingInfo", "StereoRecorder", "repair_wav", "wav_info"]
+
+logger = logging.getLogger(__name__)
+
+CHANNELS: Final = 2
+SAMPLE_WIDTH: Final = 2  # int16
+FRAME_BYTES: Final = CHANNELS * SAMPLE_WIDTH
+HEADER_BYTES: Final = 44  # canonical RIFF/WAVE header with a 16-byte PCM fmt chunk, data chunk last
+# The RIFF size field is 32 bits and counts everything after the first 8 bytes.
+MAX_DATA_BYTES: Final = (0xFFFFFFFF - (HEADER_BYTES - 8)) // FRAME_BYTES * FRAME_BYTES
+
+
+class RecordingError(Exception):
+    """The writer thread failed (for example, the disk is full); the recording stopped at that point."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingInfo:
+    """What a recording holds. `late_samples` counts audio dropped because it arrived for a position
+    already written out (always 0 for `wav_info`/`repair_wav`, which only see the file)."""
+
+    path: Path
+    sample_rate: int
+    channels: int
+    frames: int
+    duration_s: float
+    late_samples: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Write:
+    channel: int
+    start: int
+    pcm: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _Flush:
+    done: threading.Event
+
+
+class _Close:
+    """Sentinel: everything queued before it is written, then the file is finished."""
+
+
+_CLOSE: Final = _Close()
+_QueueItem = _Write | _Flush | _Close
+
+
+def _wav_header(sample_rate: int, data_bytes: int) -> bytes:
+    return struct.pack(
+        "<4sI4s4sIHHIIHH4sI",
+        b"RIFF",
+        HEADER_BYTES - 8 + data_bytes,
+        b"WAVE",
+        b"fmt ",
+        16,
+        1,  # PCM
+        CHANNELS,
+        sample_rate,
+        sample_rate * FRAME_BYTES,
+        FRAME_BYTES,
+        SAMPLE_WIDTH * 8,
+        b"data",
+        data_bytes,
+    )
+
+
+class StereoRecorder:
+    """Incremental stereo 16-bit WAV writer placed by absolute sample positions (see the module docstring).
+
+    `write()` is non-blocking and safe from any thread or the event loop. `start()` opens the file (quick,
+    no fsync); `close()` blocks until everything is on disk, so call `aclose()` from the event loop. A
+    recorder must be closed: its writer thread is a daemon, and whatever it had not flushed is lost at
+    interpreter exit otherwise.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        sample_rate: int = 16000,
+        flush_interval_s: float = 1.0,
+        max_lag_s: float = 2.0,
+    ) -> None:
+        if sample_rate <= 0:
+            raise ValueError(f"sample_rate must be positive, got {sample_rate}")
+        if flush_interval_s <= 0:
+            raise ValueError(f"flush_interval_s must be positive, got {flush_interval_s}")
+        if max_lag_s < 0:
+            raise ValueError(f"max_lag_s must not be negative, got {max_lag_s}")
+        self._path = Path(path)
+        self._sample_rate = sample_rate
+        self._flush_interval_s = flush_interval_s
+        self._max_lag = round(max_lag_s * sample_rate)
+
+        self._queue: queue.SimpleQueue[_QueueItem] = queue.SimpleQueue()
+        # Guards the started/closing flags together with the enqueue, so no write can slip in after the
+        # close sentinel and be silently lost.
+        self._lock = threading.Lock()
+        self._started = False
+        self._closing = False
+        self._thread: threading.Thread | None = None
+        self._file: BinaryIO | None = None
+        self._error: BaseException | None = None
+        self._info: RecordingInfo | None = None
+        self._dropped_after_error = False
+
+        # Writer-thread state (read from other threads only as plain ints).
+        self._committed = 0  # frames decided (written out or about to be at the next flush)
+        self._frames_on_disk = 0
+        self._late_samples = 0
+        self._high_water = [0, 0]
+        self._pending = [bytearray(), bytearray()]  # samples from `_committed` on, per channel
+        self._out_chunks: list[bytes] = []  # interleaved frames committed but not yet in the file
+
+    # -- properties ------------------------------------------------------------------------------------
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def sample_rate(self) -> int:
+        return self._sample_rate
+
+    @property
+    def frames_written(self) -> int:
+        """Frames durably in the file (and counted by its header) as of the last flush."""
+        return self._frames_on_disk
+
+    @property
+    def late_samples(self) -> int:
+        """Samples dropped so far because they arrived for a position already written out."""
+        return self._late_samples
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    def start(self, *, append: bool = False) -> None:
+        """Create parent folders, open the file and start the writer.
+
+        A new file (or any file when `append` is false) is truncated to an empty-but-valid header. With
+        `append`, an existing recording of this format (a session resumed after a reconnect or a crash)
+        is repaired and continued: positions stay absolute, so the next audio goes at or after
+        `frames_written`.
+        """
+        with self._lock:
+            if self._closing:
+                raise RuntimeError("recorder is closed")
+            if self._started:
+                raise RuntimeError("recorder already started")
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            existing = 0
+            if append and self._path.exists() and self._path.stat().st_size >= HEADER_BYTES:
+                info = repair_wav(self._path)
+                if (info.sample_rate, info.channels) != (self._sample_rate, CHANNELS):
+                    raise ValueError(
+                        f"cannot append {self._sample_rate} Hz stereo to {self._path} "
+                        f"({info.sample_rate} Hz, {info.channels} channels)"
+                    )
+                existing = info.frames
+            file = self._path.open("r+b" if existing else "w+b")
+            try:
+                if existing:
+                    file.truncate(HEADER_BYTES + existing * FRAME_BYTES)
+                else:
+                    file.write(_wav_header(self._sample_rate, 0))
+                file.flush()
+            except BaseException:
+                file.close()
+                raise
+            self._committed = self._frames_on_disk = existing
+            self._high_water = [existing, existing]
+            self._file = file
+            self._thread = threading.Thread(
+                target=self._run, name=f"recorder:{self._path.name}", daemon=True
+            )
+            self._thread.start()
+            self._started = True
+        logger.debug("recording started: %s (from frame %d)", self._path, existing)
+
+    def write(self, channel: int, start_sample: int, pcm: bytes | bytearray | memoryview) -> None:
+        """Place mono int16 little-endian `pcm` on `channel` (0 candidate, 1 interviewer) from absolute
+        sample `start_sample`. Never blocks on I/O; raises RuntimeError once the recorder is closed."""
+        if channel not in (0, 1):
+            raise ValueError(f"channel must be 0 or 1, got {channel}")
+        if start_sample < 0:
+            raise ValueError(f"start_sample must not be negative, got {start_sample}")
+        data = bytes(pcm)
+        if len(data) % SAMPLE_WIDTH:
+            raise ValueError(f"pcm must hold whole int16 samples, got {len(data)} bytes")
+        with self._lock:
+            if self._closing:
+                raise RuntimeError("recorder is closed")
+            if self._error is not None:
+                # The writer is gone; queueing would only grow memory. close() reports the error.
+                if not self._dropped_after_error:
+                    self._dropped_after_error = True
+                    logger.warning("recording %s failed; dropping further audio", self._path)
+                return
+            if data:
+                self._queue.put(_Write(channel, start_sample, data))
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Blocking: write out what the placement rules allow now, rewrite the header and fsync.
+
+        Does not pad the lagging channel beyond `max_lag_s` (that is `close()`'s job). Meant for tests and
+        checkpoints from a worker thread; the writer flushes by itself every `flush_interval_s`.
+        """
+        with self._lock:
+            if self._closing:
+                raise RuntimeError("recorder is closed")
+            if not self._started or self._thread is None:
+                raise RuntimeError("recorder not started")
+            request = _Flush(threading.Event())
+            self._queue.put(request)
+            thread = self._thread
+        deadline = None if timeout is None else time.monotonic() + timeout
+        # Poll the thread as well as the event: a writer that died would never set it.
+        while not request.done.wait(0.05):
+            if not thread.is_alive():
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"recording {self._path} did not flush within {timeout} s")
+        self._raise_if_failed()
+
+    def close(self) -> RecordingInfo:
+        """Blocking: write everything queued, pad both channels to the same length, finish the header,
+        fsync, join the writer thread. Idempotent: later calls return the same info (or raise the same
+        error). A recorder that was never started creates no file and reports 0 frames."""
+        with self._lock:
+            first = not self._closing
+            self._closing = True
+            thread = self._thread
+            if first and thread is not None:
+                self._queue.put(_CLOSE)
+        if thread is not None:
+            thread.join()
+        self._raise_if_failed()
+        if self._info is None:
+            self._info = RecordingInfo(
+                path=self._path,
+                sample_rate=self._sample_rate,
+                channels=CHANNELS,
+                frames=self._frames_on_disk,
+                duration_s=self._frames_on_disk / self._sample_rate,
+                late_samples=self._late_samples,
+            )
+            if first and thread is not None:
+                logger.info(
+                    "recording closed: %s (%.1f s, %s late samples dropped)",
+                    self._path,
+                    self._info.duration_s,
+                    self._info.late_samples,
+                )
+        return self._info
+
+    async def aclose(self) -> RecordingInfo:
+        """`close()` in a worker thread, so the event loop keeps running while the file is finished."""
+        return await asyncio.to_thread(self.close)
+
+    def __enter__(self) -> StereoRecorder:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> StereoRecorder:
+        self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise RecordingError(f"recording {self._path} failed: {self._error!r}") from self._error
+
+    # -- writer thread ---------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        file = self._file
+        assert file is not None
+        next_flush = time.monotonic() + self._flush_interval_s
+        waiting: _Flush | None = None
+        try:
+            while True:
+                try:
+                    item = self._queue.get(timeout=max(0.0, next_flush - time.monotonic()))
+                except queue.Empty:
+                    item = None
+                if isinstance(item, _Write):
+                    self._place(item)
+                elif isinstance(item, _Flush):
+                    # Released only after success; on failure the error is recorded first (below).
+                    waiting = item
+                    self._advance(final=False)
+                    self._flush_to_disk(file)
+                    item.done.set()
+                    waiting = None
+                    next_flush = time.monotonic() + self._flush_interval_s
+                elif isinstance(item, _Close):
+                    self._advance(final=True)
+                    self._flush_to_disk(file)
+                    return
+                if time.monotonic() >= next_flush:
+                    self._advance(final=False)
+                    self._flush_to_disk(file)
+                    next_flush = time.monotonic() + self._flush_interval_s
+        except BaseException as err:  # a writer must report, never die silently
+            logger.exception("recording %s failed after %s frames", self._path, self._frames_on_disk)
+            with self._lock:
+                self._error = err
+            if waiting is not None:
+                waiting.done.set()
+            self._release_waiters()
+        finally:
+            self._pending = [bytearray(), bytearray()]
+            self._out_chunks = []
+            try:
+                file.close()
+            except OSError:
+                logger.warning("closing %s failed", self._path, exc_info=True)
+
+    def _release_waiters(self) -> None:
+        """After a failure, wake flush() callers still queued so nobody waits for a dead writer."""
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(item, _Flush):
+                item.done.set()
+
+    def _place(self, item: _Write) -> None:
+        start, pcm = item.start, item.pcm
+        end = start + len(pcm) // SAMPLE_WIDTH
+        committed = self._committed
+        if end <= committed:
+            self._late_samples += end - start
+            return
+        if start < committed:
+            self._late_samples += committed - start
+            pcm = pcm[(committed - start) * SAMPLE_WIDTH :]
+            start = committed
+        buf = self._pending[item.channel]
+        offset = (start - committed) * SAMPLE_WIDTH
+        if len(buf) < offset:
+            buf.extend(bytes(offset - len(buf)))  # gap: silence
+        buf[offset : offset + len(pcm)] = pcm  # later write wins over what is pending there
+        if end > self._high_water[item.channel]:
+            self._high_water[item.channel] = end
+
+    def _advance(self, *, final: bool) -> None:
+        """Commit frames up to where the placement rules allow and interleave them for the next write."""
+        lead = max(self._high_water)
+        target = lead if final else max(min(self._high_water), lead - self._max_lag)
+        frames = target - self._committed
+        if frames <= 0:
+            return
+        nbytes = frames * SAMPLE_WIDTH
+        out = np.zeros((frames, CHANNELS), dtype="<i2")
+        for channel, buf in enumerate(self._pending):
+            take = min(len(buf), nbytes)
+            if take:
+                out[: take // SAMPLE_WIDTH, channel] = np.frombuffer(buf, dtype="<i2", count=take // SAMPLE_WIDTH)
+                del buf[:take]  # cheap: bytearray deletes from the front without copying the rest
+        self._out_chunks.append(out.tobytes())
+        self._committed = target
+
+    def _flush_to_disk(self, file: BinaryIO) -> None:
+        if not self._out_chunks:
+            return
+        data = b"".join(self._out_chunks)
+        self._out_chunks = []
+        data_bytes = (self._frames_on_disk * FRAME_BYTES) + len(data)
+        if data_bytes > MAX_DATA_BYTES:
+            raise RecordingError(f"WAV size limit reached ({MAX_DATA_BYTES} data bytes)")
+        file.seek(0, os.SEEK_END)
+        file.write(data)
+        file.flush()
+        # Data first, header second: the header must never claim frames that are not durable yet.
+        os.fsync(file.fileno())
+        header = _wav_header(self._sample_rate, data_bytes)
+        file.seek(4)
+        file.write(header[4:8])
+        file.seek(40)
+        file.write(header[40:44])
+        file.flush()
+        os.fsync(file.fileno())
+        self._frames_on_disk = data_bytes // FRAME_BYTES
+
+
+# -- file-level helpers -------------------------------------------------------------------------------
+
+
+def wav_info(path: Path) -> RecordingInfo:
+    """What the header of the WAV at `path` says (a recording still being written included).
+
+    Raises ValueError when the file is not a readable PCM WAV.
+    """
+    try:
+        with wave.open(str(path), "rb") as wav:
+            rate, channels, frames = wav.getframerate(), wav.getnchannels(), wav.getnframes()
+    except (wave.Error, EOFError) as err:
+        raise ValueError(f"{path} is not a valid WAV file: {err}") from err
+    return RecordingInfo(
+        path=Path(path), sample_rate=rate, channels=channels, frames=frames, duration_s=frames / rate
+    )
+
+
+def repair_wav(path: Path) -> RecordingInfo:
+    """Rewrite the RIFF and data chunk sizes of a WAV whose writer died, from the file's length.
+
+    The data chunk is assumed to run to the end of the file (as `StereoRecorder` writes it); a trailing
+    partial frame is truncated. Safe on a healthy file. Raises ValueError when there is no RIFF/WAVE
+    header with a PCM fmt chunk followed by a data chunk.
+    """
+    path = Path(path)
+    with path.open("r+b") as file:
+        head = file.read(4096)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            raise ValueError(f"{path} has no RIFF/WAVE header")
+        block_align = rate = channels = 0
+        data_offset = -1
+        pos = 12
+        while pos + 8 <= len(head):
+            chunk_id = head[pos : pos + 4]
+            (size,) = struct.unpack_from("<I", head, pos + 4)
+            if chunk_id == b"fmt ":
+                if pos + 8 + 16 > len(head):
+                    break
+                _fmt, channels, rate, _byte_rate, block_align = struct.unpack_from("<HHIIH", head, pos + 8)
+            elif chunk_id == b"data":
+                data_offset = pos + 8
+                break
+            pos += 8 + size + (size & 1)
+        if data_offset < 0 or block_align <= 0 or rate <= 0 or channels <= 0:
+            raise ValueError(f"{path} has no usable fmt and data chunks")
+        file_size = file.seek(0, os.SEEK_END)
+        data_bytes = max(0, file_size - data_offset) // block_align * block_align
+        data_bytes = min(data_bytes, (0xFFFFFFFF - (data_offset - 8)) // block_align * block_align)
+        file.truncate(data_offset + data_bytes)
+        file.seek(4)
+        file.write(struct.pack("<I", data_offset - 8 + data_bytes))
+        file.seek(data_offset - 4)
+        file.write(struct.pack("<I", data_bytes))
+        file.flush()
+        os.fsync(file.fileno())
+    frames = data_bytes // block_align
+    logger.info("repaired %s: %s frames", path, frames)
+    return RecordingInfo(path=path, sample_rate=rate, channels=channels, frames=frames, duration_s=frames / rate)

@@ -1,0 +1,244 @@
+"""A scripted candidate: a real aiortc peer that answers the interviewer with pre-recorded speech.
+
+Used by the end-to-end tests and by `bench/` to drive many sessions over real WebRTC, and usable as
+a synthetic check against a deployment. It speaks each answer once the interviewer has finished a
+line (the engine's "listening" state on the events channel) and measures, per turn:
+
+- end of speech -> final transcript (the engine's `transcript` message with final=true), and
+- end of speech -> first interviewer audio packet with sound in it, at the client.
+
+Signalling is injected (`post_offer`), so it runs against an in-process app or a server over TCP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fractions
+import json
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import av
+import numpy as np
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from media.audio import FRAME_MS, OUTPUT_RATE, SAMPLE_RATE, FrameResampler, resample_pcm, rms_dbfs
+
+__all__ = ["CandidateReport", "ScriptedCandidate", "Turn"]
+
+logger = logging.getLogger(__name__)
+
+OUT_SAMPLES = OUTPUT_RATE * FRAME_MS // 1000
+FRAME_S = FRAME_MS / 1000
+SOUND_DBFS = -45.0
+
+PostOffer = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+@dataclass(slots=True)
+class Turn:
+    answer_index: int
+    speech_end: float
+    final_transcript: float | None = None
+    first_reply_audio: float | None = None
+    transcript: str = ""
+
+    @property
+    def transcript_latency(self) -> float | None:
+        return None if self.final_transcript is None else self.final_transcript - self.speech_end
+
+    @property
+    def reply_latency(self) -> float | None:
+        return None if self.first_reply_audio is None else self.first_reply_audio - self.speech_end
+
+
+@dataclass(slots=True)
+class CandidateReport:
+    turns: list[Turn] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    received_s: float = 0.0
+    received_sound_s: float = 0.0
+    received_pcm: bytearray = field(default_factory=bytearray)
+    ended: dict[str, Any] | None = None
+
+    def captions(self) -> list[str]:
+        return [m["text"] for m in self.messages if m.get("type") == "caption"]
+
+    def finals(self) -> list[str]:
+        return [m["text"] for m in self.messages if m.get("type") == "transcript" and m.get("final")]
+
+
+class _AnswerTrack(MediaStreamTrack):
+    """Paced 48 kHz mono microphone: silence until `speak()` queues an answer."""
+
+    kind = "audio"
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        super().__init__()
+        self._clock = clock
+        self._origin: float | None = None
+        self._sent = 0
+        self._queue: deque[tuple[bytes, asyncio.Future[float]]] = deque()
+        self._offset = 0
+        self._silence = np.zeros((1, OUT_SAMPLES), dtype=np.int16)
+
+    def speak(self, pcm48: bytes) -> asyncio.Future[float]:
+        """Queues speech; the future resolves with the time its last frame left."""
+        done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self._queue.append((pcm48, done))
+        return done
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._origin is None:
+            self._origin = self._clock()
+        due = self._origin + self._sent * FRAME_S
+        wait = due - self._clock()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        samples = self._silence
+        if self._queue:
+            pcm, done = self._queue[0]
+            size = OUT_SAMPLES * 2
+            chunk = pcm[self._offset : self._offset + size]
+            self._offset += size
+            if self._offset >= len(pcm):
+                self._queue.popleft()
+                self._offset = 0
+                if not done.done():
+                    done.set_result(due + FRAME_S)
+            chunk += bytes(size - len(chunk))
+            samples = np.frombuffer(chunk, dtype="<i2").reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
+        frame.sample_rate = OUTPUT_RATE
+        frame.time_base = fractions.Fraction(1, OUTPUT_RATE)
+        frame.pts = self._sent * OUT_SAMPLES
+        self._sent += 1
+        return frame
+
+
+class ScriptedCandidate:
+    """`answers` are 16 kHz mono int16 clips, spoken in order, one per interviewer question."""
+
+    def __init__(
+        self,
+        answers: Sequence[bytes],
+        *,
+        think_s: float = 0.3,
+        keep_audio: bool = False,
+        configuration: RTCConfiguration | None = None,
+    ) -> None:
+        self._answers = [resample_pcm(a, SAMPLE_RATE, OUTPUT_RATE) for a in answers]
+        self._think_s = think_s
+        self._keep_audio = keep_audio
+        self._clock = asyncio.get_running_loop().time
+        self.pc = RTCPeerConnection(configuration)
+        self._mic = _AnswerTrack(self._clock)
+        self.report = CandidateReport()
+        self._channel = self.pc.createDataChannel("events")
+        self._ended = asyncio.Event()
+        self._listening = asyncio.Event()
+        self._questions_heard = 0
+        self._receiver: asyncio.Task[None] | None = None
+        self._inbound: MediaStreamTrack | None = None
+        self._channel.on("message", self._on_message)
+
+        @self.pc.on("track")
+        def _on_track(track: MediaStreamTrack) -> None:
+            if track.kind == "audio":
+                self._inbound = track
+
+    def _on_message(self, raw: object) -> None:
+        if not isinstance(raw, str):
+            return
+        message = json.loads(raw)
+        message["received_at"] = self._clock()
+        self.report.messages.append(message)
+        kind = message.get("type")
+        if kind == "caption":
+            self._questions_heard += 1
+        elif kind == "state" and message.get("state") == "listening":
+            self._listening.set()
+        elif kind == "transcript" and message.get("final"):
+            pending = [t for t in self.report.turns if t.final_transcript is None]
+            if pending:
+                pending[0].final_transcript = message["received_at"]
+                pending[0].transcript = message["text"]
+        elif kind == "ended":
+            self.report.ended = message
+            self._ended.set()
+
+    async def connect(self, post_offer: PostOffer) -> None:
+        self.pc.addTrack(self._mic)
+        offer = await self.pc.createOffer()
+        await self.pc.setLocalDescription(offer)
+        local = self.pc.localDescription
+        answer = await post_offer({"sdp": local.sdp, "type": local.type, "consent": True})
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type=answer["type"]))
+        if self._inbound is None:
+            raise RuntimeError("the engine's answer has no audio track")
+        self._receiver = asyncio.create_task(self._receive(self._inbound))
+
+    async def _receive(self, track: MediaStreamTrack) -> None:
+        resampler = FrameResampler(SAMPLE_RATE)
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            if not isinstance(frame, av.AudioFrame):
+                continue
+            pcm = resampler.resample(frame)
+            seconds = frame.samples / (frame.sample_rate or OUTPUT_RATE)
+            self.report.received_s += seconds
+            if self._keep_audio:
+                self.report.received_pcm += pcm
+            if rms_dbfs(pcm) > SOUND_DBFS:
+                self.report.received_sound_s += seconds
+                now = self._clock()
+                for turn in self.report.turns:
+                    if turn.first_reply_audio is None and now > turn.speech_end:
+                        turn.first_reply_audio = now
+
+    async def run(self, limit_s: float) -> CandidateReport:
+        """Answers every question, then waits for the engine to end the interview (or `limit_s`)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(limit_s):
+                for index, answer in enumerate(self._answers):
+                    await self._wait_for_question()
+                    await asyncio.sleep(self._think_s)
+                    end = await self._mic.speak(answer)
+                    self.report.turns.append(Turn(index, end))
+                await self._ended.wait()
+        return self.report
+
+    async def _wait_for_question(self) -> None:
+        # The engine says "listening" after each line; a line that is not a question (the greeting)
+        # is followed at once by the next line, so wait until the interviewer stays quiet briefly.
+        while True:
+            self._listening.clear()
+            await self._listening.wait()
+            heard = self._questions_heard
+            await asyncio.sleep(0.4)
+            if self._questions_heard == heard and not self._ended.is_set():
+                return
+            if self._ended.is_set():
+                raise TimeoutError
+
+    def hang_up(self) -> None:
+        if self._channel.readyState == "open":
+            self._channel.send(json.dumps({"type": "hangup"}))
+
+    async def close(self) -> None:
+        if self._receiver is not None:
+            self._receiver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._receiver
+        self._mic.stop()
+        await self.pc.close()

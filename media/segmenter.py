@@ -1,0 +1,254 @@
+"""Cuts a stream of PCM into utterances for the recognizer, with pre-roll and a capped length.
+
+`Segmenter.push` takes PCM of any length, slices it into VAD frames on a fixed grid, classifies each
+frame and runs the `VadStateMachine`. The frames before speech is confirmed sit in a small ring buffer
+so an utterance's audio begins `pre_roll_ms` before its first voiced frame (the VAD reacts late to soft
+onsets; Whisper needs them). Times are stream times derived from sample counts, so they are exact and
+repeatable however the stream is chopped into pushes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TypeAlias
+
+from media.vad import (
+    SpeechClassifier,
+    SpeechEnded,
+    SpeechStarted,
+    VadConfig,
+    VadState,
+    VadStateMachine,
+    WebRtcVadClassifier,
+)
+
+__all__ = [
+    "DEFAULT_MAX_UTTERANCE_S",
+    "DEFAULT_TAIL_MS",
+    "Segmenter",
+    "SegmenterEvent",
+    "UtteranceEnded",
+    "UtteranceStarted",
+]
+
+logger = logging.getLogger(__name__)
+
+# Whisper decodes 30 s windows; a longer utterance would be truncated by the model.
+DEFAULT_MAX_UTTERANCE_S = 30.0
+# Silence kept after the last voiced frame: the VAD tends to miss soft word endings (s, f, t).
+DEFAULT_TAIL_MS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class UtteranceStarted:
+    """An utterance opened; `start` is the stream time of its audio's first sample (pre-roll included)."""
+
+    index: int
+    start: float
+
+
+@dataclass(frozen=True, slots=True)
+class UtteranceEnded:
+    """An utterance closed. `audio` (int16 mono) runs from `start` to a little past `end`, the end of the
+    last voiced frame; `detected_at` is when the segmenter knew (hangover expiry, cap or flush)."""
+
+    index: int
+    start: float
+    end: float
+    detected_at: float
+    audio: bytes = field(repr=False)
+
+
+SegmenterEvent: TypeAlias = UtteranceStarted | UtteranceEnded
+
+
+@dataclass(slots=True)
+class _Utterance:
+    index: int
+    start: int  # absolute sample index of audio[0]
+    audio: bytearray
+
+
+class Segmenter:
+    """Turns pushed PCM into UtteranceStarted/UtteranceEnded events. Not thread-safe: one per stream.
+
+    Sample positions are absolute (stream time * rate). A push whose `at` lies more than half a frame
+    after the end of the audio received so far is a gap (lost packets): it counts as silence, so later
+    times stay right (once the VAD is quiet, the rest of a long gap is skipped unclassified). A push that
+    overlaps, or jitters by less than half a frame, is taken as contiguous with the previous one.
+
+    An utterance whose audio plus tail would pass `max_utterance_s` is cut at the next voiced frame: that
+    piece ends there (its `end` is its last voiced frame) and the next utterance starts at the same
+    sample, so no audio is lost or repeated.
+    """
+
+    def __init__(
+        self,
+        config: VadConfig,
+        classifier: SpeechClassifier | None = None,
+        *,
+        max_utterance_s: float = DEFAULT_MAX_UTTERANCE_S,
+        tail_ms: int = DEFAULT_TAIL_MS,
+    ) -> None:
+        if tail_ms < 0:
+            raise ValueError("tail_ms must not be negative")
+        rate = config.sample_rate
+        self._config = config
+        self._classifier = (
+            classifier if classifier is not None else WebRtcVadClassifier(config.aggressiveness)
+        )
+        self._machine = VadStateMachine(config)
+        self._rate = rate
+        self._frame = config.frame_samples
+        self._pre_roll = rate * config.pre_roll_ms // 1000
+        # The tail comes out of the hangover audio, which is all that is buffered when speech ends.
+        self._tail = min(rate * tail_ms // 1000, config.hangover_frames * self._frame)
+        self._history_cap = self._pre_roll + config.start_frames * self._frame
+        self._max = round(max_utterance_s * rate)
+        if self._max < self._history_cap + self._frame + self._tail:
+            raise ValueError(f"max_utterance_s={max_utterance_s} is too short for the pre-roll and tail")
+        self._pos: int | None = None  # sample index where `_pending` starts, on the frame grid
+        self._pending = bytearray()  # less than one frame, waiting for more samples
+        self._history = bytearray()  # recent audio ending at `_pos` while no utterance is open
+        self._utterance: _Utterance | None = None  # its audio ends at `_pos`
+        self._voiced_end = 0  # sample index just after the latest voiced frame
+        self._next_index = 0
+
+    @property
+    def config(self) -> VadConfig:
+        return self._config
+
+    @property
+    def speaking(self) -> bool:
+        """True between UtteranceStarted and UtteranceEnded."""
+        return self._utterance is not None
+
+    def current_audio(self) -> bytes | None:
+        """The open utterance's audio so far (for partial hypotheses), or None when none is open."""
+        return None if self._utterance is None else bytes(self._utterance.audio)
+
+    def push(self, pcm: bytes, at: float) -> list[SegmenterEvent]:
+        """Feed int16 mono PCM whose first sample is at stream time `at`; returns the events it caused."""
+        if len(pcm) % 2:
+            raise ValueError("PCM must hold whole int16 samples")
+        events: list[SegmenterEvent] = []
+        first = round(at * self._rate)
+        if self._pos is None:
+            self._pos = first
+        else:
+            gap = first - self._received_end()
+            if gap > self._frame // 2:
+                logger.debug("audio gap of %s samples at %s filled with silence", gap, at)
+                events += self._silence(gap)
+        self._pending += pcm
+        frame_bytes = self._frame * 2
+        whole = len(self._pending) // frame_bytes
+        for i in range(whole):
+            events += self._frame_in(bytes(self._pending[i * frame_bytes : (i + 1) * frame_bytes]))
+        del self._pending[: whole * frame_bytes]
+        return events
+
+    def flush(self, at: float) -> list[SegmenterEvent]:
+        """End the open utterance now (the stream stopped); drops the partial frame and VAD state."""
+        events: list[SegmenterEvent] = []
+        if self._utterance is not None:
+            end = self._voiced_end
+            detected_at = max(at, end / self._rate)
+            events.append(self._close(end, min(end + self._tail, self._current_pos()), detected_at))
+        self._machine.reset()
+        if self._pos is not None:
+            self._pos += len(self._pending) // 2
+        self._pending.clear()
+        self._history.clear()
+        return events
+
+    def _current_pos(self) -> int:
+        assert self._pos is not None
+        return self._pos
+
+    def _received_end(self) -> int:
+        return self._current_pos() + len(self._pending) // 2
+
+    def _silence(self, samples: int) -> list[SegmenterEvent]:
+        """Account for `samples` of missing audio as silence."""
+        events: list[SegmenterEvent] = []
+        frame_bytes = self._frame * 2
+        # Feed silent frames until the VAD is quiet and the grid aligned, so speech ends on time...
+        while samples > 0 and (self._pending or self._machine.state is not VadState.QUIET):
+            take = min(samples, (frame_bytes - len(self._pending)) // 2)
+            self._pending += bytes(take * 2)
+            samples -= take
+            if len(self._pending) == frame_bytes:
+                events += self._frame_in(bytes(self._pending))
+                self._pending.clear()
+        # ...then skip the whole frames at once, keeping only the silence the pre-roll buffer would hold;
+        # the rest starts the next partial frame, so the frame grid stays where it was.
+        skipped = samples - samples % self._frame
+        self._remember(bytes(min(skipped, self._history_cap) * 2))
+        self._pos = self._current_pos() + skipped
+        self._pending += bytes((samples - skipped) * 2)
+        return events
+
+    def _frame_in(self, frame: bytes) -> list[SegmenterEvent]:
+        start = self._current_pos()
+        end = start + self._frame
+        voiced = self._classifier.is_speech(frame, self._rate)
+        event = self._machine.update(voiced, end / self._rate)
+        events: list[SegmenterEvent] = []
+        if self._utterance is None:
+            self._remember(frame)
+        else:
+            if voiced and end + self._tail - self._utterance.start > self._max:
+                events += self._split(start, end)
+            self._utterance.audio += frame
+        self._pos = end
+        if voiced:
+            self._voiced_end = end
+        if isinstance(event, SpeechStarted):
+            events.append(self._open(round(event.start * self._rate)))
+        elif isinstance(event, SpeechEnded):
+            speech_end = round(event.end * self._rate)
+            events.append(self._close(speech_end, min(speech_end + self._tail, end), event.detected_at))
+        return events
+
+    def _remember(self, pcm: bytes) -> None:
+        self._history += pcm
+        excess = len(self._history) - self._history_cap * 2
+        if excess > 0:
+            del self._history[:excess]
+
+    def _open(self, first_voiced: int) -> UtteranceStarted:
+        history_start = self._current_pos() - len(self._history) // 2
+        start = max(history_start, first_voiced - self._pre_roll)
+        audio = bytearray(self._history[(start - history_start) * 2 :])
+        self._history.clear()
+        return self._begin(start, audio)
+
+    def _begin(self, start: int, audio: bytearray) -> UtteranceStarted:
+        self._utterance = _Utterance(self._next_index, start, audio)
+        self._next_index += 1
+        logger.debug("utterance %s started at %s", self._utterance.index, start / self._rate)
+        return UtteranceStarted(self._utterance.index, start / self._rate)
+
+    def _close(self, end: int, audio_end: int, detected_at: float) -> UtteranceEnded:
+        utterance = self._utterance
+        assert utterance is not None
+        cut = (audio_end - utterance.start) * 2
+        # What follows the utterance's audio seeds the next pre-roll, so utterances never overlap.
+        self._history = utterance.audio[cut:]
+        self._remember(b"")
+        self._utterance = None
+        logger.debug("utterance %s ended at %s", utterance.index, end / self._rate)
+        return UtteranceEnded(
+            utterance.index,
+            utterance.start / self._rate,
+            end / self._rate,
+            detected_at,
+            bytes(utterance.audio[:cut]),
+        )
+
+    def _split(self, at: int, now: int) -> list[SegmenterEvent]:
+        """Cap reached: close the utterance at sample `at` (a frame boundary) and open the next there."""
+        ended = self._close(min(self._voiced_end, at), at, now / self._rate)
+        return [ended, self._begin(at, bytearray())]

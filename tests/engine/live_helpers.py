@@ -1,0 +1,40 @@
+"""Booking a session to join, and signalling over the app, for the live-session tests."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from tests.engine.session_helpers import book, inline_participant, make_profile, make_stage, make_template
+
+JSON = dict[str, Any]
+
+# Sentences that Whisper tiny.en transcribes reliably in eSpeak's voice when heard directly, so a
+# word error above the bound points at the call path (codec, resampling, segmentation), not the voice.
+ANSWERS = (
+    "I wrote the billing service in Go and cut the error rate in half.",
+    "I built the payment service and my team shipped it in three months.",
+)
+
+
+async def booked_session(client: httpx.AsyncClient, skills: list[str] | None = None) -> tuple[str, str]:
+    """A scheduled session of a template with `skills`; returns (session id, join token)."""
+    profile = await make_profile(client)
+    template = await make_template(client, skills=skills or ["Go", "PostgreSQL"])
+    stage = await make_stage(client, template["id"], profile["id"])
+    session = await book(client, stage_id=stage["id"], participant=inline_participant())
+    token = str(session["join_url"]).rsplit("/", 1)[1]
+    return str(session["id"]), token
+
+
+def offer_poster(raw: httpx.AsyncClient, token: str) -> Callable[[JSON], Awaitable[JSON]]:
+    async def post(body: JSON) -> JSON:
+        response = await raw.post(f"/join/{token}/offer", json=body)
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        assert isinstance(answer, dict)
+        return answer
+
+    return post

@@ -1,0 +1,133 @@
+"""End to end over real WebRTC: an aiortc candidate peer and the engine in one event loop.
+
+The candidate speaks eSpeak NG answers; the engine segments, transcribes with Whisper tiny.en, speaks
+its questions back, records both sides and stores the transcript.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+import threading
+import wave
+
+import jiwer
+import numpy as np
+import pytest
+from fastapi import FastAPI
+
+from media.scripted_candidate import ScriptedCandidate
+from tests.engine.live_helpers import ANSWERS, booked_session, offer_poster
+from tests.engine.session_helpers import expect
+from tests.helpers import ApiClients
+from tests.speech import synthesize
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+MAX_WER = 0.25
+
+
+def normalise(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split())
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    return float(jiwer.wer(normalise(reference), normalise(hypothesis)))
+
+
+def channel_rms(samples: np.ndarray, rate: int, start: float, end: float) -> float:
+    part = samples[int(start * rate) : int(end * rate)].astype(np.float64)
+    return float(np.sqrt(np.mean(part * part))) if part.size else 0.0
+
+
+async def test_candidate_is_heard_transcribed_answered_and_recorded(app: FastAPI, api: ApiClients) -> None:
+    client = await api.client()
+    session_id, token = await booked_session(client)
+    raw = api.raw_client()
+    threads_before = {t.name for t in threading.enumerate()}
+
+    candidate = ScriptedCandidate([synthesize(a) for a in ANSWERS])
+    try:
+        await candidate.connect(offer_poster(raw, token))
+        report = await candidate.run(limit_s=90)
+    finally:
+        await candidate.close()
+
+    # The interview ran to its end: greeting, two questions, closing, then "ended".
+    assert report.ended is not None, report.messages
+    assert report.ended["reason"] == "completed"
+    captions = report.captions()
+    assert len(captions) == 4
+    assert "Go" in captions[1]
+    assert "PostgreSQL" in captions[2]
+    assert report.received_sound_s > 5.0, "the candidate heard the interviewer"
+
+    # Each answer came back as a final transcript within the WER bound, in order.
+    finals = report.finals()
+    assert len(finals) == len(ANSWERS), finals
+    for said, heard in zip(ANSWERS, finals, strict=True):
+        assert wer(said, heard) <= MAX_WER, (said, heard)
+    for turn in report.turns:
+        assert turn.transcript_latency is not None
+        assert 0 < turn.transcript_latency < 5.0
+        assert turn.reply_latency is not None
+
+    # The live session is gone and the session is completed.
+    live = app.state.services.live
+    await live.wait_closed(session_id)
+    assert len(live) == 0
+    session = expect(await client.get(f"/v1/sessions/{session_id}"), 200)
+    assert session["status"] == "completed"
+    assert session["started_at"] is not None
+
+    # The stored transcript: interviewer lines and candidate answers, in time order.
+    transcript = expect(await client.get(f"/v1/sessions/{session_id}/transcript"), 200)
+    segments = transcript["segments"]
+    speakers = [s["speaker"] for s in segments]
+    assert speakers == ["interviewer", "interviewer", "candidate", "interviewer", "candidate", "interviewer"]
+    starts = [s["start"] for s in segments]
+    assert starts == sorted(starts)
+    answers = [s for s in segments if s["speaker"] == "candidate"]
+    for said, segment in zip(ANSWERS, answers, strict=True):
+        assert wer(said, segment["text"]) <= MAX_WER
+        assert 0 < segment["confidence"] <= 1
+        assert segment["end"] > segment["start"]
+    assert [s["text"] for s in segments if s["speaker"] == "interviewer"] == captions
+
+    # The recording: stereo, 16 kHz, as long as the call; the candidate on the left where they spoke,
+    # the interviewer on the right where it spoke.
+    response = await client.get(f"/v1/sessions/{session_id}/recording")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "audio/wav"
+    with wave.open(io.BytesIO(response.content)) as wav:
+        assert (wav.getnchannels(), wav.getframerate(), wav.getsampwidth()) == (2, 16000, 2)
+        frames = wav.readframes(wav.getnframes())
+        duration = wav.getnframes() / 16000
+    assert segments[-1]["end"] <= duration + 0.5
+    assert duration < segments[-1]["end"] + 5.0
+    stereo = np.frombuffer(frames, dtype="<i2").reshape(-1, 2)
+    left, right = stereo[:, 0], stereo[:, 1]
+    for segment in answers:
+        assert channel_rms(left, 16000, segment["start"], segment["end"]) > 300
+        assert channel_rms(right, 16000, segment["start"], segment["end"]) < 50
+    for segment in segments:
+        if segment["speaker"] == "interviewer":
+            assert channel_rms(right, 16000, segment["start"], segment["end"]) > 300
+
+    # Range requests, so a player can seek.
+    ranged = await client.get(f"/v1/sessions/{session_id}/recording", headers={"Range": "bytes=44-1043"})
+    assert ranged.status_code == 206
+    assert ranged.content == response.content[44:1044]
+    assert ranged.headers["content-range"] == f"bytes 44-1043/{len(response.content)}"
+    beyond = await client.get(
+        f"/v1/sessions/{session_id}/recording", headers={"Range": f"bytes={len(response.content) + 10}-"}
+    )
+    assert beyond.status_code == 416
+
+    # No recorder thread or live-session task is left behind.
+    await asyncio.sleep(0)
+    leftover = {t.name for t in threading.enumerate()} - threads_before
+    assert not [name for name in leftover if name.startswith("recorder")], leftover
+    assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("live-session")]
+    await raw.aclose()

@@ -1,0 +1,1 @@
+"""Tests of the media plane: VAD, segmentation, recognition, synthesis and recording."""

@@ -1,0 +1,237 @@
+"""WhisperRecognizer against the bundled tiny.en model, on speech synthesised offline with eSpeak NG.
+
+The model is loaded once per module (loading costs ~0.5 s); every decode of a 30 s window costs ~0.3 s on
+a 2-core CPU, so the tests decode few utterances.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import jiwer
+import numpy as np
+import pytest
+
+from config.settings import AsrSettings
+from media.asr import (
+    WHISPER_SAMPLE_RATE,
+    AsrOptions,
+    FloatAudio,
+    Recognition,
+    SpeechRecognizer,
+    WhisperRecognizer,
+    bundled_model_path,
+    pcm_to_float,
+)
+from media.asr_scheduler import AsrScheduler
+
+SENTENCES = (
+    "Please tell me about your last project.",
+    "What was the hardest bug you ever fixed?",
+    "We measured the latency of every request.",
+    "Can you describe a time you disagreed with your manager?",
+)
+
+# espeak_AUDIO_OUTPUT / espeak_POSITION_TYPE / espeakCHARS_* / espeak_PARAMETER values from speak_lib.h.
+_AUDIO_OUTPUT_SYNCHRONOUS = 2
+_POS_CHARACTER = 1
+_ESPEAK_CHARS_UTF8 = 1
+_ESPEAK_RATE = 1
+_SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
+
+
+class _Espeak:
+    """A minimal eSpeak NG synthesiser for test speech, independent of the media plane's own TTS."""
+
+    def __init__(self) -> None:
+        import espeakng_loader
+
+        lib = ctypes.CDLL(espeakng_loader.get_library_path())
+        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        lib.espeak_Synth.argtypes = [
+            ctypes.c_char_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+        ]
+        data_path = espeakng_loader.get_data_path().encode()
+        self.sample_rate = int(lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path, 0))
+        assert self.sample_rate > 0, "espeak_Initialize failed"
+        self._chunks: list[np.ndarray[Any, np.dtype[np.int16]]] = []
+
+        def collect(wav: Any, count: int, _events: Any) -> int:
+            if count > 0:
+                self._chunks.append(np.ctypeslib.as_array(wav, shape=(count,)).copy())
+            return 0
+
+        self._callback = _SynthCallback(collect)  # must stay referenced while the library may call it
+        lib.espeak_SetSynthCallback(self._callback)
+        self._lib = lib
+        self._lock = threading.Lock()  # libespeak-ng is process-global
+
+    def say(self, text: str, voice: str = "en-us", rate: int = 175) -> FloatAudio:
+        """`text` spoken, as float32 mono 16 kHz."""
+        import av
+
+        with self._lock:
+            assert self._lib.espeak_SetVoiceByName(voice.encode()) == 0
+            self._lib.espeak_SetParameter(_ESPEAK_RATE, rate, 0)
+            self._chunks = []
+            data = text.encode()
+            status = self._lib.espeak_Synth(
+                data, len(data) + 1, 0, _POS_CHARACTER, 0, _ESPEAK_CHARS_UTF8, None, None
+            )
+            assert status == 0, "espeak_Synth failed"
+            pcm = np.concatenate(self._chunks)
+        frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = self.sample_rate
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=WHISPER_SAMPLE_RATE)
+        frames = [*resampler.resample(frame), *resampler.resample(None)]
+        samples = np.concatenate([f.to_ndarray().reshape(-1) for f in frames])
+        return samples.astype(np.float32) / np.float32(32768.0)
+
+
+def normalise(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z' ]+", " ", text.lower().replace("-", " ")).split())
+
+
+def word_error_rate(references: Sequence[str], hypotheses: Sequence[str]) -> float:
+    return float(
+        jiwer.wer([normalise(r) for r in references], [normalise(h) or "<empty>" for h in hypotheses])
+    )
+
+
+@pytest.fixture(scope="module")
+def speech() -> dict[str, FloatAudio]:
+    synth = _Espeak()
+    return {sentence: synth.say(sentence) for sentence in SENTENCES}
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> WhisperRecognizer:
+    return WhisperRecognizer(AsrOptions(model=str(bundled_model_path())))
+
+
+def test_bundled_model_is_a_ctranslate2_whisper_model() -> None:
+    path = bundled_model_path()
+    assert {"model.bin", "config.json", "tokenizer.json"} <= {p.name for p in path.iterdir()}
+
+
+def test_pcm_to_float_scales_little_endian_int16() -> None:
+    pcm = np.array([0, 16384, -32768, 32767], dtype="<i2").tobytes()
+    audio = pcm_to_float(pcm)
+    assert audio.dtype == np.float32
+    assert audio.tolist() == pytest.approx([0.0, 0.5, -1.0, 32767 / 32768])
+    assert pcm_to_float(b"").shape == (0,)
+    with pytest.raises(ValueError, match="even number"):
+        pcm_to_float(b"\x00\x01\x02")
+
+
+def test_options_from_settings() -> None:
+    options = AsrOptions.from_settings(AsrSettings())
+    assert options.model == str(bundled_model_path())
+    assert (options.device, options.compute_type, options.beam_size, options.language) == (
+        "cpu",
+        "int8",
+        1,
+        "en",
+    )
+    assert options.threads_per_model >= 1
+    custom = AsrOptions.from_settings(AsrSettings(model="/models/x", cpu_threads=3, workers=2, beam_size=2))
+    assert (custom.model, custom.threads_per_model, custom.workers, custom.beam_size) == (
+        "/models/x",
+        3,
+        2,
+        2,
+    )
+    assert AsrOptions(model="m", workers=64).threads_per_model == 1  # cores split between lanes, never 0
+    with pytest.raises(ValueError, match="must"):
+        AsrOptions(model="m", cpu_threads=-1)
+    with pytest.raises(ValueError, match="must"):
+        AsrOptions(model="m", decode_batch=0)
+    for window_s in (0.5, 31.0):
+        with pytest.raises(ValueError, match="must"):
+            AsrOptions(model="m", window_s=window_s)
+
+
+def test_whisper_recognizer_satisfies_the_protocol(recognizer: WhisperRecognizer) -> None:
+    assert isinstance(recognizer, SpeechRecognizer)
+    assert recognizer.max_batch == recognizer.options.decode_batch
+
+
+def test_transcribes_synthetic_speech(recognizer: WhisperRecognizer, speech: dict[str, FloatAudio]) -> None:
+    results = recognizer.transcribe_batch(list(speech.values()))
+    assert len(results) == len(SENTENCES)
+    assert word_error_rate(SENTENCES, [r.text for r in results]) <= 0.2, [r.text for r in results]
+    for result, audio in zip(results, speech.values(), strict=True):
+        assert result.text == result.text.strip()
+        assert result.text
+        assert 0.3 < result.confidence <= 1.0
+        assert result.audio_s == pytest.approx(len(audio) / WHISPER_SAMPLE_RATE)
+        assert result.compute_s > 0
+
+
+def test_batch_gives_the_same_text_as_one_by_one_and_as_transcribe(
+    recognizer: WhisperRecognizer, speech: dict[str, FloatAudio]
+) -> None:
+    audios = list(speech.values())[:3]
+    batched = [r.text for r in recognizer.transcribe_batch(audios)]
+    single = [recognizer.transcribe(audio).text for audio in audios]
+    # faster-whisper's own transcribe() with the same options: the batched path must agree token for token.
+    sequential = [recognizer._transcribe_sequential(audio).text for audio in audios]
+    assert batched == single == sequential
+
+
+def test_silence_and_empty_audio_give_no_text(recognizer: WhisperRecognizer) -> None:
+    empty, silence = recognizer.transcribe_batch(
+        [np.zeros(0, np.float32), np.zeros(WHISPER_SAMPLE_RATE, np.float32)]
+    )
+    assert empty == Recognition("", 0.0, 0.0, 0.0)
+    assert silence.text == ""
+    assert silence.confidence == 0.0
+    assert silence.audio_s == pytest.approx(1.0)
+    assert recognizer.transcribe_batch([]) == []
+
+
+def test_rejects_non_mono_audio(recognizer: WhisperRecognizer) -> None:
+    with pytest.raises(ValueError, match="mono"):
+        recognizer.transcribe_batch([np.zeros((2, 100), np.float32)])
+
+
+def test_audio_longer_than_one_window_is_transcribed_whole(
+    recognizer: WhisperRecognizer, speech: dict[str, FloatAudio]
+) -> None:
+    first, second = SENTENCES[0], SENTENCES[2]
+    gap = np.zeros(29 * WHISPER_SAMPLE_RATE, np.float32)
+    audio = np.concatenate([speech[first], gap, speech[second]])
+    (result,) = recognizer.transcribe_batch([audio])
+    assert result.audio_s > 30
+    assert word_error_rate([f"{first} {second}"], [result.text]) <= 0.25, result.text
+
+
+def test_short_encoder_window_keeps_accuracy(speech: dict[str, FloatAudio]) -> None:
+    short = WhisperRecognizer(AsrOptions(model=str(bundled_model_path()), window_s=15.0))
+    results = short.transcribe_batch(list(speech.values()))
+    assert word_error_rate(SENTENCES, [r.text for r in results]) <= 0.2, [r.text for r in results]
+
+
+async def test_scheduler_runs_the_real_recognizer(
+    recognizer: WhisperRecognizer, speech: dict[str, FloatAudio]
+) -> None:
+    sentence = SENTENCES[1]
+    async with AsrScheduler(lambda: recognizer) as asr:
+        await asr.warm_up()
+        pcm = (np.clip(speech[sentence], -1, 1) * 32767).astype("<i2").tobytes()
+        result = await asr.final(pcm)
+    assert word_error_rate([sentence], [result.text]) <= 0.2, result.text
+    assert asr.stats().finals == 1
