@@ -211,14 +211,19 @@ class ScriptedCandidate:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(limit_s):
                 for index, answer in enumerate(self._answers):
-                    await self._wait_for_question()
+                    await self.wait_for_question()
                     await asyncio.sleep(self._think_s)
                     end = await self._mic.speak(answer)
                     self.report.turns.append(Turn(index, end))
                 await self._ended.wait()
         return self.report
 
-    async def _wait_for_question(self) -> None:
+    def speak(self, pcm16k: bytes) -> asyncio.Future[float]:
+        """Say something now (outside the script); resolves when its last frame has been sent."""
+        return self._mic.speak(resample_pcm(pcm16k, SAMPLE_RATE, OUTPUT_RATE))
+
+    async def wait_for_question(self) -> None:
+        """Until the interviewer has finished a line and stays quiet (a question, not the greeting)."""
         # The engine says "listening" after each line; a line that is not a question (the greeting)
         # is followed at once by the next line, so wait until the interviewer stays quiet briefly.
         while True:

@@ -70,7 +70,11 @@ async def run_minimal(conversation: Conversation, script: InterviewScript, progr
     """Runs the interview from `progress` (as saved earlier) to its end."""
     start = progress.get("next_question", 0)
     start = start if isinstance(start, int) and 0 <= start <= len(script.questions) else 0
-    await conversation.say(script.greeting if start == 0 else script.welcome_back)
+    if progress.get("greeted"):
+        await conversation.say(script.welcome_back)
+    else:
+        await conversation.say(script.greeting)
+        await conversation.save_progress({"greeted": True})
     for index in range(start, len(script.questions)):
         await conversation.save_progress({"next_question": index, "asked": True})
         await conversation.say(script.questions[index])

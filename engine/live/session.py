@@ -253,7 +253,14 @@ class LiveSession:
 
     def _track_final(self, task: asyncio.Task[None]) -> None:
         self._finals.add(task)
-        task.add_done_callback(self._finals.discard)
+        task.add_done_callback(self._final_done)
+
+    def _final_done(self, task: asyncio.Task[None]) -> None:
+        self._finals.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # One utterance lost to the recognizer; the recording still has it, so the interview goes
+            # on rather than failing the candidate's session.
+            logger.error("session %s: transcribing an utterance failed", self.session_id, exc_info=task.exception())
 
     async def _partial(self, audio: bytes) -> None:
         try:

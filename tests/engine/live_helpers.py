@@ -21,7 +21,8 @@ ANSWERS = (
 
 async def booked_session(client: httpx.AsyncClient, skills: list[str] | None = None) -> tuple[str, str]:
     """A scheduled session of a template with `skills`; returns (session id, join token)."""
-    profile = await make_profile(client)
+    # A brisk interviewer voice: the tests wait for every line to be played in real time.
+    profile = await make_profile(client, voice={"name": "en-us", "rate": 280, "pitch": 50})
     template = await make_template(client, skills=skills or ["Go", "PostgreSQL"])
     stage = await make_stage(client, template["id"], profile["id"])
     session = await book(client, stage_id=stage["id"], participant=inline_participant())
