@@ -156,43 +156,65 @@ def report(results: dict[str, tuple[list[float], list[str]]], refs: Sequence[str
             for r, t in zip(refs, texts, strict=True)
         )
         print(
-            f"{name:42s} {min(times) / n * 1000:4.0f} ms/utt (median {statistics.median(times) / n * 1000:4.0f})"
+            f"{name:52s} {min(times) / n * 1000:4.0f} ms/utt (median {statistics.median(times) / n * 1000:4.0f})"
             f"  WER {wer(refs, texts):.3f}  same text {same}/{n}  runaway {runaway}"
         )
 
 
 def split_costs(recognizer: WhisperRecognizer, audios: Sequence[FloatAudio], reps: int) -> None:
-    """Encoder vs decoder time per utterance by batch size (raw CTranslate2 calls, interleaved rounds)."""
+    """Encoder and decoder time per utterance by batch size, raw CTranslate2 calls in interleaved rounds:
+    the encoder run on the whole batch at once, or window by window (then the outputs are stacked for one
+    batched decode, which is what `WhisperRecognizer` does on CPU)."""
     import ctranslate2
     from faster_whisper.audio import pad_or_trim
 
-    model = recognizer._model
-    windows = [pad_or_trim(model.feature_extractor(a)[:, :-1]) for a in audios]
+    whisper = recognizer._model.model
+    windows = [pad_or_trim(recognizer._model.feature_extractor(a)[:, :-1]) for a in audios]
     sizes = [size for size in (1, 2, 4, 8) if size <= len(windows)]
-    best: dict[int, tuple[float, float]] = {size: (float("inf"), float("inf")) for size in sizes}
+    inf = float("inf")
+    best = {(size, mode): [inf, inf] for size in sizes for mode in ("batched", "single")}
+    tokens: dict[tuple[int, str], list[list[int]]] = {}
     for _ in range(reps):
         for size in sizes:
-            encode_s = generate_s = 0.0
-            for start in range(0, len(windows) - len(windows) % size, size):
-                batch = np.ascontiguousarray(np.stack(windows[start : start + size]))
-                t0 = time.perf_counter()
-                encoded = model.model.encode(ctranslate2.StorageView.from_array(batch))
-                t1 = time.perf_counter()
-                model.model.generate(
-                    encoded,
-                    [list(recognizer._prompt)] * size,
-                    beam_size=1,
-                    suppress_tokens=recognizer._suppress_tokens,
-                )
-                t2 = time.perf_counter()
-                encode_s += t1 - t0
-                generate_s += t2 - t1
-            count = len(windows) - len(windows) % size
-            best[size] = (min(best[size][0], encode_s / count), min(best[size][1], generate_s / count))
-    for size, (encode_s, generate_s) in best.items():
+            for mode in ("batched", "single") if size > 1 else ("batched",):
+                encode_s = decode_s = 0.0
+                out: list[list[int]] = []
+                count = len(windows) - len(windows) % size
+                for start in range(0, count, size):
+                    batch = np.ascontiguousarray(np.stack(windows[start : start + size]))
+                    t0 = time.perf_counter()
+                    if mode == "batched":
+                        encoded = whisper.encode(ctranslate2.StorageView.from_array(batch))
+                    else:
+                        parts = [
+                            whisper.encode(ctranslate2.StorageView.from_array(batch[i : i + 1]))
+                            for i in range(size)
+                        ]
+                        encoded = ctranslate2.StorageView.from_array(
+                            np.concatenate([np.asarray(p) for p in parts])
+                        )
+                    t1 = time.perf_counter()
+                    results = whisper.generate(
+                        encoded,
+                        [list(recognizer._prompt)] * size,
+                        beam_size=1,
+                        suppress_tokens=recognizer._suppress_tokens,
+                    )
+                    t2 = time.perf_counter()
+                    out.extend(r.sequences_ids[0] for r in results)
+                    encode_s += t1 - t0
+                    decode_s += t2 - t1
+                tokens[(size, mode)] = out
+                cell = best[(size, mode)]
+                cell[0] = min(cell[0], encode_s / count)
+                cell[1] = min(cell[1], decode_s / count)
+    for (size, mode), (encode_s, decode_s) in best.items():
+        if encode_s == inf:
+            continue
+        same = tokens[(size, mode)] == tokens[(1, "batched")][: len(tokens[(size, mode)])]
         print(
-            f"  batch {size}: encode {encode_s * 1000:4.0f} ms/utt + decode {generate_s * 1000:3.0f} ms/utt"
-            f" = {(encode_s + generate_s) * 1000:4.0f} ms/utt"
+            f"  batch {size}, encoder {mode:7s}: encode {encode_s * 1000:4.0f} + decode {decode_s * 1000:3.0f}"
+            f" = {(encode_s + decode_s) * 1000:4.0f} ms/utt, same tokens as batch 1: {same}"
         )
 
 
@@ -254,19 +276,24 @@ def main() -> None:
         print(f"\n== batching: {describe(subset)}, {reps} rounds ==")
         conditions: dict[str, Runner] = {"sequential transcribe()": transcribe_each(model, subset)}
         for batch in (1, 2, 4, 8):
-            conditions[f"transcribe_batch, decode_batch={batch}"] = batched(subset, decode_batch=batch)
+            conditions[f"transcribe_batch, decode_batch={batch}, window 30"] = batched(
+                subset, decode_batch=batch, window_s=30.0
+            )
+        for batch in (1, 4):
+            conditions[f"transcribe_batch, decode_batch={batch}, window 20"] = batched(
+                subset, decode_batch=batch
+            )
         if threads > 1:
-            for batch in (1, 4):
-                conditions[f"transcribe_batch, decode_batch={batch}, 1 thread"] = batched(
-                    subset, decode_batch=batch, cpu_threads=1
-                )
+            conditions["transcribe_batch, decode_batch=1, window 30, 1 thread"] = batched(
+                subset, decode_batch=1, window_s=30.0, cpu_threads=1
+            )
         report(run_round_robin(conditions, reps), subset_refs, "sequential transcribe()")
         print("encoder/decoder split:")
-        split_costs(WhisperRecognizer(base), subset, reps)
+        split_costs(WhisperRecognizer(replace(base, window_s=30.0)), subset, reps)
 
     if args.part in ("windows", "all"):
         reps = args.reps or 2
-        print(f"\n== windows: {describe(audios)}, {reps} rounds ==")
+        print(f"\n== windows, clean speech: {describe(audios)}, {reps} rounds ==")
         conditions = {"sequential transcribe()": transcribe_each(model, audios)}
         # chunk_length only changes where transcribe() cuts long audio; every window is still padded to
         # 30 s. It also mutates the feature extractor it is given, so each value gets its own model.
@@ -276,10 +303,64 @@ def main() -> None:
                 chunked, audios, chunk_length=chunk_length
             )
         # A shorter encoder input (CTranslate2 takes fewer than 3000 frames) is what really cuts the cost.
-        conditions["transcribe_batch, decode_batch=4"] = batched(audios)
-        for window in (20.0, 15.0, 10.0, 6.0):
-            conditions[f"encoder window {window:.0f} s, decode_batch=4"] = batched(audios, window_s=window)
+        for window in WINDOWS:
+            conditions[f"transcribe_batch, window_s={window:.0f}"] = batched(audios, window_s=window)
         report(run_round_robin(conditions, reps), refs, "sequential transcribe()")
+
+        noisy, noisy_refs = noisy_speech(speech)
+        print(
+            f"\n== windows, other voices and rates + white noise at 15 dB SNR: {describe(noisy)}, 1 round =="
+        )
+        conditions = {f"transcribe_batch, window_s={w:.0f}": batched(noisy, window_s=w) for w in WINDOWS}
+        report(run_round_robin(conditions, 1), noisy_refs, "transcribe_batch, window_s=30")
+
+        print("\n== windows, non-speech (silence, noise, hum, clicks; 0.5-3 s): utterances given any text ==")
+        clips = non_speech()
+        for window in WINDOWS:
+            recognizer = WhisperRecognizer(replace(base, window_s=window))
+            texts = [r.text for r in recognizer.transcribe_batch(clips)]
+            print(
+                f"window_s={window:.0f}: {sum(bool(t) for t in texts)}/{len(clips)} {[t for t in texts if t]}"
+            )
+
+
+WINDOWS = (30.0, 20.0, 15.0, 10.0, 6.0)
+
+
+def noisy_speech(speech: _Espeak) -> tuple[list[FloatAudio], list[str]]:
+    rng = np.random.default_rng(0)
+    audios: list[FloatAudio] = []
+    refs: list[str] = []
+    for voice, rate in (("en-us", 220), ("en", 130), ("en-us+f3", 175)):
+        for sentence in SENTENCES:
+            pad = np.zeros(WHISPER_SAMPLE_RATE // 4, np.float32)
+            clean = np.concatenate([pad, speech.say(sentence, voice, rate), pad])
+            noise_rms = np.sqrt(np.mean(clean**2) / 10 ** (15 / 10))
+            audios.append((clean + rng.normal(0, noise_rms, len(clean))).astype(np.float32))
+            refs.append(sentence)
+    return audios, refs
+
+
+def non_speech() -> list[FloatAudio]:
+    rng = np.random.default_rng(1)
+    clips: list[FloatAudio] = []
+    for seconds in (0.5, 1.0, 2.0, 3.0):
+        n = int(WHISPER_SAMPLE_RATE * seconds)
+        t = np.arange(n) / WHISPER_SAMPLE_RATE
+        clicks = np.zeros(n)
+        clicks[:: WHISPER_SAMPLE_RATE // 4] = 0.8
+        brown = np.cumsum(rng.normal(0, 1, n))
+        brown = (brown - brown.mean()) / (np.abs(brown - brown.mean()).max() + 1e-9) * 0.1
+        for clip in (
+            np.zeros(n),
+            rng.normal(0, 0.01, n),
+            rng.normal(0, 0.1, n),
+            0.1 * np.sin(2 * np.pi * 100 * t),
+            clicks,
+            brown,
+        ):
+            clips.append(clip.astype(np.float32))
+    return clips
 
 
 if __name__ == "__main__":

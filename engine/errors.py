@@ -9,6 +9,7 @@
         ├── NotFound             404
         ├── Conflict             409  duplicates, illegal state transitions, resources in use
         ├── PayloadTooLarge      413
+        ├── RangeNotSatisfiable  416  a Range header outside the file
         ├── ValidationFailed     422  a field's value breaks a rule
         └── ServiceUnavailable   503  no capacity for another live session, or shutting down
 """
@@ -25,6 +26,7 @@ __all__ = [
     "Forbidden",
     "NotFound",
     "PayloadTooLarge",
+    "RangeNotSatisfiable",
     "ServiceUnavailable",
     "Unauthorized",
     "ValidationFailed",
@@ -43,6 +45,11 @@ class ApiError(EngineError):
         super().__init__(message)
         self.message = message
         self.details = details if details is not None else {}
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Response headers the error needs (e.g. Content-Range on a 416)."""
+        return {}
 
 
 class BadRequest(ApiError):
@@ -121,3 +128,16 @@ def field_errors(errors: list[dict[str, Any]], drop_prefix: tuple[str, ...] = ()
 class ServiceUnavailable(ApiError):
     status_code = 503
     code = "service_unavailable"
+
+
+class RangeNotSatisfiable(ApiError):
+    status_code = 416
+    code = "range_not_satisfiable"
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"the requested range lies outside the {size} bytes of the file", {"size": size})
+        self.size = size
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Content-Range": f"bytes */{self.size}"}

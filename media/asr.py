@@ -1,12 +1,17 @@
 """Speech recognition: faster-whisper (CTranslate2 Whisper) behind a small blocking, batch-shaped protocol.
 
-`WhisperRecognizer.transcribe_batch` decodes several utterances with one encoder call and one decoder call
-(`ctranslate2.models.Whisper.encode` / `generate` on a batch of log-Mel windows) instead of one
-`WhisperModel.transcribe()` per utterance. It mirrors what `transcribe()` does for a single 30 s window with
-our options (same features, prompt, suppressed tokens, greedy/beam settings, no-speech skip), so the text
-is token-for-token the same; any utterance whose first decode would make `transcribe()` fall back to
-temperature sampling (too repetitive or too unlikely), or that is longer than one window, is handed to
-`transcribe()` itself. `bench/asr_batching.py` has the measurements behind the batch size.
+`WhisperRecognizer.transcribe_batch` decodes several utterances with one batched decoder call
+(`ctranslate2.models.Whisper.generate` on a batch of encoder outputs) instead of one
+`WhisperModel.transcribe()` per utterance. On CPU the encoder still runs window by window: a batched
+encoder call costs more per window there (bench/asr_batching.py has the numbers).
+
+It mirrors what `transcribe()` does for one 30 s window with our options (same features, prompt,
+suppressed tokens, greedy/beam settings, no-speech skip), so with `AsrOptions.window_s=30` the text is
+token for token the same. By default utterances up to 10 s are encoded in a 20 s window instead, which
+costs less than half as much at the same accuracy (see `AsrOptions`). An utterance whose first decode
+would make `transcribe()` fall back to temperature sampling (too repetitive or too unlikely), or that is
+longer than one window, is handed to `transcribe()` itself. Text without a letter or digit (the lone "."
+Whisper may say to silence) counts as no text.
 
 Everything here blocks; call it from a worker thread (see `media.asr_scheduler`).
 """
@@ -30,6 +35,7 @@ if TYPE_CHECKING:
     from config.settings import AsrSettings
 
 __all__ = [
+    "CPU_DECODE_BATCH",
     "WHISPER_SAMPLE_RATE",
     "AsrOptions",
     "FloatAudio",
@@ -53,7 +59,10 @@ _LOG_PROB_THRESHOLD = -1.0
 _NO_SPEECH_THRESHOLD = 0.6
 _MAX_LENGTH = 448  # Whisper's decoder context, prompt included
 _MAX_INITIAL_TIMESTAMP_INDEX = 50  # 1.0 s / 0.02 s, as transcribe() computes it
-_WINDOW_FRAMES = 3000  # 30 s of 10 ms log-Mel frames: the encoder's fixed input
+_WINDOW_FRAMES = 3000  # 30 s of 10 ms log-Mel frames: the window Whisper was trained on
+
+CPU_DECODE_BATCH = 4
+"""Utterances per decoder call that cost least per utterance on CPU (bench/asr_batching.py)."""
 
 
 def bundled_model_path() -> Path:
@@ -87,12 +96,15 @@ class AsrOptions:
     `model` is a directory holding a CTranslate2 Whisper model or a faster-whisper model name that is
     already in the local Hugging Face cache; nothing is ever downloaded. `cpu_threads` 0 means all cores
     the process may use, shared evenly by `workers` lanes. `decode_batch` is the most utterances one
-    encoder/decoder call takes; larger batches handed to `transcribe_batch` are split into calls of this
-    size (measured on a 2-core CPU, see bench/asr_batching.py; 1 decodes one at a time).
+    decoder call takes; larger batches handed to `transcribe_batch` are split into calls of this size.
+    On a 2-core CPU 4 was the cheapest per utterance (8 costs more); `from_settings` keeps that on CPU
+    and uses the scheduler's `max_batch` on a GPU, where batching pays off far more.
 
     `window_s` below 30 encodes utterances of at most half that length in a window of `window_s` seconds
-    instead of Whisper's 30 s (the encoder cost is roughly proportional to the window). Whisper was only
-    trained on 30 s windows, so this is off by default; see the bench for what it does to accuracy.
+    instead of Whisper's 30 s (zero-padded; longer utterances get the full window). The encoder dominates
+    the cost and shrinks with its input: at 20 s an utterance costs ~2.3x less than at 30 s, with the same
+    word error rate on clean synthetic speech and a lower one on noisy speech (bench/asr_batching.py).
+    Whisper was trained on 30 s windows only, so 30 restores exactly what `transcribe()` does.
     """
 
     model: str
@@ -102,8 +114,8 @@ class AsrOptions:
     workers: int = 1
     beam_size: int = 1
     language: str = "en"
-    decode_batch: int = 4
-    window_s: float = 30.0
+    decode_batch: int = CPU_DECODE_BATCH
+    window_s: float = 20.0
 
     def __post_init__(self) -> None:
         if not 1.0 <= self.window_s <= 30.0:
@@ -123,6 +135,9 @@ class AsrOptions:
             workers=settings.workers,
             beam_size=settings.beam_size,
             language=settings.language,
+            decode_batch=min(settings.max_batch, CPU_DECODE_BATCH)
+            if settings.device == "cpu"
+            else settings.max_batch,
         )
 
     @property
@@ -160,6 +175,11 @@ def _as_audio(audio: npt.ArrayLike) -> FloatAudio:
     if array.ndim != 1:
         raise ValueError(f"audio must be 1-D mono samples, got shape {array.shape}")
     return np.ascontiguousarray(array, dtype=np.float32)
+
+
+def _spoken(text: str) -> str:
+    """`text`, or "" when it has no letter or digit: a lone "." or "..." is what Whisper says to silence."""
+    return text if any(ch.isalnum() for ch in text) else ""
 
 
 def _compression_ratio(text: str) -> float:
@@ -260,20 +280,35 @@ class WhisperRecognizer:
             # transcribe() would retry this one with temperature sampling; let it do exactly that.
             fallback = self._transcribe_sequential(audio)
             return Recognition(fallback.text, fallback.confidence, audio_s, share + fallback.compute_s)
-        confidence = math.exp(outcome.avg_logprob) if outcome.text else 0.0
-        return Recognition(outcome.text, min(1.0, confidence), audio_s, share)
+        text = _spoken(outcome.text)
+        confidence = math.exp(outcome.avg_logprob) if text else 0.0
+        return Recognition(text, min(1.0, confidence), audio_s, share)
+
+    def _encode(self, batch: npt.NDArray[np.float32]) -> Any:
+        """Encoder output for a [batch, mels, frames] array, as a CTranslate2 StorageView."""
+        import ctranslate2
+
+        whisper = self._model.model
+        if whisper.device != "cpu" or len(batch) == 1:
+            return whisper.encode(ctranslate2.StorageView.from_array(batch))
+        # On CPU a batched encoder call costs more per window than single calls (the attention working set
+        # outgrows the caches, see the bench); only the decoder gains from batching. So encode one window
+        # at a time and decode them together; the encoder outputs are the same either way.
+        single = [
+            whisper.encode(ctranslate2.StorageView.from_array(batch[i : i + 1])) for i in range(len(batch))
+        ]
+        return ctranslate2.StorageView.from_array(np.concatenate([np.asarray(out) for out in single]))
 
     def _decode_windows(
         self, windows: Sequence[npt.NDArray[np.float32]], frames: int
     ) -> list[_Decoded | None]:
         """Decode log-Mel windows (zero-padded to `frames`) as one batch; None where transcribe() falls back."""
-        import ctranslate2
         from faster_whisper.audio import pad_or_trim
 
+        whisper = self._model.model
         batch = np.ascontiguousarray(np.stack([pad_or_trim(window, frames) for window in windows]))
-        encoded = self._model.model.encode(ctranslate2.StorageView.from_array(batch))
-        generated = self._model.model.generate(
-            encoded,
+        generated = whisper.generate(
+            self._encode(batch),
             [list(self._prompt) for _ in windows],
             beam_size=self.options.beam_size,
             patience=1.0,
@@ -325,7 +360,7 @@ class WhisperRecognizer:
             count = len(segment.tokens) + 1
             logprob_sum += segment.avg_logprob * count
             token_count += count
-        text = "".join(texts).strip()
+        text = _spoken("".join(texts).strip())
         confidence = math.exp(logprob_sum / token_count) if text and token_count else 0.0
         return Recognition(
             text, min(1.0, confidence), len(audio) / WHISPER_SAMPLE_RATE, time.perf_counter() - started

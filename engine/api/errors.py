@@ -35,8 +35,11 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 
 async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-    return JSONResponse(error_body(exc.code, exc.message, exc.details), exc.status_code, headers=headers)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else {}
+    headers.update(exc.headers)
+    return JSONResponse(
+        error_body(exc.code, exc.message, exc.details), exc.status_code, headers=headers or None
+    )
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

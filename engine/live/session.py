@@ -247,9 +247,15 @@ class LiveSession:
         if events:
             async with self._state:
                 self._state.notify_all()
-        if partial is not None and tg is not None and self._speaking:
+        if partial is not None and tg is not None and self._speaking and self._asr_has_room():
             self._partial_running = True
             tg.create_task(self._partial(partial))
+
+    def _asr_has_room(self) -> bool:
+        """Partials are a courtesy: ask for one only when the recognizer has nothing waiting, so under
+        load every cycle goes to finals (what the interviewer and the transcript need)."""
+        stats = self._runtime.asr.stats()
+        return stats.queued_finals == 0 and stats.queued_partials < self._settings.asr.workers
 
     def _track_final(self, task: asyncio.Task[None]) -> None:
         self._finals.add(task)

@@ -384,3 +384,40 @@ def test_sigkill_mid_recording_leaves_a_playable_file(tmp_path: Path) -> None:
     expected = ramp(0, info.frames)
     assert np.array_equal(frames[:, 0], expected)
     assert np.array_equal(frames[:, 1], -expected)
+
+
+def test_append_continues_an_existing_recording(tmp_path: Path) -> None:
+    path = tmp_path / "resumed.wav"
+    first = StereoRecorder(path, sample_rate=16000)
+    first.start()
+    first.write(0, 0, np.full(1600, 100, dtype="<i2").tobytes())
+    first.write(1, 0, np.full(1600, 200, dtype="<i2").tobytes())
+    assert first.close().frames == 1600
+
+    second = StereoRecorder(path, sample_rate=16000)
+    second.start(append=True)
+    assert second.frames_written == 1600
+    second.write(0, 1600, np.full(800, 300, dtype="<i2").tobytes())
+    second.write(1, 1600, np.full(800, 400, dtype="<i2").tobytes())
+    info = second.close()
+    assert info.frames == 2400
+    with wave.open(str(path)) as wav:
+        frames = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").reshape(-1, 2)
+    assert frames[:1600].tolist() == [[100, 200]] * 1600
+    assert frames[1600:].tolist() == [[300, 400]] * 800
+
+
+def test_append_refuses_another_format_and_starts_fresh_without_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "other.wav"
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(bytes(800))
+    recorder = StereoRecorder(path, sample_rate=16000)
+    with pytest.raises(ValueError, match="cannot append"):
+        recorder.start(append=True)
+    fresh = StereoRecorder(tmp_path / "new.wav", sample_rate=16000)
+    fresh.start(append=True)
+    assert fresh.frames_written == 0
+    assert fresh.close().frames == 0
