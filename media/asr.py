@@ -97,7 +97,7 @@ class AsrOptions:
     already in the local Hugging Face cache; nothing is ever downloaded. `cpu_threads` 0 means all cores
     the process may use, shared evenly by `workers` lanes. `decode_batch` is the most utterances one
     decoder call takes; larger batches handed to `transcribe_batch` are split into calls of this size.
-    On a 2-core CPU 4 was the cheapest per utterance (8 costs more); `from_settings` keeps that on CPU
+    On a 2-core CPU 4 was the cheapest per utterance (8 is no cheaper); `from_settings` keeps that on CPU
     and uses the scheduler's `max_batch` on a GPU, where batching pays off far more.
 
     `window_s` below 30 encodes utterances of at most half that length in a window of `window_s` seconds
@@ -138,6 +138,7 @@ class AsrOptions:
             decode_batch=min(settings.max_batch, CPU_DECODE_BATCH)
             if settings.device == "cpu"
             else settings.max_batch,
+            window_s=settings.window_s,
         )
 
     @property

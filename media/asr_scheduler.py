@@ -17,7 +17,8 @@ Queueing rules:
 
 Batching trades latency for throughput: every result of a batch waits for the whole batch. A lane only
 batches what queued up while it was busy, so at light load each job runs alone; under load, bigger
-batches cost less per utterance (on a 2-core CPU only ~8% at 4; see bench/asr_batching.py).
+batches cost less per utterance (on a 2-core CPU, 4 at a time saves ~9% with 30 s windows and ~19% with
+WhisperRecognizer's default 20 s ones; see bench/asr_batching.py).
 
 A caller that is cancelled while waiting leaves the queue; if its job is already being decoded, the
 result is discarded. On exit, queued finals fail with `AsrSchedulerClosed`, queued partials get None,
@@ -182,6 +183,8 @@ class AsrScheduler:
                 *(load for load in self._loading if load is not None), return_exceptions=True
             )
         except asyncio.CancelledError:
+            # Closing was itself cancelled: stop the lanes (their callers get AsrSchedulerClosed) and let
+            # a call already running in a thread finish there on its own.
             for lane in self._lanes:
                 lane.cancel()
             self._executor.shutdown(wait=False, cancel_futures=True)
@@ -273,8 +276,6 @@ class AsrScheduler:
         try:
             # Shielded: one impatient waiter must not abort a load that others (or the lane) wait for.
             recognizer = await asyncio.shield(loading)
-        except asyncio.CancelledError:
-            raise
         except Exception:
             if self._loading[lane] is loading:
                 self._loading[lane] = None  # let the next job try again
@@ -339,6 +340,7 @@ class AsrScheduler:
             for job in batch:
                 if not job.future.done():
                     job.future.set_exception(AsrSchedulerClosed("ASR scheduler closed"))
+                    job.future.exception()  # mark retrieved: the caller may be gone
             raise
         except Exception as exc:
             counters.failed_batches += 1

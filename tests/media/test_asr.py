@@ -18,6 +18,7 @@ import pytest
 
 from config.settings import AsrSettings
 from media.asr import (
+    CPU_DECODE_BATCH,
     WHISPER_SAMPLE_RATE,
     AsrOptions,
     FloatAudio,
@@ -148,6 +149,9 @@ def test_options_from_settings() -> None:
         "en",
     )
     assert options.threads_per_model >= 1
+    assert options.decode_batch == CPU_DECODE_BATCH
+    assert AsrOptions.from_settings(AsrSettings(max_batch=2)).decode_batch == 2
+    assert AsrOptions.from_settings(AsrSettings(device="cuda", max_batch=16)).decode_batch == 16
     custom = AsrOptions.from_settings(AsrSettings(model="/models/x", cpu_threads=3, workers=2, beam_size=2))
     assert (custom.model, custom.threads_per_model, custom.workers, custom.beam_size) == (
         "/models/x",
@@ -235,6 +239,35 @@ def test_audio_longer_than_one_window_is_transcribed_whole(
     (result,) = recognizer.transcribe_batch([audio])
     assert result.audio_s > 30
     assert word_error_rate([f"{first} {second}"], [result.text]) <= 0.25, result.text
+
+
+def test_mixed_lengths_keep_their_order(recognizer: WhisperRecognizer, speech: dict[str, FloatAudio]) -> None:
+    # Up to 10 s gets the short window, longer the full one: two model calls, results still in input order.
+    first, second = SENTENCES[0], SENTENCES[3]
+    long_audio = np.concatenate([speech[second], np.zeros(11 * WHISPER_SAMPLE_RATE, np.float32)])
+    results = recognizer.transcribe_batch([speech[first], long_audio, speech[first]])
+    assert [r.audio_s > 10 for r in results] == [False, True, False]
+    assert word_error_rate([first, second, first], [r.text for r in results]) <= 0.2, results
+
+
+def test_unreliable_first_decodes_go_to_transcribe(
+    recognizer: WhisperRecognizer, speech: dict[str, FloatAudio], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With the threshold at 0 every decode looks too unlikely, as if transcribe() had to fall back to sampling.
+    monkeypatch.setattr("media.asr._LOG_PROB_THRESHOLD", 0.0)
+    calls: list[float] = []
+    sequential = recognizer._transcribe_sequential
+
+    def spy(audio: FloatAudio) -> Recognition:
+        calls.append(len(audio) / WHISPER_SAMPLE_RATE)
+        return sequential(audio)
+
+    monkeypatch.setattr(recognizer, "_transcribe_sequential", spy)
+    audios = list(speech.values())[:2]
+    results = recognizer.transcribe_batch(audios)
+    assert len(calls) == 2
+    assert [r.text for r in results] == [sequential(audio).text for audio in audios]
+    assert word_error_rate(SENTENCES[:2], [r.text for r in results]) <= 0.2
 
 
 async def test_scheduler_runs_the_real_recognizer(

@@ -297,6 +297,26 @@ async def test_closing_fails_queued_work_finishes_in_flight_and_leaks_nothing() 
     assert not [t for t in threading.enumerate() if t.name.startswith("asr-lane")]
 
 
+async def test_cancelled_close_releases_the_callers() -> None:
+    fake = FakeRecognizer(blocked=1)
+    asr = AsrScheduler(lambda: fake)
+    await asr.__aenter__()
+    in_flight = asyncio.create_task(asr.final(utterance(1)))
+    await started(fake)
+    closing = asyncio.create_task(asr.aclose())
+    await settle()
+    closing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await closing
+    with pytest.raises(AsrSchedulerClosed):
+        await in_flight
+    lanes = [t for t in threading.enumerate() if t.name.startswith("asr-lane")]
+    fake.gate.set()  # the abandoned call finishes in its thread, which then exits
+    for thread in lanes:
+        thread.join(5)
+    assert_no_other_tasks()
+
+
 async def test_closing_waits_for_a_load_nobody_waits_for() -> None:
     release = threading.Event()
 
