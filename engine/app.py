@@ -21,6 +21,7 @@ from engine.api import (
     stages,
     templates,
 )
+from engine.api.access_log import AccessLog
 from engine.api.context import Services
 from engine.api.errors import install_error_handlers
 from engine.api.limits import BodySizeLimit
@@ -76,6 +77,7 @@ def create_app(
     ):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessLog)
 
     @app.get("/healthz", tags=["health"], summary="Liveness probe (no authentication)")
     async def healthz() -> dict[str, str]:

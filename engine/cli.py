@@ -64,8 +64,13 @@ def _serve(settings: Settings) -> None:
         # Flushed now: under Docker or systemd stdout is a pipe, block-buffered, and the key would
         # otherwise sit in the buffer until the server exits.
         sys.stdout.flush()
+    # access_log off: uvicorn would log join tokens in paths; engine.api.access_log logs them redacted.
     uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level.lower()
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
     )
 
 
