@@ -65,7 +65,6 @@ At 6 s the decoder is slower and accuracy drops. Caveat: all of this is syntheti
 from __future__ import annotations
 
 import argparse
-import ctypes
 import re
 import statistics
 import sys
@@ -85,7 +84,11 @@ from media.asr import (  # importable thanks to the sys.path line above
     FloatAudio,
     WhisperRecognizer,
     bundled_model_path,
+    pcm_to_float,
 )
+from media.audio import resample_pcm
+from media.espeak import EspeakTts
+from media.tts import Voice
 
 # Interview-like sentences of 2-5 s; no digits or spelling variants, so WER measures recognition only.
 SENTENCES = (
@@ -108,69 +111,16 @@ SENTENCES = (
 )
 VOICES = (("en-us", 175), ("en", 160))
 
-_AUDIO_OUTPUT_SYNCHRONOUS = 2
-_POS_CHARACTER = 1
-_ESPEAK_CHARS_UTF8 = 1
-_ESPEAK_RATE = 1
-_SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
-
-
 class _Espeak:
-    """Just enough eSpeak NG (through ctypes) to make test speech; the media plane has its own TTS."""
+    """Test speech from the media plane's own eSpeak NG engine, as float32 mono 16 kHz."""
 
     def __init__(self) -> None:
-        import espeakng_loader
-
-        lib = ctypes.CDLL(espeakng_loader.get_library_path())
-        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
-        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
-        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
-        lib.espeak_Synth.argtypes = [
-            ctypes.c_char_p,
-            ctypes.c_size_t,
-            ctypes.c_uint,
-            ctypes.c_int,
-            ctypes.c_uint,
-            ctypes.c_uint,
-            ctypes.c_void_p,
-            ctypes.c_void_p,
-        ]
-        self.sample_rate = int(
-            lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, espeakng_loader.get_data_path().encode(), 0)
-        )
-        if self.sample_rate <= 0:
-            raise RuntimeError("espeak_Initialize failed")
-        self._chunks: list[np.ndarray[Any, np.dtype[np.int16]]] = []
-
-        def collect(wav: Any, count: int, _events: Any) -> int:
-            if count > 0:
-                self._chunks.append(np.ctypeslib.as_array(wav, shape=(count,)).copy())
-            return 0
-
-        self._callback = _SynthCallback(collect)  # kept referenced: the library calls it later
-        lib.espeak_SetSynthCallback(self._callback)
-        self._lib = lib
+        self._tts = EspeakTts()
 
     def say(self, text: str, voice: str = "en-us", rate: int = 175) -> FloatAudio:
-        import av
-
-        if self._lib.espeak_SetVoiceByName(voice.encode()) != 0:
-            raise ValueError(f"unknown voice {voice}")
-        self._lib.espeak_SetParameter(_ESPEAK_RATE, rate, 0)
-        self._chunks = []
-        data = text.encode()
-        if (
-            self._lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, _ESPEAK_CHARS_UTF8, None, None)
-            != 0
-        ):
-            raise RuntimeError("espeak_Synth failed")
-        pcm = np.concatenate(self._chunks)
-        frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = self.sample_rate
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=WHISPER_SAMPLE_RATE)
-        frames = [*resampler.resample(frame), *resampler.resample(None)]
-        out = np.concatenate([f.to_ndarray().reshape(-1) for f in frames])
-        return out.astype(np.float32) / np.float32(32768.0)
+        speech = self._tts.synthesize(text, Voice(name=voice, rate=rate))
+        audio: FloatAudio = pcm_to_float(resample_pcm(speech.pcm, speech.sample_rate, WHISPER_SAMPLE_RATE))
+        return audio
 
 
 def normalise(text: str) -> str:

@@ -6,11 +6,8 @@ a 2-core CPU, so the tests decode few utterances.
 
 from __future__ import annotations
 
-import ctypes
 import re
-import threading
 from collections.abc import Sequence
-from typing import Any
 
 import jiwer
 import numpy as np
@@ -30,6 +27,7 @@ from media.asr import (
     pcm_to_float,
 )
 from media.asr_scheduler import AsrScheduler
+from tests.speech import synthesize
 
 SENTENCES = (
     "Please tell me about your last project.",
@@ -38,69 +36,9 @@ SENTENCES = (
     "Can you describe a time you disagreed with your manager?",
 )
 
-# espeak_AUDIO_OUTPUT / espeak_POSITION_TYPE / espeakCHARS_* / espeak_PARAMETER values from speak_lib.h.
-_AUDIO_OUTPUT_SYNCHRONOUS = 2
-_POS_CHARACTER = 1
-_ESPEAK_CHARS_UTF8 = 1
-_ESPEAK_RATE = 1
-_SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
-
-
-class _Espeak:
-    """A minimal eSpeak NG synthesiser for test speech, independent of the media plane's own TTS."""
-
-    def __init__(self) -> None:
-        import espeakng_loader
-
-        lib = ctypes.CDLL(espeakng_loader.get_library_path())
-        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
-        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
-        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
-        lib.espeak_Synth.argtypes = [
-            ctypes.c_char_p,
-            ctypes.c_size_t,
-            ctypes.c_uint,
-            ctypes.c_int,
-            ctypes.c_uint,
-            ctypes.c_uint,
-            ctypes.c_void_p,
-            ctypes.c_void_p,
-        ]
-        data_path = espeakng_loader.get_data_path().encode()
-        self.sample_rate = int(lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path, 0))
-        assert self.sample_rate > 0, "espeak_Initialize failed"
-        self._chunks: list[np.ndarray[Any, np.dtype[np.int16]]] = []
-
-        def collect(wav: Any, count: int, _events: Any) -> int:
-            if count > 0:
-                self._chunks.append(np.ctypeslib.as_array(wav, shape=(count,)).copy())
-            return 0
-
-        self._callback = _SynthCallback(collect)  # must stay referenced while the library may call it
-        lib.espeak_SetSynthCallback(self._callback)
-        self._lib = lib
-        self._lock = threading.Lock()  # libespeak-ng is process-global
-
-    def say(self, text: str, voice: str = "en-us", rate: int = 175) -> FloatAudio:
-        """`text` spoken, as float32 mono 16 kHz."""
-        import av
-
-        with self._lock:
-            assert self._lib.espeak_SetVoiceByName(voice.encode()) == 0
-            self._lib.espeak_SetParameter(_ESPEAK_RATE, rate, 0)
-            self._chunks = []
-            data = text.encode()
-            status = self._lib.espeak_Synth(
-                data, len(data) + 1, 0, _POS_CHARACTER, 0, _ESPEAK_CHARS_UTF8, None, None
-            )
-            assert status == 0, "espeak_Synth failed"
-            pcm = np.concatenate(self._chunks)
-        frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = self.sample_rate
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=WHISPER_SAMPLE_RATE)
-        frames = [*resampler.resample(frame), *resampler.resample(None)]
-        samples = np.concatenate([f.to_ndarray().reshape(-1) for f in frames])
-        return samples.astype(np.float32) / np.float32(32768.0)
+def say(text: str) -> FloatAudio:
+    """`text` spoken by eSpeak NG (the media plane's engine), as float32 mono 16 kHz."""
+    return pcm_to_float(synthesize(text, sample_rate=WHISPER_SAMPLE_RATE, lead_silence_s=0, trail_silence_s=0))
 
 
 def normalise(text: str) -> str:
@@ -115,8 +53,7 @@ def word_error_rate(references: Sequence[str], hypotheses: Sequence[str]) -> flo
 
 @pytest.fixture(scope="module")
 def speech() -> dict[str, FloatAudio]:
-    synth = _Espeak()
-    return {sentence: synth.say(sentence) for sentence in SENTENCES}
+    return {sentence: say(sentence) for sentence in SENTENCES}
 
 
 @pytest.fixture(scope="module")
