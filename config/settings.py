@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["AsrSettings", "IceServer", "MediaSettings", "Settings", "VadSettings"]
+__all__ = ["AsrSettings", "IceServer", "LlmSettings", "MediaSettings", "Settings", "VadSettings"]
 
 
 class _Group(BaseModel):
@@ -59,6 +59,22 @@ class VadSettings(_Group):
     start_ms: int = Field(default=60, ge=0, le=1000, description="Speech needed before speech starts.")
     pre_roll_ms: int = Field(default=300, ge=0, le=2000, description="Audio kept before speech starts.")
     hangover_ms: int = Field(default=300, ge=0, le=5000, description="Silence before speech ends.")
+
+
+class LlmSettings(_Group):
+    """An OpenAI-compatible chat-completions endpoint (Ollama, vLLM, llama.cpp server, hosted APIs).
+    Env: IE_LLM__BASE_URL, IE_LLM__MODEL, IE_LLM__API_KEY, ... Empty base_url: the embedded director."""
+
+    base_url: str = Field(default="", description="e.g. http://127.0.0.1:11434/v1; empty disables the LLM.")
+    model: str = Field(default="", description="Model name the endpoint serves.")
+    api_key: SecretStr | None = Field(default=None, description="Bearer token, if the endpoint wants one.")
+    connect_timeout_s: float = Field(default=5.0, gt=0, le=120, description="TCP/TLS connect timeout.")
+    first_token_timeout_s: float = Field(
+        default=4.0, gt=0, le=120, description="Longest wait for the first streamed token."
+    )
+    idle_timeout_s: float = Field(default=5.0, gt=0, le=120, description="Longest gap between tokens.")
+    max_tokens: int = Field(default=300, ge=16, le=4096, description="Cap on one reply.")
+    temperature: float = Field(default=0.4, ge=0, le=2, description="Sampling temperature.")
 
 
 class MediaSettings(_Group):
@@ -115,6 +131,7 @@ class Settings(BaseSettings):
     asr: AsrSettings = Field(default_factory=AsrSettings)
     vad: VadSettings = Field(default_factory=VadSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
 
     @field_validator("database_url")
     @classmethod
