@@ -14,7 +14,7 @@ from config.profiles import AgentProfileSpec
 from config.templates import EvaluationTemplateSpec
 from engine.errors import NotFound
 from engine.services import profiles, templates
-from engine.store.tables import ParticipantRow, ProfileRow, SessionRow, TemplateRow
+from engine.store.tables import ParticipantRow, ProfileRow, SessionRow, StageRow, TemplateRow
 
 __all__ = ["Interview", "by_token", "interview_of", "status_message"]
 
@@ -39,6 +39,8 @@ class Interview:
     template: EvaluationTemplateSpec | None
     candidate_name: str
     progress: dict[str, Any]
+    participant: dict[str, Any]
+    stage: dict[str, Any] | None
 
 
 def status_message(status: SessionStatus) -> str:
@@ -63,6 +65,7 @@ async def interview_of(db: AsyncSession, row: SessionRow) -> Interview:
     profile = await db.get(ProfileRow, row.agent_profile_id)
     person = await db.get(ParticipantRow, row.participant_id)
     template = await db.get(TemplateRow, row.template_id) if row.template_id else None
+    stage = await db.get(StageRow, row.stage_id) if row.stage_id else None
     # Foreign keys, and rows are only ever soft-deleted.
     assert profile is not None
     assert person is not None
@@ -74,4 +77,6 @@ async def interview_of(db: AsyncSession, row: SessionRow) -> Interview:
         template=templates.spec_of(template) if template is not None else None,
         candidate_name=person.name,
         progress=dict(row.dialogue_state or {}),
+        participant=dict(person.spec),
+        stage=dict(stage.spec) if stage is not None else None,
     )
