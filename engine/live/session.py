@@ -23,6 +23,13 @@ from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
 from config.enums import SessionStatus, Speaker
+from engine.dialogue.events import (
+    CandidateFinal,
+    CandidatePartial,
+    CandidateSpeechEnded,
+    CandidateSpeechStarted,
+    MediaEvent,
+)
 from engine.dialogue.minimal import build_script, run_minimal
 from engine.live.channel import EventChannel
 from engine.live.runtime import MediaRuntime
@@ -99,6 +106,8 @@ class LiveSession:
         self._tg: asyncio.TaskGroup | None = None
         self._finals: set[asyncio.Task[None]] = set()
         self._disconnected_since: float | None = None
+        # The interviewer's ear: every candidate speech event, in order (None: nobody listens).
+        self.on_event: Callable[[MediaEvent], None] | None = None
 
         @self._pc.on("track")
         def _on_track(track: MediaStreamTrack) -> None:
@@ -238,8 +247,10 @@ class LiveSession:
             if isinstance(event, UtteranceStarted):
                 self._speaking = True
                 self._partial_len = 0
+                self._emit(CandidateSpeechStarted(self.now()))
             elif isinstance(event, UtteranceEnded):
                 self._speaking = False
+                self._emit(CandidateSpeechEnded(self.now(), event.end))
                 self._utterances_ended += 1
                 # Not in the TaskGroup: a hang-up cancels the group, but words already spoken must
                 # still reach the transcript. `_finish` awaits these.
@@ -256,6 +267,10 @@ class LiveSession:
         load every cycle goes to finals (what the interviewer and the transcript need)."""
         stats = self._runtime.asr.stats()
         return stats.queued_finals == 0 and stats.queued_partials < self._settings.asr.workers
+
+    def _emit(self, event: MediaEvent) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
 
     def _track_final(self, task: asyncio.Task[None]) -> None:
         self._finals.add(task)
@@ -275,6 +290,7 @@ class LiveSession:
             self._partial_running = False
         if result is not None and result.text and self._speaking:
             self._channel.send({"type": "transcript", "speaker": "candidate", "text": result.text, "final": False})
+            self._emit(CandidatePartial(self.now(), result.text))
 
     async def _final(self, event: UtteranceEnded) -> None:
         result = await self._runtime.asr.final(pcm_to_float(event.audio))
@@ -282,6 +298,7 @@ class LiveSession:
         if not text:
             return
         self._channel.send({"type": "transcript", "speaker": "candidate", "text": text, "final": True})
+        self._emit(CandidateFinal(self.now(), text, event.start, event.end))
         end = event.start + pcm_duration(event.audio)
         await self._store.append(
             NewSegment(Speaker.CANDIDATE, round(event.start, 3), round(min(end, event.end + 0.2), 3), text, result.confidence)

@@ -1,0 +1,475 @@
+"""Turn-taking: who holds the floor, when the candidate's turn is over, barge-in and idle handling.
+
+A pure state machine. It does no I/O, owns no tasks and reads no clock: every input carries `now`
+(seconds on any monotonic timeline the caller likes), and every method returns the `Action`s the
+caller must carry out. `next_deadline()` says when the caller should call `tick()` next if nothing
+else happens; the caller owns the timer.
+
+States:
+
+- `LISTENING`: the candidate has the floor. The turn ends `end_silence_s` after the VAD's utterance end
+  when the transcript looks complete, `end_silence_s + incomplete_extra_s` when it does not (a
+  trailing "and…", a mid-sentence pause); speech starting again cancels the deadline and the next
+  utterance joins the same turn. A turn needs at least one non-empty final transcript; when the final
+  arrives after the deadline, the turn ends as soon as it arrives. With no candidate speech, the
+  interviewer nudges once after `nudge_after_s` and gives up after `end_after_s`.
+- `THINKING`: the turn ended (`EndOfTurn`); the interviewer is preparing a reply. No timers run.
+- `SPEAKING`: the interviewer is talking. Candidate speech is a barge-in candidate: it becomes an
+  `Interrupt` after `barge_in_min_s` of continuous speech, unless the text heard so far is only a
+  backchannel ("mm-hmm", "okay") or an echo of the interviewer's own words. The caller must stop the
+  interviewer's audio as soon as it gets `Interrupt` (the 200 ms budget is `barge_in_min_s` plus the
+  caller's reaction) and store only the words actually played (`Utterance.spoken_text`).
+
+Caller contract: `speech_started` / `speech_ended` come from the VAD segmenter, in order; `final` is
+called exactly once per `speech_ended`, in the same order, with `""` when nothing was recognised
+(or recognition failed), so the machine knows when a turn's text is complete; `partial` refers to the
+utterance in progress. `interviewer_started` / `interviewer_finished` bracket each interviewer
+utterance (`interviewer_finished` is still called after an `Interrupt`; it is then a no-op).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+__all__ = [
+    "DEFAULT_BACKCHANNELS",
+    "Action",
+    "EndOfTurn",
+    "IdleEnd",
+    "Interrupt",
+    "Nudge",
+    "Request",
+    "TurnConfig",
+    "TurnState",
+    "TurnTaker",
+    "detect_request",
+    "echo_similarity",
+    "is_backchannel",
+    "looks_complete",
+]
+
+Request = Literal["repeat", "rephrase"]
+
+DEFAULT_BACKCHANNELS: frozenset[str] = frozenset(
+    {"mm-hmm", "mhm", "uh-huh", "okay", "ok", "yeah", "yes", "right", "sure", "got it", "i see"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TurnConfig:
+    """Timings in seconds. Validated on construction (`ValueError`)."""
+
+    end_silence_s: float = 0.25
+    """Extra silence after the VAD's utterance end before a complete-looking turn ends."""
+    incomplete_extra_s: float = 0.9
+    """Added to `end_silence_s` when the transcript looks unfinished."""
+    barge_in_min_s: float = 0.25
+    """Continuous candidate speech over the interviewer before it is interrupted."""
+    backchannels: frozenset[str] = DEFAULT_BACKCHANNELS
+    """Lower-case phrases that never interrupt the interviewer."""
+    echo_similarity: float = 0.6
+    """Word overlap with the interviewer's current text at or above which candidate text is echo."""
+    nudge_after_s: float = 15.0
+    end_after_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        for name in ("end_silence_s", "incomplete_extra_s", "barge_in_min_s"):
+            value = getattr(self, name)
+            if not value >= 0:  # also rejects NaN
+                raise ValueError(f"{name} must be >= 0, got {value!r}")
+        if not 0 < self.echo_similarity <= 1:
+            raise ValueError(f"echo_similarity must be in (0, 1], got {self.echo_similarity!r}")
+        if not self.nudge_after_s > 0:
+            raise ValueError(f"nudge_after_s must be > 0, got {self.nudge_after_s!r}")
+        if not self.end_after_s > self.nudge_after_s:
+            raise ValueError(
+                f"end_after_s ({self.end_after_s!r}) must be greater than nudge_after_s ({self.nudge_after_s!r})"
+            )
+        for phrase in self.backchannels:
+            if not isinstance(phrase, str) or not _words(phrase) or phrase != phrase.lower():
+                raise ValueError(f"backchannels must be non-empty lower-case phrases, got {phrase!r}")
+
+
+# -- actions ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Interrupt:
+    """Barge-in: stop the interviewer's audio now."""
+
+
+@dataclass(frozen=True, slots=True)
+class EndOfTurn:
+    """The candidate's turn is over. `text` joins the turn's finals; `request` is set when the turn
+    asks for the question again."""
+
+    text: str
+    request: Request | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Nudge:
+    """The candidate has been silent for `nudge_after_s`: check on them (once)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IdleEnd:
+    """The candidate has been silent for `end_after_s`: end the session gracefully."""
+
+
+Action = Interrupt | EndOfTurn | Nudge | IdleEnd
+
+
+class TurnState(StrEnum):
+    LISTENING = "listening"
+    THINKING = "thinking"
+    SPEAKING = "speaking"
+
+
+# -- text heuristics --------------------------------------------------------------------------------
+
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+def _words(text: str) -> list[str]:
+    """Lower-case words; hyphens split ("mm-hmm" -> mm, hmm), apostrophes stay ("don't")."""
+    return _WORD.findall(text.lower().replace("\u2019", "'").replace("-", " "))
+
+
+_TRAILING_WORDS = frozenset(
+    {
+        # conjunctions and connectives
+        "and", "but", "so", "because", "cause", "or", "nor", "if", "when", "while", "then", "plus",
+        # fillers
+        "um", "umm", "uh", "uhh", "er", "erm", "hmm", "like",
+        # articles, prepositions, possessives and subject pronouns that cannot end a sentence
+        "the", "a", "an", "to", "with", "of", "for", "from", "my", "your", "our", "their", "i", "we",
+    }
+)  # fmt: skip
+_OPEN_ENDINGS = (",", "...", "\u2026", "-", "\u2013", "\u2014", ":", ";")
+_TERMINAL = (".", "!", "?")
+_MIN_UNPUNCTUATED_WORDS = 3
+
+
+def looks_complete(text: str) -> bool:
+    """Whether a transcript reads like a finished answer. A heuristic over the words and punctuation
+    of the recogniser's output, nothing more:
+
+    - empty text, a trailing comma, ellipsis, dash, colon or semicolon, or a last word that cannot
+      end a sentence (and / but / so / because / or, um / uh / like, the / a / to / with / of, ...):
+      unfinished, whatever punctuation the recogniser added after it;
+    - terminal punctuation (. ! ?): finished;
+    - no terminal punctuation: finished only with at least three words (a very short fragment waits).
+
+    It cannot judge meaning: a grammatical sentence that stops halfway through the candidate's
+    thought ("I worked on the backend.") reads as finished, and it relies on the recogniser's
+    punctuation, which reflects pauses as much as grammar. Its only effect is how long the turn
+    waits, so a wrong guess costs `incomplete_extra_s`, or a reply that comes too early.
+    """
+    stripped = text.strip()
+    if not stripped or stripped.endswith(_OPEN_ENDINGS):
+        return False
+    words = _words(stripped)
+    if not words or words[-1] in _TRAILING_WORDS:
+        return False
+    if stripped.endswith(_TERMINAL):
+        return True
+    return len(words) >= _MIN_UNPUNCTUATED_WORDS
+
+
+def is_backchannel(text: str, phrases: frozenset[str] = DEFAULT_BACKCHANNELS) -> bool:
+    """True when `text` is made only of backchannel phrases ("Mm-hmm.", "okay, okay", "yeah, right");
+    False for empty text and for anything with another word in it ("okay so I think")."""
+    words = _words(text)
+    if not words:
+        return False
+    patterns = [tuple(_words(p)) for p in phrases]
+    patterns = [p for p in patterns if p]
+    # covered[i]: words[:i] is a sequence of phrases.
+    covered = [True] + [False] * len(words)
+    for i in range(len(words)):
+        if not covered[i]:
+            continue
+        for p in patterns:
+            if tuple(words[i : i + len(p)]) == p:
+                covered[i + len(p)] = True
+    return covered[-1]
+
+
+def echo_similarity(text: str, reference: str) -> float:
+    """The share of `text`'s words (with multiplicity) that also occur in `reference`: 1.0 when the
+    candidate's text is a chunk of what the interviewer is saying, 0.0 for empty text. Word order is
+    ignored, so a short candidate text made of common words ("you", "the question") can score high."""
+    words = Counter(_words(text))
+    total = sum(words.values())
+    if not total:
+        return 0.0
+    ref = Counter(_words(reference))
+    return sum(min(n, ref[w]) for w, n in words.items()) / total
+
+
+_MAX_REQUEST_WORDS = 25
+_NORMALISE_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
+_REQUEST_RULES: tuple[tuple[str, Request], ...] = (
+    # an explicit rephrase
+    (r"\b(rephrase|reword|paraphrase)\b", "rephrase"),
+    (r"\b(say|put|ask|phrase|explain) (it|that|this|the question) (in )?(another|a different|other|different|simpler) (way|words)\b", "rephrase"),
+    (r"\b(explain|clarify) (the|that|this|your) question\b", "rephrase"),
+    # an explicit repeat
+    (r"\brepeat\b", "repeat"),
+    (r"\b(say|ask|read) (that|it|this|the question) again\b", "repeat"),
+    (r"\b(come again|pardon|one more time)\b", "repeat"),
+    (r"\bwhat (was|is) the question\b", "repeat"),
+    (r"\bwhat did you (just )?(say|ask)\b", "repeat"),
+    (r"\b(didn't|did not|couldn't|could not) (catch|hear)\b", "repeat"),
+    # not understood: asking for it again in other words
+    (r"\b(don't|do not|didn't|did not) (really |quite |fully )?(understand|get|follow)\b", "rephrase"),
+    (r"\bnot sure (what|i understand) ", "rephrase"),
+    (r"\bwhat do you mean\b", "rephrase"),
+)  # fmt: skip
+_REQUEST_PATTERNS = tuple((re.compile(pattern), kind) for pattern, kind in _REQUEST_RULES)
+
+
+def detect_request(text: str) -> Request | None:
+    """Return "repeat" or "rephrase" when a (short) turn asks for the question again, else None.
+
+    Only turns of at most 25 words count, so an answer that mentions repeating something ("we had to
+    repeat the experiment, and then ...") is still an answer. An explicit rephrase wins over a repeat
+    ("can you repeat, or rephrase it?"), and a repeat over "I don't understand" ("I don't understand,
+    could you say that again?")."""
+    lowered = text.lower().translate(_NORMALISE_APOSTROPHES)
+    if not _words(lowered) or len(_words(lowered)) > _MAX_REQUEST_WORDS:
+        return None
+    for pattern, kind in _REQUEST_PATTERNS:
+        if pattern.search(lowered):
+            return kind
+    return None
+
+
+# -- the state machine ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Pending:
+    """An utterance whose final has not arrived yet."""
+
+    overlapped: bool  # spoken over the interviewer without interrupting
+    echo_ref: str
+
+
+@dataclass(slots=True)
+class _Utterance:
+    """The candidate's utterance in progress."""
+
+    started: float
+    partial: str = ""
+    overlapped: bool = False
+    echo_ref: str = ""
+    barge_start: float | None = None  # while the interviewer talks over it
+
+
+@dataclass(slots=True)
+class _Turn:
+    finals: list[str] = field(default_factory=list)
+    last_end: float | None = None  # the latest utterance end in this turn
+    last_partial: str = ""  # the latest partial of an utterance whose final is pending
+
+
+class TurnTaker:
+    """See the module docstring. Starts in `LISTENING` with the idle timers off; they start when the
+    interviewer first finishes speaking."""
+
+    def __init__(self, config: TurnConfig | None = None) -> None:
+        self.config = config or TurnConfig()
+        self._state = TurnState.LISTENING
+        self._interviewer_text = ""
+        self._utterance: _Utterance | None = None
+        self._pending: deque[_Pending] = deque()
+        self._turn = _Turn()
+        self._listening_since: float | None = None
+        self._idle_anchor: float | None = None
+        self._nudged = False
+        self._idle_over = False
+
+    # -- queries ----------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> TurnState:
+        return self._state
+
+    @property
+    def candidate_speaking(self) -> bool:
+        return self._utterance is not None
+
+    def next_deadline(self) -> float | None:
+        """When `tick()` next has something to decide, or None when only an event can change things."""
+        deadlines = [
+            d for d in (self._barge_deadline(), self._turn_deadline(), self._idle_deadline()) if d is not None
+        ]
+        return min(deadlines, default=None)
+
+    # -- interviewer events -----------------------------------------------------------------------
+
+    def interviewer_started(self, now: float, text: str) -> list[Action]:
+        """The interviewer starts saying `text` (its audio starts playing)."""
+        self._state = TurnState.SPEAKING
+        self._interviewer_text = text
+        utterance = self._utterance
+        if utterance is not None:
+            # The candidate was already talking: from now on it is talking over the interviewer.
+            utterance.overlapped = True
+            utterance.echo_ref = text
+            utterance.barge_start = now
+        return self._check_barge_in(now)
+
+    def interviewer_finished(self, now: float) -> list[Action]:
+        """The interviewer's audio ended (played out, or stopped after an `Interrupt`)."""
+        if self._state is not TurnState.SPEAKING:
+            return []
+        self._state = TurnState.LISTENING
+        self._listening_since = now
+        if self._utterance is not None:
+            self._utterance.barge_start = None
+        elif not self._nudged:
+            # After a nudge the idle clock keeps running from before it, so `end_after_s` still ends.
+            self._idle_anchor = now
+        return self._check_timers(now)
+
+    # -- candidate events -------------------------------------------------------------------------
+
+    def speech_started(self, now: float) -> list[Action]:
+        """The VAD opened an utterance."""
+        speaking = self._state is TurnState.SPEAKING
+        self._utterance = _Utterance(
+            started=now,
+            overlapped=speaking,
+            echo_ref=self._interviewer_text if speaking else "",
+            barge_start=now if speaking else None,
+        )
+        self._idle_anchor = None
+        self._nudged = False
+        return self._check_barge_in(now)
+
+    def partial(self, now: float, text: str) -> list[Action]:
+        """A partial hypothesis for the utterance in progress."""
+        if self._utterance is None:
+            return []
+        self._utterance.partial = text.strip()
+        return self._check_barge_in(now)
+
+    def speech_ended(self, now: float) -> list[Action]:
+        """The VAD closed the utterance (its final transcript follows through `final`)."""
+        utterance = self._utterance
+        if utterance is None:
+            return []
+        actions = self._check_barge_in(now)  # it lasted until now: long enough, maybe
+        utterance = self._utterance
+        assert utterance is not None
+        self._utterance = None
+        self._pending.append(_Pending(utterance.overlapped, utterance.echo_ref))
+        self._turn.last_end = now
+        self._turn.last_partial = utterance.partial
+        self._idle_anchor = now
+        actions += self._check_timers(now)
+        return actions
+
+    def final(self, now: float, text: str) -> list[Action]:
+        """The final transcript of the oldest utterance still waiting for one (`""` for none)."""
+        pending = self._pending.popleft() if self._pending else _Pending(False, "")
+        text = text.strip()
+        if not self._pending:
+            self._turn.last_partial = ""
+        if text and not (pending.overlapped and self._is_noise(text, pending.echo_ref)):
+            self._turn.finals.append(text)
+        return self._check_timers(now)
+
+    def tick(self, now: float) -> list[Action]:
+        """Fire whatever deadline has passed (see `next_deadline`)."""
+        return self._check_barge_in(now) + self._check_timers(now)
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _is_noise(self, text: str, echo_ref: str) -> bool:
+        """A backchannel, or the interviewer's own voice coming back through the microphone."""
+        return is_backchannel(text, self.config.backchannels) or (
+            echo_similarity(text, echo_ref) >= self.config.echo_similarity
+        )
+
+    def _barge_deadline(self) -> float | None:
+        utterance = self._utterance
+        if self._state is not TurnState.SPEAKING or utterance is None or utterance.barge_start is None:
+            return None
+        if utterance.partial and self._is_noise(utterance.partial, utterance.echo_ref):
+            return None  # waits for text that is not a backchannel or an echo
+        return utterance.barge_start + self.config.barge_in_min_s
+
+    def _check_barge_in(self, now: float) -> list[Action]:
+        deadline = self._barge_deadline()
+        if deadline is None or now < deadline:
+            return []
+        utterance = self._utterance
+        assert utterance is not None
+        # The interviewer stops; what the candidate says now is their turn, whatever it turns out to be.
+        utterance.overlapped = False
+        utterance.barge_start = None
+        self._state = TurnState.LISTENING
+        self._listening_since = now
+        return [Interrupt()]
+
+    def _turn_text(self) -> str:
+        return " ".join(self._turn.finals)
+
+    def _turn_deadline_raw(self) -> float | None:
+        """The end-of-turn deadline from the transcript known so far, whether or not it can fire yet."""
+        turn = self._turn
+        if self._state is not TurnState.LISTENING or self._utterance is not None or turn.last_end is None:
+            return None
+        live = " ".join(t for t in (self._turn_text(), turn.last_partial) if t)
+        wait = self.config.end_silence_s
+        if not looks_complete(live):
+            wait += self.config.incomplete_extra_s
+        anchor = turn.last_end
+        if self._listening_since is not None:
+            anchor = max(anchor, self._listening_since)
+        return anchor + wait
+
+    def _turn_deadline(self) -> float | None:
+        """The deadline, only when the turn's text is complete enough to end it (a final, none pending)."""
+        if self._pending or not self._turn.finals:
+            return None
+        return self._turn_deadline_raw()
+
+    def _idle_deadline(self) -> float | None:
+        if (
+            self._state is not TurnState.LISTENING
+            or self._utterance is not None
+            or self._idle_anchor is None
+            or self._idle_over
+        ):
+            return None
+        return self._idle_anchor + (self.config.end_after_s if self._nudged else self.config.nudge_after_s)
+
+    def _check_timers(self, now: float) -> list[Action]:
+        deadline = self._turn_deadline()
+        if deadline is not None and now >= deadline:
+            text = self._turn_text()
+            self._turn = _Turn()
+            self._state = TurnState.THINKING
+            self._idle_anchor = None
+            self._nudged = False
+            return [EndOfTurn(text, detect_request(text))]
+        idle = self._idle_deadline()
+        if idle is None or now < idle:
+            return []
+        if self._nudged:
+            self._idle_over = True
+            return [IdleEnd()]
+        self._nudged = True
+        actions: list[Action] = [Nudge()]
+        # A caller that ticks late (or not at all in between) still gets the end.
+        actions += self._check_timers(now)
+        return actions

@@ -1,0 +1,503 @@
+"""Turn-taking state machine: a hand-moved clock, exact deadlines, no sleeping."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from engine.dialogue.turns import (
+    EndOfTurn,
+    IdleEnd,
+    Interrupt,
+    Nudge,
+    TurnConfig,
+    TurnState,
+    TurnTaker,
+    detect_request,
+    echo_similarity,
+    is_backchannel,
+    looks_complete,
+)
+
+QUESTION = "Tell me about a project where you had to design a database schema from scratch."
+
+
+def listening(at: float = 0.0, config: TurnConfig | None = None) -> TurnTaker:
+    """A turn taker whose interviewer asked QUESTION from 0 to `at`; the candidate has the floor."""
+    turns = TurnTaker(config)
+    assert turns.interviewer_started(0.0, QUESTION) == []
+    assert turns.interviewer_finished(at) == []
+    assert state(turns) is TurnState.LISTENING
+    return turns
+
+
+def utterance(
+    turns: TurnTaker, start: float, end: float, text: str, final_at: float | None = None
+) -> list[Any]:
+    """One utterance whose final arrives at `final_at` (default: with the VAD's end)."""
+    actions: list[Any] = []
+    actions += turns.speech_started(start)
+    actions += turns.speech_ended(end)
+    actions += turns.final(end if final_at is None else final_at, text)
+    return actions
+
+
+def state(turns: TurnTaker) -> TurnState:
+    """Read through a call, so mypy does not narrow the property across events."""
+    return turns.state
+
+
+# -- end of turn ------------------------------------------------------------------------------------
+
+
+def test_complete_answer_ends_the_turn_at_exactly_end_silence() -> None:
+    turns = listening(at=3.0)
+    assert utterance(turns, 4.0, 6.0, "I used PostgreSQL with a normalised schema.") == []
+    assert turns.next_deadline() == pytest.approx(6.25)
+    assert turns.tick(6.249) == []
+    assert state(turns) is TurnState.LISTENING
+    assert turns.tick(6.25) == [EndOfTurn("I used PostgreSQL with a normalised schema.", None)]
+    assert state(turns) is TurnState.THINKING
+    assert turns.next_deadline() is None
+    assert turns.tick(100.0) == []  # no idle timers while thinking
+
+
+def test_trailing_and_waits_longer() -> None:
+    turns = listening(at=3.0)
+    assert utterance(turns, 4.0, 6.0, "I used PostgreSQL and...") == []
+    assert turns.next_deadline() == pytest.approx(6.0 + 0.25 + 0.9)
+    assert turns.tick(6.25) == []
+    assert turns.tick(7.149) == []
+    assert turns.tick(7.15) == [EndOfTurn("I used PostgreSQL and...", None)]
+
+
+def test_mid_sentence_pause_then_more_speech_is_one_turn() -> None:
+    turns = listening(at=3.0)
+    assert utterance(turns, 4.0, 6.0, "We chose the") == []
+    assert turns.next_deadline() == pytest.approx(7.15)
+    # The candidate goes on before the longer deadline: the deadline is cancelled.
+    assert turns.speech_started(7.0) == []
+    assert turns.next_deadline() is None
+    assert turns.tick(7.2) == []
+    assert turns.speech_ended(9.0) == []
+    assert turns.final(9.1, "star schema for reporting.") == []
+    assert turns.next_deadline() == pytest.approx(9.25)
+    assert turns.tick(9.25) == [EndOfTurn("We chose the star schema for reporting.", None)]
+
+
+def test_no_final_text_no_end_of_turn() -> None:
+    turns = listening(at=3.0)
+    assert utterance(turns, 4.0, 5.0, "") == []
+    assert turns.tick(5.25) == []
+    assert turns.tick(8.0) == []
+    assert state(turns) is TurnState.LISTENING
+
+
+def test_late_final_fires_on_arrival_once_the_deadline_passed() -> None:
+    turns = listening(at=3.0)
+    assert turns.speech_started(4.0) == []
+    assert turns.partial(5.0, "I built the billing") == []
+    assert turns.speech_ended(6.0) == []
+    # The final is pending: only idle, counted from the speech end.
+    assert turns.next_deadline() == pytest.approx(6.0 + 15.0)
+    assert turns.tick(6.5) == []
+    assert turns.final(7.5, "I built the billing service.") == [
+        EndOfTurn("I built the billing service.", None)
+    ]
+
+
+def test_final_before_its_deadline_waits_for_it() -> None:
+    turns = listening(at=3.0)
+    assert turns.speech_started(4.0) == []
+    assert turns.speech_ended(6.0) == []
+    assert turns.final(6.1, "I led the migration.") == []
+    assert turns.next_deadline() == pytest.approx(6.25)
+    assert turns.tick(6.25) == [EndOfTurn("I led the migration.", None)]
+
+
+def test_waits_for_all_pending_finals() -> None:
+    turns = listening(at=3.0)
+    assert turns.speech_started(4.0) == []
+    assert turns.speech_ended(5.0) == []
+    assert turns.speech_started(5.5) == []
+    assert turns.speech_ended(6.0) == []
+    assert turns.final(6.1, "First part.") == []
+    assert turns.tick(7.0) == []  # the second utterance's final is still on its way
+    assert turns.final(7.2, "Second part.") == [EndOfTurn("First part. Second part.", None)]
+
+
+def test_partial_decides_the_wait_until_the_final_arrives() -> None:
+    turns = listening(at=3.0)
+    assert turns.speech_started(4.0) == []
+    assert turns.partial(4.5, "So I think we") == []
+    assert turns.speech_ended(6.0) == []
+    # A complete final arriving early shortens the wait to end_silence_s.
+    assert turns.final(6.1, "So I think we did well.") == []
+    assert turns.next_deadline() == pytest.approx(6.25)
+
+
+def test_request_is_attached_to_the_end_of_turn() -> None:
+    turns = listening(at=3.0)
+    assert utterance(turns, 4.0, 5.0, "Sorry, could you repeat the question?") == []
+    assert turns.tick(5.25) == [EndOfTurn("Sorry, could you repeat the question?", "repeat")]
+
+
+def test_thinking_until_the_interviewer_speaks_again() -> None:
+    turns = listening(at=3.0)
+    utterance(turns, 4.0, 5.0, "Done.")
+    assert turns.tick(5.25) == [EndOfTurn("Done.", None)]
+    assert turns.interviewer_started(6.0, "Thanks. Next question.") == []
+    assert state(turns) is TurnState.SPEAKING
+    assert turns.interviewer_finished(8.0) == []
+    assert state(turns) is TurnState.LISTENING
+    assert turns.next_deadline() == pytest.approx(8.0 + 15.0)
+
+
+# -- barge-in ---------------------------------------------------------------------------------------
+
+
+def speaking() -> TurnTaker:
+    turns = TurnTaker()
+    assert turns.interviewer_started(10.0, QUESTION) == []
+    assert state(turns) is TurnState.SPEAKING
+    return turns
+
+
+def test_barge_in_after_min_speech_with_real_text() -> None:
+    turns = speaking()
+    assert turns.speech_started(11.0) == []
+    assert turns.next_deadline() == pytest.approx(11.25)
+    assert turns.tick(11.249) == []
+    assert turns.partial(11.2, "Sorry to interrupt") == []
+    assert state(turns) is TurnState.SPEAKING
+    assert turns.tick(11.25) == [Interrupt()]
+    assert state(turns) is TurnState.LISTENING
+    assert turns.tick(11.3) == []  # once
+    assert turns.interviewer_finished(11.3) == []  # the caller's stop, after the fact: a no-op
+    assert turns.speech_ended(13.0) == []
+    assert turns.final(13.1, "Sorry to interrupt, can I ask something first?") == []
+    assert turns.tick(13.25) == [EndOfTurn("Sorry to interrupt, can I ask something first?", None)]
+
+
+def test_barge_in_without_text_yet_fires_at_min_speech() -> None:
+    turns = speaking()
+    assert turns.speech_started(11.0) == []
+    assert turns.tick(11.25) == [Interrupt()]
+
+
+def test_after_an_interrupt_the_final_is_the_turn_even_if_short() -> None:
+    turns = speaking()
+    turns.speech_started(11.0)
+    assert turns.tick(11.25) == [Interrupt()]
+    assert turns.speech_ended(11.5) == []
+    # Judged as a barge-in already: "Okay." is now the candidate's answer, not a backchannel.
+    assert turns.final(11.6, "Okay.") == []
+    assert turns.tick(11.75) == [EndOfTurn("Okay.", None)]
+
+
+def test_barge_in_when_partial_arrives_late() -> None:
+    turns = speaking()
+    turns.speech_started(11.0)
+    assert turns.partial(11.1, "mm-hmm") == []
+    assert turns.next_deadline() is None  # a backchannel so far: nothing to wait for
+    assert turns.tick(12.0) == []
+    assert turns.partial(12.1, "Mm-hmm, but actually I disagree") == [Interrupt()]
+
+
+def test_short_speech_does_not_interrupt() -> None:
+    turns = speaking()
+    assert turns.speech_started(11.0) == []
+    assert turns.speech_ended(11.2) == []
+    assert state(turns) is TurnState.SPEAKING
+    assert turns.speech_started(12.0) == []
+    assert turns.speech_ended(12.25) == [Interrupt()]  # exactly long enough
+
+
+@pytest.mark.parametrize("text", ["mm-hmm", "Okay.", "Mm-hmm.", "yeah, right", "OK", "Got it.", "I see"])
+def test_backchannels_do_not_interrupt(text: str) -> None:
+    turns = speaking()
+    turns.speech_started(11.0)
+    assert turns.partial(11.1, text) == []
+    assert turns.tick(11.25) == []
+    assert turns.tick(13.0) == []
+    assert turns.speech_ended(13.0) == []
+    assert turns.final(13.1, text) == []
+    assert state(turns) is TurnState.SPEAKING
+    # The backchannel is not the candidate's turn: after the interviewer, nothing ends.
+    assert turns.interviewer_finished(15.0) == []
+    assert turns.next_deadline() == pytest.approx(30.0)  # only the idle nudge
+
+
+def test_echo_of_the_interviewer_does_not_interrupt() -> None:
+    turns = speaking()
+    turns.speech_started(11.0)
+    assert turns.partial(11.1, "a project where you had to design") == []
+    assert turns.tick(11.25) == []
+    assert turns.tick(12.0) == []
+    assert turns.speech_ended(12.5) == []
+    assert turns.final(12.6, "where you had to design a database schema") == []
+    assert turns.interviewer_finished(14.0) == []
+    assert turns.next_deadline() == pytest.approx(29.0)  # no turn from the echo, idle from 14.0
+
+
+def test_partial_echo_below_threshold_interrupts() -> None:
+    turns = speaking()
+    turns.speech_started(11.0)
+    # 2 of 5 words appear in QUESTION: 0.4 < 0.6
+    assert echo_similarity("I designed a schema twice", QUESTION) == pytest.approx(0.4)
+    assert turns.partial(11.3, "I designed a schema twice") == [Interrupt()]
+
+
+def test_backchannel_final_is_discarded_but_the_answer_is_kept() -> None:
+    turns = speaking()
+    utterance(turns, 11.0, 11.2, "Mm-hmm.")
+    assert turns.interviewer_finished(14.0) == []
+    assert utterance(turns, 15.0, 17.0, "Yes, I designed one for an online shop.") == []
+    assert turns.tick(17.25) == [EndOfTurn("Yes, I designed one for an online shop.", None)]
+
+
+def test_backchannel_in_listening_is_an_answer() -> None:
+    turns = listening(at=3.0)
+    assert utterance(turns, 4.0, 4.5, "Yes.") == []
+    assert turns.tick(4.75) == [EndOfTurn("Yes.", None)]
+
+
+def test_short_real_words_over_the_interviewer_join_the_next_turn() -> None:
+    turns = speaking()
+    utterance(turns, 11.0, 11.2, "Wait.")
+    assert state(turns) is TurnState.SPEAKING
+    assert turns.interviewer_finished(14.0) == []
+    # The turn ends end_silence_s after the interviewer finished, not after the old utterance.
+    assert turns.next_deadline() == pytest.approx(14.25)
+    assert turns.tick(14.25) == [EndOfTurn("Wait.", None)]
+
+
+def test_candidate_already_speaking_when_interviewer_starts() -> None:
+    turns = listening(at=3.0)
+    turns.speech_started(4.0)
+    assert turns.interviewer_started(4.5, "Let me ask another way.") == []
+    assert turns.next_deadline() == pytest.approx(4.75)
+    assert turns.tick(4.75) == [Interrupt()]
+
+
+# -- idle -------------------------------------------------------------------------------------------
+
+
+def test_idle_nudges_once_then_ends() -> None:
+    turns = listening(at=3.0)
+    assert turns.next_deadline() == pytest.approx(18.0)
+    assert turns.tick(17.999) == []
+    assert turns.tick(18.0) == [Nudge()]
+    assert turns.tick(18.5) == []
+    # The nudge itself does not restart the idle clock.
+    assert turns.interviewer_started(18.5, "Are you still there?") == []
+    assert turns.next_deadline() is None
+    assert turns.interviewer_finished(20.0) == []
+    assert turns.next_deadline() == pytest.approx(63.0)
+    assert turns.tick(62.9) == []
+    assert turns.tick(63.0) == [IdleEnd()]
+    assert turns.next_deadline() is None
+    assert turns.tick(200.0) == []
+
+
+def test_late_tick_gets_both_nudge_and_end() -> None:
+    turns = listening(at=3.0)
+    assert turns.tick(100.0) == [Nudge(), IdleEnd()]
+
+
+def test_no_idle_timers_before_the_interviewer_spoke() -> None:
+    turns = TurnTaker()
+    assert turns.next_deadline() is None
+    assert turns.tick(1000.0) == []
+
+
+def test_speech_resets_idle() -> None:
+    turns = listening(at=3.0)
+    assert turns.tick(18.0) == [Nudge()]
+    assert turns.speech_started(20.0) == []
+    assert turns.next_deadline() is None  # no idle while the candidate speaks
+    assert turns.tick(70.0) == []
+    assert turns.speech_ended(71.0) == []
+    assert turns.final(71.1, "") == []  # noise: nothing recognised
+    # Idle restarts from the end of the speech, with a fresh nudge.
+    assert turns.next_deadline() == pytest.approx(86.0)
+    assert turns.tick(86.0) == [Nudge()]
+    assert turns.tick(131.0) == [IdleEnd()]
+
+
+def test_idle_uses_configured_times() -> None:
+    turns = listening(at=0.0, config=TurnConfig(nudge_after_s=5.0, end_after_s=7.0))
+    assert turns.tick(5.0) == [Nudge()]
+    assert turns.next_deadline() == pytest.approx(7.0)
+    assert turns.tick(7.0) == [IdleEnd()]
+
+
+# -- next_deadline ----------------------------------------------------------------------------------
+
+
+def test_next_deadline_values_through_a_turn() -> None:
+    turns = TurnTaker(TurnConfig(end_silence_s=0.5, incomplete_extra_s=1.0, barge_in_min_s=0.3))
+    assert turns.next_deadline() is None
+    turns.interviewer_started(0.0, QUESTION)
+    assert turns.next_deadline() is None
+    turns.speech_started(1.0)
+    assert turns.next_deadline() == pytest.approx(1.3)
+    turns.partial(1.1, "okay")
+    assert turns.next_deadline() is None
+    turns.speech_ended(1.4)
+    turns.final(1.5, "okay")
+    turns.interviewer_finished(4.0)
+    assert turns.next_deadline() == pytest.approx(19.0)
+    turns.speech_started(5.0)
+    assert turns.next_deadline() is None
+    turns.partial(5.5, "Well, I")
+    turns.speech_ended(6.0)
+    assert turns.next_deadline() == pytest.approx(21.0)  # final pending: only idle
+    turns.final(6.1, "Well, I")
+    assert turns.next_deadline() == pytest.approx(7.5)
+    assert turns.tick(7.5) == [EndOfTurn("Well, I", None)]
+    assert turns.next_deadline() is None
+
+
+# -- text heuristics --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "complete"),
+    [
+        ("I used PostgreSQL.", True),
+        ("Yes.", True),
+        ("Why would you do that?", True),
+        ("That was great!", True),
+        ("I would pick the second option", True),
+        ("We used Redis and", False),
+        ("We used Redis and.", False),
+        ("I chose it because", False),
+        ("so um", False),
+        ("It was, uh", False),
+        ("I went with the", False),
+        ("I wanted to", False),
+        ("We started with", False),
+        ("It depends on the kind of", False),
+        ("It was like", False),
+        ("First,", False),
+        ("I think...", False),
+        ("I think\u2026", False),
+        ("Well -", False),
+        ("yes", False),
+        ("sure thing", False),
+        ("", False),
+        ("   ", False),
+        ("...", False),
+    ],
+)
+def test_looks_complete(text: str, complete: bool) -> None:
+    assert looks_complete(text) is complete
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Could you repeat the question?", "repeat"),
+        ("Sorry, can you say that again?", "repeat"),
+        ("What was the question?", "repeat"),
+        ("Sorry, I didn\u2019t catch that.", "repeat"),
+        ("Come again?", "repeat"),
+        ("What did you just say?", "repeat"),
+        ("Can you rephrase that?", "rephrase"),
+        ("Could you put it another way?", "rephrase"),
+        ("I don't understand the question.", "rephrase"),
+        ("I don't really understand what you're asking.", "rephrase"),
+        ("What do you mean?", "rephrase"),
+        ("Could you repeat or rephrase it?", "rephrase"),
+        ("I don't understand, could you say it again?", "repeat"),
+        ("I used PostgreSQL with a normalised schema.", None),
+        ("Okay.", None),
+        ("", None),
+        (
+            "We had to repeat the load test several times because the first runs were noisy and the "
+            "numbers did not line up with what we saw in production at all.",
+            None,
+        ),
+    ],
+)
+def test_detect_request(text: str, expected: str | None) -> None:
+    assert detect_request(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "backchannel"),
+    [
+        ("mm-hmm", True),
+        ("Mm hmm.", True),
+        ("Uh-huh.", True),
+        ("Okay, okay.", True),
+        ("yeah, right", True),
+        ("Got it.", True),
+        ("got", False),
+        ("okay so I think", False),
+        ("yes, I did", False),
+        ("", False),
+    ],
+)
+def test_is_backchannel(text: str, backchannel: bool) -> None:
+    assert is_backchannel(text) is backchannel
+
+
+def test_custom_backchannels() -> None:
+    config = TurnConfig(backchannels=frozenset({"indeed"}))
+    assert is_backchannel("Indeed.", config.backchannels)
+    assert not is_backchannel("okay", config.backchannels)
+    turns = TurnTaker(config)
+    turns.interviewer_started(0.0, QUESTION)
+    turns.speech_started(1.0)
+    assert turns.partial(1.1, "okay") == []
+    assert turns.tick(1.25) == [Interrupt()]
+
+
+def test_echo_similarity() -> None:
+    assert echo_similarity("design a database schema", QUESTION) == 1.0
+    assert echo_similarity("", QUESTION) == 0.0
+    assert echo_similarity("banana", QUESTION) == 0.0
+    # Multiplicity counts: QUESTION has one "a"... and one "to".
+    assert echo_similarity("to to", QUESTION) == pytest.approx(0.5)
+
+
+# -- config -----------------------------------------------------------------------------------------
+
+
+def test_config_defaults() -> None:
+    config = TurnConfig()
+    assert (config.end_silence_s, config.incomplete_extra_s, config.barge_in_min_s) == (0.25, 0.9, 0.25)
+    assert config.echo_similarity == 0.6
+    assert (config.nudge_after_s, config.end_after_s) == (15.0, 60.0)
+    assert "mm-hmm" in config.backchannels
+    assert "i see" in config.backchannels
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"end_silence_s": -0.1}, "end_silence_s"),
+        ({"end_silence_s": math.nan}, "end_silence_s"),
+        ({"incomplete_extra_s": -1.0}, "incomplete_extra_s"),
+        ({"barge_in_min_s": -0.01}, "barge_in_min_s"),
+        ({"echo_similarity": 0.0}, "echo_similarity"),
+        ({"echo_similarity": 1.5}, "echo_similarity"),
+        ({"nudge_after_s": 0.0}, "nudge_after_s"),
+        ({"nudge_after_s": 30.0, "end_after_s": 30.0}, "end_after_s"),
+        ({"backchannels": frozenset({"Okay"})}, "backchannels"),
+        ({"backchannels": frozenset({" - "})}, "backchannels"),
+    ],
+)
+def test_config_validation(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        TurnConfig(**kwargs)
+
+
+def test_config_is_frozen() -> None:
+    config = TurnConfig()
+    with pytest.raises(AttributeError):
+        config.end_silence_s = 1.0  # type: ignore[misc]
