@@ -1,0 +1,249 @@
+"""The interviewer: turn-taking and the embedded director (optionally phrased by an LLM) over a live call.
+
+The loop reads one stream of signals (the candidate's speech events and the interviewer's own playback
+starts and ends), feeds them to the pure `TurnTaker`, and acts on what it decides: stop talking
+(barge-in), answer a finished turn, nudge a silent candidate, or end. Speaking runs as a task of its
+own so barge-in is heard while the interviewer talks. The director owns the plan, the progress and
+the time budget, so a failing LLM only costs wording: its reply is replaced by the director's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from engine.dialogue.director import EmbeddedDirector, Progress
+from engine.dialogue.events import (
+    CandidateFinal,
+    CandidatePartial,
+    CandidateSpeechEnded,
+    CandidateSpeechStarted,
+    MediaEvent,
+)
+from engine.dialogue.llm import LlmClient, LlmError, build_messages
+from engine.dialogue.plan import InterviewPlan
+from engine.dialogue.sentences import split_sentences
+from engine.dialogue.turns import Action, EndOfTurn, IdleEnd, Interrupt, Nudge, TurnConfig, TurnTaker
+
+__all__ = ["Interviewer", "Port", "SpeakingFinished", "SpeakingStarted", "Spoken"]
+
+logger = logging.getLogger(__name__)
+
+NUDGE = "Take your time. Would you like me to repeat the question?"
+IDLE_GOODBYE = (
+    "It seems we have lost you, so I will end the interview here. You can reopen your link to continue. "
+    "Goodbye."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakingStarted:
+    at: float
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakingFinished:
+    at: float
+    interrupted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Spoken:
+    text: str
+    interrupted: bool
+
+
+Signal = MediaEvent | SpeakingStarted | SpeakingFinished
+
+
+class Port(Protocol):
+    """What the live session gives the interviewer."""
+
+    def now(self) -> float:
+        """Seconds on the session's timeline."""
+
+    async def speak(self, sentences: AsyncIterator[str], started: Callable[[str], None]) -> Spoken:
+        """Play sentences as they come, calling `started(sentence)` as each one starts; returns what
+        was actually heard once playback ends or is interrupted."""
+
+    def interrupt(self) -> None:
+        """Stop the interviewer's audio now and drop what is queued."""
+
+    async def save_progress(self, state: dict[str, Any]) -> None:
+        """Persist the plan and progress with the session."""
+
+
+class Interviewer:
+    def __init__(
+        self,
+        port: Port,
+        plan: InterviewPlan,
+        progress: Progress | None,
+        *,
+        seed: str,
+        turns: TurnConfig | None = None,
+        llm: LlmClient | None = None,
+        system_prompt: str = "",
+    ) -> None:
+        self._port = port
+        self._plan = plan
+        self._director = EmbeddedDirector(plan, progress, seed=seed)
+        self._resumed = progress is not None and progress.started
+        self._turns = TurnTaker(turns)
+        self._llm = llm
+        self._system_prompt = system_prompt
+        self._signals: asyncio.Queue[Signal] = asyncio.Queue()
+        self._speaking: asyncio.Task[Spoken] | None = None
+        self._closing = False
+        self._done = False
+        self.end_reason = "completed"
+        self.transcript: list[tuple[str, str]] = []
+
+    # -- inputs --------------------------------------------------------------------------------------
+
+    def hear(self, event: MediaEvent) -> None:
+        """The live session's `on_event`; safe to call from the event loop at any time."""
+        self._signals.put_nowait(event)
+
+    # -- the loop ------------------------------------------------------------------------------------
+
+    async def run(self) -> str:
+        """Runs the interview to its end; returns why it ended ("completed" or "idle")."""
+        async with asyncio.TaskGroup() as tg:
+            opening = self._director.resume_line() if self._resumed else self._director.opening()
+            await self._save()
+            self._say(tg, opening, phrase=False)
+            while not self._done:
+                actions = await self._next_actions()
+                for action in actions:
+                    await self._act(tg, action)
+        return self.end_reason
+
+    async def _next_actions(self) -> list[Action]:
+        deadline = self._turns.next_deadline()
+        try:
+            if deadline is None:
+                signal = await self._signals.get()
+            else:
+                async with asyncio.timeout(max(0.0, deadline - self._port.now())):
+                    signal = await self._signals.get()
+        except TimeoutError:
+            return self._turns.tick(self._port.now())
+        return self._feed(signal)
+
+    def _feed(self, signal: Signal) -> list[Action]:
+        turns = self._turns
+        if isinstance(signal, CandidateSpeechStarted):
+            return turns.speech_started(signal.at)
+        if isinstance(signal, CandidateSpeechEnded):
+            return turns.speech_ended(signal.at)
+        if isinstance(signal, CandidatePartial):
+            return turns.partial(signal.at, signal.text)
+        if isinstance(signal, CandidateFinal):
+            return turns.final(signal.at, signal.text)
+        if isinstance(signal, SpeakingStarted):
+            return turns.interviewer_started(signal.at, signal.text)
+        actions = turns.interviewer_finished(signal.at)
+        if self._closing:
+            self._done = True
+        return actions
+
+    async def _act(self, tg: asyncio.TaskGroup, action: Action) -> None:
+        if isinstance(action, Interrupt):
+            logger.info("barge-in: the candidate interrupted the interviewer")
+            self._port.interrupt()
+        elif isinstance(action, EndOfTurn):
+            await self._answer(tg, action)
+        elif isinstance(action, Nudge):
+            await self._wait_quiet()
+            self._say(tg, NUDGE, phrase=False)
+        elif isinstance(action, IdleEnd):
+            self.end_reason = "idle"
+            self._closing = True
+            await self._wait_quiet()
+            self._say(tg, IDLE_GOODBYE, phrase=False)
+
+    async def _answer(self, tg: asyncio.TaskGroup, turn: EndOfTurn) -> None:
+        self.transcript.append(("candidate", turn.text))
+        director = self._director
+        if turn.request == "repeat":
+            text = director.repeat()
+        elif turn.request == "rephrase":
+            text = director.rephrase()
+        else:
+            reply = director.next_after(turn.text, self._port.now())
+            text = reply.text
+            if reply.kind == "closing":
+                self._closing = True
+        await self._save()
+        await self._wait_quiet()
+        self._say(tg, text, phrase=turn.request is None)
+
+    # -- speaking ------------------------------------------------------------------------------------
+
+    async def _wait_quiet(self) -> None:
+        if self._speaking is not None and not self._speaking.done():
+            with contextlib.suppress(Exception):
+                await self._speaking
+
+    def _say(self, tg: asyncio.TaskGroup, text: str, *, phrase: bool) -> None:
+        self._speaking = tg.create_task(self._speak(text, phrase))
+
+    async def _speak(self, text: str, phrase: bool) -> Spoken:
+        def started(sentence: str) -> None:
+            self._signals.put_nowait(SpeakingStarted(self._port.now(), sentence))
+
+        source: AsyncGenerator[str, None] = (
+            self._phrased(text) if phrase and self._llm is not None else _listed(split_sentences(text))
+        )
+        try:
+            spoken = await self._port.speak(source, started)
+        finally:
+            # A barge-in may stop reading mid-reply; close the generator (and its HTTP stream) now.
+            await source.aclose()
+        self.transcript.append(("interviewer", spoken.text or text))
+        self._signals.put_nowait(SpeakingFinished(self._port.now(), spoken.interrupted))
+        return spoken
+
+    async def _phrased(self, planned: str) -> AsyncGenerator[str, None]:
+        """The LLM's wording of the director's next line, sentence by sentence; the director's own
+        words when the endpoint fails (and for the rest of the interview after a failure)."""
+        llm = self._llm
+        assert llm is not None
+        hint = f"Say this next, in your own words and briefly, keeping its meaning: {planned}"
+        messages = build_messages(f"{self._system_prompt}\n\n{hint}", self.transcript)
+        said = False
+        try:
+            async for sentence in llm.sentences(messages):
+                said = True
+                yield sentence
+        except LlmError as exc:
+            logger.warning("LLM failed mid-interview (%s); the embedded director takes over", exc)
+            self._llm = None
+            if said:
+                # The LLM's start is already spoken; finish with the director's question itself.
+                yield from_director_tail(planned)
+            else:
+                for sentence in split_sentences(planned):
+                    yield sentence
+
+    async def _save(self) -> None:
+        await self._port.save_progress(
+            {"plan": self._plan.to_dict(), "progress": self._director.progress.to_dict()}
+        )
+
+
+def from_director_tail(planned: str) -> str:
+    """The last sentence of the director's line: the question, which must still be asked."""
+    sentences = split_sentences(planned)
+    return sentences[-1] if sentences else planned
+
+
+async def _listed(sentences: list[str]) -> AsyncGenerator[str, None]:
+    for sentence in sentences:
+        yield sentence
