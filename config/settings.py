@@ -104,6 +104,11 @@ class MediaSettings(_Group):
         "(the session stays resumable from its link).",
     )
     tts_engine: Literal["espeak"] = Field(default="espeak", description="Text-to-speech engine.")
+    interviewer: Literal["minimal", "director"] = Field(
+        default="minimal",
+        description="minimal: the intro, then the template's skills in order. director: the planned, "
+        "turn-taking interviewer (embedded director; an LLM words it when IE_LLM__BASE_URL is set).",
+    )
 
 
 class Settings(BaseSettings):

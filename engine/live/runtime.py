@@ -6,12 +6,14 @@ hundred MB, so all sessions share one model behind `AsrScheduler`'s inference la
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from config.settings import Settings
+from engine.dialogue.llm import LlmClient
 from media.asr import AsrOptions, SpeechRecognizer, WhisperRecognizer
 from media.asr_scheduler import AsrScheduler
 from media.espeak import EspeakTts
@@ -30,6 +32,7 @@ class MediaRuntime:
     tts: TextToSpeech
     vad: VadConfig
     classifier: Callable[[], SpeechClassifier]
+    llm: LlmClient | None = None
 
 
 @asynccontextmanager
@@ -44,11 +47,16 @@ async def open_runtime(
     factory = recognizer or (lambda: WhisperRecognizer(options))
     vad = VadConfig.from_settings(settings.vad)
     aggressiveness = settings.vad.aggressiveness
-    async with AsrScheduler(factory, workers=settings.asr.workers, max_batch=settings.asr.max_batch) as asr:
+    async with contextlib.AsyncExitStack() as stack:
+        asr = await stack.enter_async_context(
+            AsrScheduler(factory, workers=settings.asr.workers, max_batch=settings.asr.max_batch)
+        )
+        llm = await stack.enter_async_context(LlmClient(settings.llm)) if settings.llm.base_url else None
         yield MediaRuntime(
             settings=settings,
             asr=asr,
             tts=tts or EspeakTts(),
             vad=vad,
             classifier=lambda: WebRtcVadClassifier(aggressiveness),
+            llm=llm,
         )

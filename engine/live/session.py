@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +30,13 @@ from engine.dialogue.events import (
     CandidateSpeechStarted,
     MediaEvent,
 )
+from engine.dialogue.interviewer import Spoken
 from engine.dialogue.minimal import build_script, run_minimal
 from engine.live.channel import EventChannel
+from engine.live.dialogue import build_interviewer
 from engine.live.runtime import MediaRuntime
+from engine.live.speaker import InterviewerSpeech
 from engine.live.store import LiveStore
-from engine.live.voice import render, voice_of
 from engine.services.join import Interview
 from engine.services.transcripts import NewSegment
 from media.asr import pcm_to_float
@@ -92,6 +94,7 @@ class LiveSession:
         self._track = InterviewerTrack(self.now, on_audio=self._interviewer_audio)
         self._inbound: MediaStreamTrack | None = None
         self._channel = EventChannel(self._on_page_message)
+        self._speaker = InterviewerSpeech(self._track, self._channel, store, runtime.tts, interview.profile.voice)
         self._segmenter = Segmenter(runtime.vad, runtime.classifier())
         self._resampler = FrameResampler(SAMPLE_RATE)
         self._inbound_clock = InboundClock()
@@ -293,12 +296,16 @@ class LiveSession:
             self._emit(CandidatePartial(self.now(), result.text))
 
     async def _final(self, event: UtteranceEnded) -> None:
-        result = await self._runtime.asr.final(pcm_to_float(event.audio))
-        text = result.text.strip()
+        text = ""
+        try:
+            result = await self._runtime.asr.final(pcm_to_float(event.audio))
+            text = result.text.strip()
+        finally:
+            # Turn-taking waits for one final per utterance, recognised or not.
+            self._emit(CandidateFinal(self.now(), text, event.start, event.end))
         if not text:
             return
         self._channel.send({"type": "transcript", "speaker": "candidate", "text": text, "final": True})
-        self._emit(CandidateFinal(self.now(), text, event.start, event.end))
         end = event.start + pcm_duration(event.audio)
         await self._store.append(
             NewSegment(Speaker.CANDIDATE, round(event.start, 3), round(min(end, event.end + 0.2), 3), text, result.confidence)
@@ -311,20 +318,13 @@ class LiveSession:
             self._recorder.write(INTERVIEWER, round(at * SAMPLE_RATE), pcm)
 
     async def say(self, text: str) -> None:
-        utterance = await render(self._runtime.tts, text, voice_of(self.interview.profile.voice))
-        self._channel.send({"type": "state", "state": "speaking"})
-        self._channel.send({"type": "caption", "speaker": "interviewer", "text": text, "final": True})
-        playback = self._track.play(utterance)
-        result = await playback.done
-        self._channel.send({"type": "state", "state": "listening"})
-        if playback.started.cancelled() or not playback.started.done():
-            return
-        start = playback.started.result()
-        spoken = utterance.spoken_text(result.played_s) if result.interrupted else text
-        if spoken:
-            await self._store.append(
-                NewSegment(Speaker.INTERVIEWER, round(start, 3), round(start + result.played_s, 3), spoken)
-            )
+        await self._speaker.say(text)
+
+    async def speak(self, sentences: AsyncIterator[str], started: Callable[[str], None]) -> Spoken:
+        return await self._speaker.speak(sentences, started)
+
+    def interrupt(self) -> None:
+        self._speaker.interrupt()
 
     async def listen(self, patience: float) -> bool:
         """True once an utterance that ended after this call is followed by the turn's silence."""
@@ -359,8 +359,13 @@ class LiveSession:
         if not await self._store.move_to(SessionStatus.IN_PROGRESS):
             self.hang_up(EndReason.REPLACED)
             return
-        script = build_script(self.interview.profile, self.interview.template, self.interview.candidate_name)
-        await run_minimal(self, script, self.interview.progress)
+        if self._settings.media.interviewer == "director":
+            interviewer = build_interviewer(self.interview, self, self._settings, self._runtime.llm)
+            self.on_event = interviewer.hear
+            await interviewer.run()
+        else:
+            script = build_script(self.interview.profile, self.interview.template, self.interview.candidate_name)
+            await run_minimal(self, script, self.interview.progress)
         self.hang_up(EndReason.COMPLETED)
 
     def _on_page_message(self, message: dict[str, Any]) -> None:

@@ -1,0 +1,63 @@
+"""Building a live session's interviewer: a fresh plan, or the saved plan and progress on a resume."""
+
+from __future__ import annotations
+
+import logging
+
+from config.settings import Settings
+from engine.dialogue.director import Progress
+from engine.dialogue.interviewer import Interviewer, Port
+from engine.dialogue.llm import LlmClient, system_prompt
+from engine.dialogue.plan import InterviewPlan, build_plan
+from engine.dialogue.turns import TurnConfig
+from engine.services.join import Interview
+
+__all__ = ["build_interviewer", "turn_config"]
+
+logger = logging.getLogger(__name__)
+
+
+def turn_config(settings: Settings) -> TurnConfig:
+    media = settings.media
+    return TurnConfig(end_silence_s=media.turn_silence_ms / 1000)
+
+
+def _saved(interview: Interview) -> tuple[InterviewPlan, Progress] | None:
+    state = interview.progress
+    if "plan" not in state or "progress" not in state:
+        return None
+    try:
+        return InterviewPlan.from_dict(state["plan"]), Progress.from_dict(state["progress"])
+    except (ValueError, KeyError, TypeError):
+        # A plan saved by an older engine: start a fresh one rather than fail the candidate.
+        logger.warning("session %s: saved plan unreadable; starting a new plan", interview.session_id)
+        return None
+
+
+def build_interviewer(
+    interview: Interview, port: Port, settings: Settings, llm: LlmClient | None
+) -> Interviewer:
+    stage_name = str(interview.stage.get("name")) if interview.stage else None
+    stage_minutes = interview.stage.get("duration_minutes") if interview.stage else None
+    saved = _saved(interview)
+    if saved is not None:
+        plan, progress = saved
+    else:
+        plan = build_plan(
+            interview.profile,
+            interview.template,
+            stage_name,
+            interview.participant,
+            duration_minutes=stage_minutes if isinstance(stage_minutes, int) else None,
+        )
+        progress = None
+    prompt = system_prompt(interview.profile, interview.template, stage_name) if llm is not None else ""
+    return Interviewer(
+        port,
+        plan,
+        progress,
+        seed=interview.session_id,
+        turns=turn_config(settings),
+        llm=llm,
+        system_prompt=prompt,
+    )
