@@ -65,6 +65,8 @@ class CandidateReport:
     received_sound_s: float = 0.0
     received_pcm: bytearray = field(default_factory=bytearray)
     ended: dict[str, Any] | None = None
+    # Stretches of interviewer sound heard, as (first, last) frame arrival times.
+    sound_runs: list[tuple[float, float]] = field(default_factory=list)
 
     def captions(self) -> list[str]:
         return [m["text"] for m in self.messages if m.get("type") == "caption"]
@@ -199,9 +201,15 @@ class ScriptedCandidate:
             self.report.received_s += seconds
             if self._keep_audio:
                 self.report.received_pcm += pcm
+            now = self._clock()
             if rms_dbfs(pcm) > SOUND_DBFS:
                 self.report.received_sound_s += seconds
-                now = self._clock()
+                runs = self.report.sound_runs
+                # A gap of more than 100 ms of silence starts a new run.
+                if runs and now - runs[-1][1] <= 0.1:
+                    runs[-1] = (runs[-1][0], now)
+                else:
+                    runs.append((now, now))
                 for turn in self.report.turns:
                     if turn.first_reply_audio is None and now > turn.speech_end:
                         turn.first_reply_audio = now
@@ -217,6 +225,10 @@ class ScriptedCandidate:
                     self.report.turns.append(Turn(index, end))
                 await self._ended.wait()
         return self.report
+
+    def now(self) -> float:
+        """The clock the report's times use."""
+        return self._clock()
 
     def speak(self, pcm16k: bytes) -> asyncio.Future[float]:
         """Say something now (outside the script); resolves when its last frame has been sent."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -58,5 +59,44 @@ async def test_the_director_runs_a_whole_interview_over_webrtc(director_app: Fas
     covered = set(state["progress"]["covered"])
     assert covered == {"System Design", "Communication", "Ownership"}
     assert state["progress"]["finished"] is True
+    await raw.aclose()
+    await api.aclose()
+
+
+async def test_barge_in_stops_the_interviewer_and_keeps_only_the_words_played(
+    director_app: FastAPI, clock: StepClock
+) -> None:
+    api = ApiClients(director_app, clock)
+    client = await api.client()
+    session_id, token = await booked_session(client, skills=["Go"])
+    raw = api.raw_client()
+    candidate = ScriptedCandidate([])
+    try:
+        await candidate.connect(offer_poster(raw, token))
+        for _ in range(300):
+            if candidate.report.sound_runs:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.0)  # well inside the opening
+        spoke_at = candidate.now()
+        await candidate.speak(synthesize(ANSWER, lead_silence_s=0.0))
+        await asyncio.sleep(3.0)
+        candidate.hang_up()
+        await asyncio.sleep(0.5)
+    finally:
+        await candidate.close()
+    await director_app.state.services.live.wait_closed(session_id)
+
+    # The interviewer's sound stopped soon after the candidate started talking: VAD start (60 ms),
+    # 250 ms of speech to rule out a backchannel, then the next 20 ms frame, plus the network.
+    runs = candidate.report.sound_runs
+    cut = next(end for start, end in runs if end >= spoke_at)
+    assert cut - spoke_at < 0.8, runs
+    captions = candidate.report.captions()
+    segments = expect(await client.get(f"/v1/sessions/{session_id}/transcript"), 200)["segments"]
+    said = [s["text"] for s in segments if s["speaker"] == "interviewer"]
+    truncated = [t for t in said if any(c.startswith(t) and len(t) < len(c) for c in captions)]
+    assert truncated, (said, captions)
+    assert sum(1 for s in segments if s["speaker"] == "candidate") == 1
     await raw.aclose()
     await api.aclose()
