@@ -104,6 +104,15 @@ class MediaSettings(_Group):
         "(the session stays resumable from its link).",
     )
     tts_engine: Literal["espeak"] = Field(default="espeak", description="Text-to-speech engine.")
+    barge_in_ms: int = Field(
+        default=250, ge=0, le=3000, description="Candidate speech needed to interrupt the interviewer."
+    )
+    idle_nudge_s: float = Field(
+        default=15.0, gt=0, le=600, description="Silence after which the interviewer offers to repeat."
+    )
+    idle_end_s: float = Field(
+        default=60.0, gt=0, le=3600, description="Silence after which the interviewer ends the call."
+    )
     interviewer: Literal["minimal", "director"] = Field(
         default="minimal",
         description="minimal: the intro, then the template's skills in order. director: the planned, "

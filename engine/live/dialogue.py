@@ -19,7 +19,12 @@ logger = logging.getLogger(__name__)
 
 def turn_config(settings: Settings) -> TurnConfig:
     media = settings.media
-    return TurnConfig(end_silence_s=media.turn_silence_ms / 1000)
+    return TurnConfig(
+        end_silence_s=media.turn_silence_ms / 1000,
+        barge_in_min_s=media.barge_in_ms / 1000,
+        nudge_after_s=media.idle_nudge_s,
+        end_after_s=max(media.idle_end_s, media.idle_nudge_s + 1),
+    )
 
 
 def _saved(interview: Interview) -> tuple[InterviewPlan, Progress] | None:

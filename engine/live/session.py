@@ -60,6 +60,7 @@ class EndReason:
     LOST = "lost"  # the connection dropped; the session stays resumable
     REPLACED = "replaced"  # the same link connected again (page reload)
     SHUTDOWN = "shutdown"  # the server is stopping; resumable
+    IDLE = "idle"  # the candidate went silent; the interviewer said goodbye; resumable
     ERROR = "error"  # unrecoverable; the session is marked failed
 
 
@@ -362,7 +363,9 @@ class LiveSession:
         if self._settings.media.interviewer == "director":
             interviewer = build_interviewer(self.interview, self, self._settings, self._runtime.llm)
             self.on_event = interviewer.hear
-            await interviewer.run()
+            if await interviewer.run() == "idle":
+                self.hang_up(EndReason.IDLE)
+                return
         else:
             script = build_script(self.interview.profile, self.interview.template, self.interview.candidate_name)
             await run_minimal(self, script, self.interview.progress)
@@ -424,5 +427,6 @@ _END_MESSAGES = {
     EndReason.LOST: "The connection was lost. Reopen your link to continue where you left off.",
     EndReason.REPLACED: "This interview continued in another window.",
     EndReason.SHUTDOWN: "The interview was interrupted. Reopen your link to continue.",
+    EndReason.IDLE: "We did not hear you for a while. Reopen your link to continue where you left off.",
     EndReason.ERROR: "Something went wrong on our side. Please contact the recruiter.",
 }

@@ -100,3 +100,33 @@ async def test_barge_in_stops_the_interviewer_and_keeps_only_the_words_played(
     assert sum(1 for s in segments if s["speaker"] == "candidate") == 1
     await raw.aclose()
     await api.aclose()
+
+
+async def test_a_silent_candidate_is_nudged_then_let_go_and_can_resume(
+    settings: Settings, clock: StepClock
+) -> None:
+    media = MediaSettings(interviewer="director", idle_nudge_s=1.5, idle_end_s=3.0)
+    application = create_app(settings.model_copy(update={"media": media}), clock=clock)
+    async with application.router.lifespan_context(application):
+        api = ApiClients(application, clock)
+        client = await api.client()
+        session_id, token = await booked_session(client, skills=["Go"])
+        raw = api.raw_client()
+        candidate = ScriptedCandidate([])
+        try:
+            await candidate.connect(offer_poster(raw, token))
+            report = await candidate.run(limit_s=90)
+        finally:
+            await candidate.close()
+        assert report.ended is not None
+        assert report.ended["reason"] == "idle"
+        captions = report.captions()
+        assert any("repeat the question" in c for c in captions), captions
+        assert captions[-1] == "Goodbye."
+        await application.state.services.live.wait_closed(session_id)
+        session = expect(await client.get(f"/v1/sessions/{session_id}"), 200)
+        assert session["status"] == "in_progress"
+        state = expect(await raw.get(f"/join/{token}/state"), 200)
+        assert (state["joinable"], state["resume"]) == (True, True)
+        await raw.aclose()
+        await api.aclose()
