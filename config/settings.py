@@ -113,11 +113,6 @@ class MediaSettings(_Group):
     idle_end_s: float = Field(
         default=60.0, gt=0, le=3600, description="Silence after which the interviewer ends the call."
     )
-    interviewer: Literal["minimal", "director"] = Field(
-        default="minimal",
-        description="minimal: the intro, then the template's skills in order. director: the planned, "
-        "turn-taking interviewer (embedded director; an LLM words it when IE_LLM__BASE_URL is set).",
-    )
 
 
 class Settings(BaseSettings):

@@ -442,11 +442,12 @@ def _opening(
     objective = first_sentence(template.objective, 200) if template else ""
     if objective and template is not None and "?" not in template.objective:
         parts.append(f"The focus today: {objective}.")
+    questions = "one question" if count == 1 else f"{count} questions"
     format_line = {
-        SessionMode.ASYNC_INTERVIEW.value: f"I will ask {count} questions, one at a time, and record your answers; there is no back and forth.",
+        SessionMode.ASYNC_INTERVIEW.value: f"I will ask {questions}, one at a time, and record your answers; there is no back and forth.",
         SessionMode.ROLEPLAY_SIMULATION.value: "This is a roleplay: I will set up a scenario and play a part, and you respond as you would for real.",
-        SessionMode.PRACTICE_SESSION.value: f"This is a practice session of {count} questions; after each answer I will give you brief feedback.",
-    }.get(mode, f"I will ask about {count} questions and may follow up on some of your answers.")
+        SessionMode.PRACTICE_SESSION.value: f"This is a practice session of {questions}; after each answer I will give you brief feedback.",
+    }.get(mode, f"I will ask about {questions} and may follow up on some of your answers.")
     parts.append(f"{format_line} We have about {minutes} minutes.")
     parts.append("This conversation is recorded and transcribed.")
     if tone == "friendly":

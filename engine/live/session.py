@@ -31,7 +31,6 @@ from engine.dialogue.events import (
     MediaEvent,
 )
 from engine.dialogue.interviewer import Spoken
-from engine.dialogue.minimal import build_script, run_minimal
 from engine.live.channel import EventChannel
 from engine.live.dialogue import build_interviewer
 from engine.live.runtime import MediaRuntime
@@ -99,9 +98,7 @@ class LiveSession:
         self._segmenter = Segmenter(runtime.vad, runtime.classifier())
         self._resampler = FrameResampler(SAMPLE_RATE)
         self._inbound_clock = InboundClock()
-        self._state = asyncio.Condition()
         self._speaking = False
-        self._utterances_ended = 0
         self._partial_len = 0
         self._partial_running = False
         self._connected = asyncio.Event()
@@ -193,8 +190,6 @@ class LiveSession:
             self._disconnected_since = self._loop_clock()
         elif state in ("failed", "closed"):
             self.hang_up(EndReason.LOST)
-        async with self._state:
-            self._state.notify_all()
 
     async def _watch_connection(self) -> None:
         media = self._settings.media
@@ -255,13 +250,9 @@ class LiveSession:
             elif isinstance(event, UtteranceEnded):
                 self._speaking = False
                 self._emit(CandidateSpeechEnded(self.now(), event.end))
-                self._utterances_ended += 1
                 # Not in the TaskGroup: a hang-up cancels the group, but words already spoken must
                 # still reach the transcript. `_finish` awaits these.
                 self._track_final(asyncio.get_running_loop().create_task(self._final(event)))
-        if events:
-            async with self._state:
-                self._state.notify_all()
         if partial is not None and tg is not None and self._speaking and self._asr_has_room():
             self._partial_running = True
             tg.create_task(self._partial(partial))
@@ -327,31 +318,6 @@ class LiveSession:
     def interrupt(self) -> None:
         self._speaker.interrupt()
 
-    async def listen(self, patience: float) -> bool:
-        """True once an utterance that ended after this call is followed by the turn's silence."""
-        seen = self._utterances_ended
-        silence = self._settings.media.turn_silence_ms / 1000
-        deadline = self._loop_clock() + patience
-        def answered() -> bool:
-            return self._utterances_ended > seen and not self._speaking
-
-        async with self._state:
-            while True:
-                remaining = deadline - self._loop_clock()
-                try:
-                    async with asyncio.timeout(None if self._speaking else max(remaining, 0.0)):
-                        await self._state.wait_for(answered)
-                except TimeoutError:
-                    if not self._speaking:
-                        return False
-                    continue
-                try:
-                    async with asyncio.timeout(silence):
-                        await self._state.wait_for(lambda: self._speaking)
-                except TimeoutError:
-                    return True
-                seen = self._utterances_ended
-
     async def save_progress(self, state: dict[str, Any]) -> None:
         await self._store.save_progress(state)
 
@@ -360,15 +326,11 @@ class LiveSession:
         if not await self._store.move_to(SessionStatus.IN_PROGRESS):
             self.hang_up(EndReason.REPLACED)
             return
-        if self._settings.media.interviewer == "director":
-            interviewer = build_interviewer(self.interview, self, self._settings, self._runtime.llm)
-            self.on_event = interviewer.hear
-            if await interviewer.run() == "idle":
-                self.hang_up(EndReason.IDLE)
-                return
-        else:
-            script = build_script(self.interview.profile, self.interview.template, self.interview.candidate_name)
-            await run_minimal(self, script, self.interview.progress)
+        interviewer = build_interviewer(self.interview, self, self._settings, self._runtime.llm)
+        self.on_event = interviewer.hear
+        if await interviewer.run() == "idle":
+            self.hang_up(EndReason.IDLE)
+            return
         self.hang_up(EndReason.COMPLETED)
 
     def _on_page_message(self, message: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from fastapi import FastAPI
 
+from engine.store.tables import SessionRow
 from media.scripted_candidate import ScriptedCandidate
 from tests.engine.live_helpers import ANSWERS, booked_session, offer_poster
 from tests.engine.session_helpers import expect
@@ -47,28 +48,29 @@ async def test_candidate_is_heard_transcribed_answered_and_recorded(app: FastAPI
     raw = api.raw_client()
     threads_before = {t.name for t in threading.enumerate()}
 
-    candidate = ScriptedCandidate([synthesize(a) for a in ANSWERS])
+    # As many answers as the plan could want; the interviewer decides how many questions it asks.
+    spoken = [ANSWERS[i % len(ANSWERS)] for i in range(12)]
+    candidate = ScriptedCandidate([synthesize(a) for a in spoken])
     try:
         await candidate.connect(offer_poster(raw, token))
-        report = await candidate.run(limit_s=90)
+        report = await candidate.run(limit_s=240)
     finally:
         await candidate.close()
 
-    # The interview ran to its end: greeting, two questions, closing, then "ended".
+    # The interview ran to its end: the opening (with the profile's intro), questions, the closing.
     assert report.ended is not None, report.messages
     assert report.ended["reason"] == "completed"
     captions = report.captions()
-    assert len(captions) == 4
-    assert "Go" in captions[1]
-    assert "PostgreSQL" in captions[2]
+    assert "Alex, a senior engineer at Acme" in " ".join(captions[:3])
     assert report.received_sound_s > 5.0, "the candidate heard the interviewer"
 
     # Each answer came back as a final transcript within the WER bound, in order.
+    turns = report.turns
+    assert len(turns) >= 3, captions
     finals = report.finals()
-    assert len(finals) == len(ANSWERS), finals
-    for said, heard in zip(ANSWERS, finals, strict=True):
-        assert wer(said, heard) <= MAX_WER, (said, heard)
-    for turn in report.turns:
+    assert len(finals) == len(turns), finals
+    for turn in turns:
+        assert wer(spoken[turn.answer_index], turn.transcript) <= MAX_WER, (spoken[turn.answer_index], turn)
         assert turn.transcript_latency is not None
         assert 0 < turn.transcript_latency < 5.0
         assert turn.reply_latency is not None
@@ -80,16 +82,23 @@ async def test_candidate_is_heard_transcribed_answered_and_recorded(app: FastAPI
     session = expect(await client.get(f"/v1/sessions/{session_id}"), 200)
     assert session["status"] == "completed"
     assert session["started_at"] is not None
+    # Every rubric dimension was asked about, and the plan and progress are kept with the session.
+    async with app.state.services.database.transaction() as db:
+        row = await db.get(SessionRow, session_id)
+        assert row is not None
+        state = row.dialogue_state or {}
+    assert set(state["progress"]["covered"]) == {"System Design", "Communication", "Ownership"}
+    assert state["progress"]["finished"] is True
 
     # The stored transcript: interviewer lines and candidate answers, in time order.
     transcript = expect(await client.get(f"/v1/sessions/{session_id}/transcript"), 200)
     segments = transcript["segments"]
-    speakers = [s["speaker"] for s in segments]
-    assert speakers == ["interviewer", "interviewer", "candidate", "interviewer", "candidate", "interviewer"]
+    assert (segments[0]["speaker"], segments[-1]["speaker"]) == ("interviewer", "interviewer")
     starts = [s["start"] for s in segments]
     assert starts == sorted(starts)
     answers = [s for s in segments if s["speaker"] == "candidate"]
-    for said, segment in zip(ANSWERS, answers, strict=True):
+    assert len(answers) == len(turns)
+    for said, segment in zip(spoken, answers, strict=False):
         assert wer(said, segment["text"]) <= MAX_WER
         assert 0 < segment["confidence"] <= 1
         assert segment["end"] > segment["start"]
