@@ -8,12 +8,13 @@ import asyncio
 import pytest
 from fastapi import FastAPI
 
-from config.settings import MediaSettings, Settings
+from config.settings import LlmSettings, MediaSettings, Settings
 from engine.app import create_app
 from media.scripted_candidate import ScriptedCandidate
 from tests.engine.live_helpers import booked_session, offer_poster
 from tests.engine.session_helpers import expect
 from tests.helpers import ApiClients, StepClock
+from tests.llm_server import LlmServer, Script
 from tests.speech import synthesize
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -88,3 +89,52 @@ async def test_a_silent_candidate_is_nudged_then_let_go_and_can_resume(
         assert (state["joinable"], state["resume"]) == (True, True)
         await raw.aclose()
         await api.aclose()
+
+
+async def test_an_llm_words_the_interview_and_the_director_takes_over_when_it_dies(
+    settings: Settings, clock: StepClock
+) -> None:
+    server = LlmServer()
+    server.start()
+    server.reset(Script(tokens=["Thank you.", " Tell me more about", " your own role in that?"]))
+    llm = LlmSettings(base_url=server.base_url, model="interviewer", first_token_timeout_s=3, idle_timeout_s=1)
+    application = create_app(settings.model_copy(update={"llm": llm}), clock=clock)
+    try:
+        async with application.router.lifespan_context(application):
+            api = ApiClients(application, clock)
+            client = await api.client()
+            session_id, token = await booked_session(client, skills=["Go"])
+            raw = api.raw_client()
+            candidate = ScriptedCandidate([synthesize(ANSWER)] * 12)
+            try:
+                await candidate.connect(offer_poster(raw, token))
+                running = asyncio.create_task(candidate.run(limit_s=240))
+                for _ in range(1200):
+                    said = candidate.report.captions()
+                    if any(c.endswith("your own role in that?") for c in said) or running.done():
+                        break
+                    await asyncio.sleep(0.1)
+                worded = list(server.requests)
+                server.reset(Script(tokens=["Thanks.", " Next, I would"], mode="drop"))
+                report = await running
+            finally:
+                await candidate.close()
+            await application.state.services.live.wait_closed(session_id)
+            assert report.ended is not None
+            assert report.ended["reason"] == "completed"
+            captions = report.captions()
+            assert "Tell me more about your own role in that?" in captions
+            assert worded, "the LLM was asked"
+            first = worded[0].body
+            assert first["stream"] is True
+            assert first["model"] == "interviewer"
+            assert "Alex" in first["messages"][0]["content"]
+            # After the endpoint died mid-reply it is not asked again; the director finishes the plan.
+            assert len(server.requests) == 1, (captions, len(worded))
+            assert "Thanks." in captions
+            session = expect(await client.get(f"/v1/sessions/{session_id}"), 200)
+            assert session["status"] == "completed"
+            await raw.aclose()
+            await api.aclose()
+    finally:
+        server.stop()
