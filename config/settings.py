@@ -110,6 +110,12 @@ class MediaSettings(_Group):
     idle_nudge_s: float = Field(
         default=15.0, gt=0, le=600, description="Silence after which the interviewer offers to repeat."
     )
+    resume_timeout_s: float = Field(
+        default=5.0, gt=0, le=60, description="Time allowed to fetch a participant's resume_url."
+    )
+    resume_allow_private: bool = Field(
+        default=False, description="Allow resume_url on private or loopback addresses (intranets, tests)."
+    )
     idle_end_s: float = Field(
         default=60.0, gt=0, le=3600, description="Silence after which the interviewer ends the call."
     )

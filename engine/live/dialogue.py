@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from config.settings import Settings
@@ -9,10 +10,11 @@ from engine.dialogue.director import Progress
 from engine.dialogue.interviewer import Interviewer, Port
 from engine.dialogue.llm import LlmClient, system_prompt
 from engine.dialogue.plan import InterviewPlan, build_plan
+from engine.dialogue.resume import ResumeError, fetch_resume, with_resume_skills
 from engine.dialogue.turns import TurnConfig
 from engine.services.join import Interview
 
-__all__ = ["build_interviewer", "turn_config"]
+__all__ = ["build_interviewer", "turn_config", "with_resume"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,24 @@ def _saved(interview: Interview) -> tuple[InterviewPlan, Progress] | None:
         # A plan saved by an older engine: start a fresh one rather than fail the candidate.
         logger.warning("session %s: saved plan unreadable; starting a new plan", interview.session_id)
         return None
+
+
+async def with_resume(interview: Interview, settings: Settings) -> Interview:
+    """The interview with the resume's skills in the participant's background, when there is a
+    resume_url and no saved plan yet; unchanged (and logged) when the resume cannot be read."""
+    url = interview.participant.get("resume_url")
+    if not url or _saved(interview) is not None:
+        return interview
+    try:
+        text = await fetch_resume(
+            str(url),
+            timeout_s=settings.media.resume_timeout_s,
+            allow_private=settings.media.resume_allow_private,
+        )
+    except ResumeError as exc:
+        logger.warning("session %s: resume not used: %s", interview.session_id, exc)
+        return interview
+    return dataclasses.replace(interview, participant=with_resume_skills(interview.participant, text))
 
 
 def build_interviewer(

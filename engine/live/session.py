@@ -32,7 +32,7 @@ from engine.dialogue.events import (
 )
 from engine.dialogue.interviewer import Spoken
 from engine.live.channel import EventChannel
-from engine.live.dialogue import build_interviewer
+from engine.live.dialogue import build_interviewer, with_resume
 from engine.live.runtime import MediaRuntime
 from engine.live.speaker import InterviewerSpeech
 from engine.live.store import LiveStore
@@ -326,7 +326,8 @@ class LiveSession:
         if not await self._store.move_to(SessionStatus.IN_PROGRESS):
             self.hang_up(EndReason.REPLACED)
             return
-        interviewer = build_interviewer(self.interview, self, self._settings, self._runtime.llm)
+        interview = await with_resume(self.interview, self._settings)
+        interviewer = build_interviewer(interview, self, self._settings, self._runtime.llm)
         self.on_event = interviewer.hear
         if await interviewer.run() == "idle":
             self.hang_up(EndReason.IDLE)

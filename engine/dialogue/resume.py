@@ -1,0 +1,112 @@
+"""The participant's resume (`resume_url`): fetched with size and time limits, text extracted, and the
+skills it names merged into the participant's background so the plan asks about their own experience.
+
+The URL comes from an integrator, so the fetch is a server-side request to an address someone else
+chose: only http(s), a hard byte cap, a total time limit, no redirects, and by default no private,
+loopback or link-local addresses (`IE_MEDIA__RESUME_ALLOW_PRIVATE=true` for intranet deployments).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import ipaddress
+import logging
+import socket
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from engine.dialogue.answers import analyse
+
+__all__ = ["MAX_RESUME_BYTES", "ResumeError", "extract_text", "fetch_resume", "with_resume_skills"]
+
+logger = logging.getLogger(__name__)
+
+MAX_RESUME_BYTES = 5 * 1024 * 1024
+MAX_TEXT_CHARS = 50_000
+MAX_PDF_PAGES = 20
+
+
+class ResumeError(Exception):
+    """The resume could not be fetched or read; the interview goes on without it."""
+
+
+def extract_text(data: bytes, content_type: str = "") -> str:
+    """Text of a PDF or plain-text resume; blocking (run it in a worker thread)."""
+    if data.startswith(b"%PDF") or "pdf" in content_type:
+        from pypdf import PdfReader
+        from pypdf.errors import PyPdfError
+
+        try:
+            reader = PdfReader(io.BytesIO(data))
+            pages = [page.extract_text() or "" for page in reader.pages[:MAX_PDF_PAGES]]
+        except (PyPdfError, ValueError, KeyError, TypeError) as exc:
+            raise ResumeError(f"unreadable PDF: {type(exc).__name__}") from None
+        text = "\n".join(pages)
+    elif content_type.startswith("text/") or not content_type:
+        text = data.decode("utf-8", errors="replace")
+    else:
+        raise ResumeError(f"unsupported resume type {content_type[:60]!r}")
+    return " ".join(text.split())[:MAX_TEXT_CHARS]
+
+
+async def _check_host(url: str, allow_private: bool) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ResumeError("resume_url must be an http(s) URL")
+    if allow_private:
+        return
+    infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:
+            raise ResumeError("resume_url points at a private address")
+
+
+async def fetch_resume(
+    url: str,
+    *,
+    timeout_s: float = 8.0,
+    max_bytes: int = MAX_RESUME_BYTES,
+    allow_private: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> str:
+    """The resume's text. Raises ResumeError for anything that goes wrong."""
+    host = urlsplit(url).hostname or "?"
+    try:
+        async with asyncio.timeout(timeout_s):
+            await _check_host(url, allow_private)
+            async with (
+                httpx.AsyncClient(transport=transport, follow_redirects=False, timeout=timeout_s) as client,
+                client.stream("GET", url) as response,
+            ):
+                if response.status_code != 200:
+                    raise ResumeError(f"resume host {host} answered {response.status_code}")
+                declared = int(response.headers.get("content-length") or 0)
+                if declared > max_bytes:
+                    raise ResumeError(f"resume larger than {max_bytes} bytes")
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > max_bytes:
+                        raise ResumeError(f"resume larger than {max_bytes} bytes")
+                content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    except TimeoutError:
+        raise ResumeError(f"resume host {host} took longer than {timeout_s:g} s") from None
+    except (httpx.HTTPError, OSError, ValueError) as exc:
+        raise ResumeError(f"resume host {host}: {type(exc).__name__}") from None
+    return await asyncio.to_thread(extract_text, bytes(body), content_type)
+
+
+def with_resume_skills(participant: Mapping[str, Any], resume_text: str, limit: int = 8) -> dict[str, Any]:
+    """The participant with the technologies their resume names added to `background.skills`."""
+    found = list(analyse(resume_text, None).technologies)[:limit]
+    background = dict(participant.get("background") or {})
+    skills = list(background.get("skills") or [])
+    known = {str(s).casefold() for s in skills}
+    skills += [name for name in found if name.casefold() not in known]
+    background["skills"] = skills
+    return {**participant, "background": background}
