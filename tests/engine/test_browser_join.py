@@ -31,8 +31,11 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 # voice (e.g. "error rate" came back as "aerobics"). The direct path is held to 0.25.
 BROWSER_MAX_WER = 0.6
 
+# Skipped only outside CI: under CI (where `make test` installs chromium) a missing browser is a failure,
+# so a broken install step cannot hide behind a skip.
 pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian's chromium is not installed (make test installs it)"
+    not CHROMIUM.exists() and not os.environ.get("CI"),
+    reason="Debian's chromium is not installed (make test installs it)",
 )
 
 
