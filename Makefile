@@ -72,6 +72,7 @@ system-deps:
 
 check: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
 test: system-deps $(VENV)/.installed-test

@@ -111,6 +111,7 @@ SENTENCES = (
 )
 VOICES = (("en-us", 175), ("en", 160))
 
+
 class _Espeak:
     """Test speech from the media plane's own eSpeak NG engine, as float32 mono 16 kHz."""
 

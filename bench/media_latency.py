@@ -299,7 +299,9 @@ def write_section(path: Path, section: str) -> None:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--base-url", help="a running engine; default: start one")
     parser.add_argument("--api-key", help="API key for --base-url")
     parser.add_argument("--sessions", default="1,2,4,8", help="comma-separated concurrency levels")

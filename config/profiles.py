@@ -102,8 +102,11 @@ class Scoring(InputModel):
 class VoiceSettings(InputModel):
     """How the interviewer sounds. The default engine is eSpeak NG; `name` is one of its voices."""
 
-    name: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}([-_][a-z0-9]{1,8})*(\+[a-z0-9]{1,16})?$")] = (
-        Field(default="en-us", description="Voice, e.g. 'en-us', 'en-gb-x-rp', 'en-us+f3' (eSpeak NG voice names and variants).")
+    name: Annotated[
+        str, StringConstraints(pattern=r"^[a-z]{2,3}([-_][a-z0-9]{1,8})*(\+[a-z0-9]{1,16})?$")
+    ] = Field(
+        default="en-us",
+        description="Voice, e.g. 'en-us', 'en-gb-x-rp', 'en-us+f3' (eSpeak NG voice names and variants).",
     )
     rate: int = Field(default=170, ge=80, le=450, description="Speaking rate in words per minute.")
     pitch: int = Field(default=50, ge=0, le=100, description="Base pitch, 0-100 (50 is the voice's normal).")

@@ -40,9 +40,7 @@ sessions. Authenticate with `Authorization: Bearer <API key>`; each key belongs 
 carries scopes such as `read:sessions`. Errors are `{"error": {"code", "message", "details"}}`."""
 
 
-def create_app(
-    settings: Settings, *, clock: Clock | None = None, tts: TextToSpeech | None = None
-) -> FastAPI:
+def create_app(settings: Settings, *, clock: Clock | None = None, tts: TextToSpeech | None = None) -> FastAPI:
     """`clock` and `tts` replace the wall clock and the default speech engine (eSpeak NG)."""
     time_source = clock or SystemClock()
 
@@ -51,7 +49,10 @@ def create_app(
         database = Database(settings.resolved_database_url)
         try:
             await database.migrate()
-            async with open_runtime(settings, tts=tts) as runtime, LiveSessions(runtime, database, time_source) as live:
+            async with (
+                open_runtime(settings, tts=tts) as runtime,
+                LiveSessions(runtime, database, time_source) as live,
+            ):
                 app.state.services = Services(
                     settings=settings, database=database, clock=time_source, live=live
                 )

@@ -52,7 +52,9 @@ class FrameResampler:
         self._resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
 
     def resample(self, frame: av.AudioFrame) -> bytes:
-        return b"".join(bytes(out.planes[0])[: out.samples * BYTES_PER_SAMPLE] for out in self._resampler.resample(frame))
+        return b"".join(
+            bytes(out.planes[0])[: out.samples * BYTES_PER_SAMPLE] for out in self._resampler.resample(frame)
+        )
 
 
 def resample_pcm(pcm: bytes, from_rate: int, to_rate: int) -> bytes:

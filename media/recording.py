@@ -218,9 +218,7 @@ class StereoRecorder:
             self._committed = self._frames_on_disk = existing
             self._high_water = [existing, existing]
             self._file = file
-            self._thread = threading.Thread(
-                target=self._run, name=f"recorder:{self._path.name}", daemon=True
-            )
+            self._thread = threading.Thread(target=self._run, name=f"recorder:{self._path.name}", daemon=True)
             self._thread.start()
             self._started = True
         logger.debug("recording started: %s (from frame %d)", self._path, existing)
@@ -420,7 +418,9 @@ class StereoRecorder:
         for channel, buf in enumerate(self._pending):
             take = min(len(buf), nbytes)
             if take:
-                out[: take // SAMPLE_WIDTH, channel] = np.frombuffer(buf, dtype="<i2", count=take // SAMPLE_WIDTH)
+                out[: take // SAMPLE_WIDTH, channel] = np.frombuffer(
+                    buf, dtype="<i2", count=take // SAMPLE_WIDTH
+                )
                 del buf[:take]  # cheap: bytearray deletes from the front without copying the rest
         self._out_chunks.append(out.tobytes())
         self._committed = target
@@ -506,4 +506,6 @@ def repair_wav(path: Path) -> RecordingInfo:
         os.fsync(file.fileno())
     frames = data_bytes // block_align
     logger.info("repaired %s: %s frames", path, frames)
-    return RecordingInfo(path=path, sample_rate=rate, channels=channels, frames=frames, duration_s=frames / rate)
+    return RecordingInfo(
+        path=path, sample_rate=rate, channels=channels, frames=frames, duration_s=frames / rate
+    )

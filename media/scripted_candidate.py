@@ -7,6 +7,9 @@ line (the engine's "listening" state on the events channel) and measures, per tu
 - end of speech -> final transcript (the engine's `transcript` message with final=true), and
 - end of speech -> first interviewer audio packet with sound in it, at the client.
 
+"End of speech" is when the answer's last frame with sound in it was sent: a clip's trailing silence
+is not speech, and counting from the clip's end would flatter every latency by its length.
+
 Signalling is injected (`post_offer`), so it runs against an in-process app or a server over TCP.
 """
 
@@ -29,7 +32,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from media.audio import FRAME_MS, OUTPUT_RATE, SAMPLE_RATE, FrameResampler, resample_pcm, rms_dbfs
 
-__all__ = ["CandidateReport", "ScriptedCandidate", "Turn"]
+__all__ = ["CandidateReport", "ScriptedCandidate", "Turn", "trailing_quiet_s"]
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +76,20 @@ class CandidateReport:
 
     def finals(self) -> list[str]:
         return [m["text"] for m in self.messages if m.get("type") == "transcript" and m.get("final")]
+
+
+def trailing_quiet_s(pcm: bytes, sample_rate: int, window_ms: int = 10) -> float:
+    """Seconds of quiet (below `SOUND_DBFS`, in `window_ms` steps) at the end of int16 mono PCM."""
+    step = sample_rate * window_ms // 1000 * 2
+    end = len(pcm) - len(pcm) % 2
+    quiet = 0
+    while end > 0:
+        start = max(0, end - step)
+        if rms_dbfs(pcm[start:end]) > SOUND_DBFS:
+            break
+        quiet += end - start
+        end = start
+    return quiet / 2 / sample_rate
 
 
 class _AnswerTrack(MediaStreamTrack):
@@ -137,6 +154,7 @@ class ScriptedCandidate:
         configuration: RTCConfiguration | None = None,
     ) -> None:
         self._answers = [resample_pcm(a, SAMPLE_RATE, OUTPUT_RATE) for a in answers]
+        self._tails = [trailing_quiet_s(a, SAMPLE_RATE) for a in answers]
         self._think_s = think_s
         self._keep_audio = keep_audio
         self._clock = asyncio.get_running_loop().time
@@ -222,7 +240,7 @@ class ScriptedCandidate:
                     await self.wait_for_question()
                     await asyncio.sleep(self._think_s)
                     end = await self._mic.speak(answer)
-                    self.report.turns.append(Turn(index, end))
+                    self.report.turns.append(Turn(index, end - self._tails[index]))
                 await self._ended.wait()
         return self.report
 

@@ -41,7 +41,9 @@ class OfferError(Exception):
 
 def rtc_configuration(ice_servers: list[IceServer]) -> RTCConfiguration:
     return RTCConfiguration(
-        iceServers=[RTCIceServer(urls=s.urls, username=s.username, credential=s.credential) for s in ice_servers]
+        iceServers=[
+            RTCIceServer(urls=s.urls, username=s.username, credential=s.credential) for s in ice_servers
+        ]
     )
 
 

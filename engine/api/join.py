@@ -41,7 +41,9 @@ class JoinState(ApiModel):
     resume: bool = Field(description="The interview was started before; joining continues it.")
     message: str = Field(description="Why the link cannot be used, for the candidate; empty when joinable.")
     candidate_name: str = Field(description="The participant's name, for the greeting.")
-    interview_title: str = Field(description="The template's name (the profile's for template-less sessions).")
+    interview_title: str = Field(
+        description="The template's name (the profile's for template-less sessions)."
+    )
     interviewer_name: str = Field(description="The agent profile's name.")
     duration_minutes: int | None = Field(description="Planned length; null without a template.")
     recording_notice: str = Field(description="What the candidate consents to; show before capturing.")
@@ -73,7 +75,9 @@ _ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorRes
 
 
 def _errors(**statuses: str) -> dict[int | str, dict[str, Any]]:
-    return {int(code.lstrip("_")): {"description": text, "content": _ERROR} for code, text in statuses.items()}
+    return {
+        int(code.lstrip("_")): {"description": text, "content": _ERROR} for code, text in statuses.items()
+    }
 
 
 @router.get(

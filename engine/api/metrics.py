@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from engine.api.context import Services
+from engine.dialogue.latency import Backend, TurnLatency
+from engine.live.turn_log import LoggedTurn
 
 __all__ = ["Metrics", "router"]
 
@@ -29,16 +32,90 @@ class AsrMetrics(BaseModel):
     real_time_factor: float = Field(description="compute_s / audio_s; below 1 keeps up with speech.")
 
 
+class TurnPhases(BaseModel):
+    """One turn's latency split, in milliseconds (see docs/interviewer.md, 'Where the time goes')."""
+
+    endpointing_ms: int = Field(description="End of the candidate's speech to the end of the turn.")
+    transcription_ms: int = Field(
+        description="VAD end of utterance to its final transcript (inside endpointing)."
+    )
+    generation_ms: int = Field(description="End of the turn to the reply's first sentence.")
+    first_audio_ms: int = Field(description="First sentence to its first audio frame (synthesis, pacing).")
+    total_ms: int = Field(description="End of the candidate's speech to the reply's first audio frame.")
+
+    @classmethod
+    def of(cls, latency: TurnLatency) -> TurnPhases:
+        return cls(
+            endpointing_ms=_ms(latency.endpointing_s),
+            transcription_ms=_ms(latency.transcription_s),
+            generation_ms=_ms(latency.generation_s),
+            first_audio_ms=_ms(latency.first_audio_s),
+            total_ms=_ms(latency.total_s),
+        )
+
+
+class RecentTurn(TurnPhases):
+    seq: int = Field(description="Numbers every turn since start; ask for the ones after a seq you have.")
+    backend: Backend = Field(description="Who worded the reply: the embedded director or the LLM.")
+
+
+class TurnMetrics(BaseModel):
+    count: int = Field(description="Turns answered since start (the seq of the newest).")
+    p50: TurnPhases | None = Field(description="Medians over the kept recent turns; null before the first.")
+    p95: TurnPhases | None = Field(description="95th percentiles over the kept recent turns.")
+    recent: list[RecentTurn] = Field(
+        description="The kept turns with seq > recent_turns_after, oldest first; empty unless asked for."
+    )
+
+
 class Metrics(BaseModel):
     live_sessions: int = Field(description="Interviews connected right now.")
     asr: AsrMetrics = Field(description="Speech recognition, all sessions together.")
+    turns: TurnMetrics = Field(description="Per-turn reply latency, all sessions together (no ids).")
 
 
-@router.get("/metrics", summary="Load counters: live sessions and speech recognition (no authentication)")
-async def metrics(request: Request) -> Metrics:
+@router.get(
+    "/metrics", summary="Load counters: live sessions, speech recognition, turn latency (no authentication)"
+)
+async def metrics(
+    request: Request,
+    recent_turns_after: Annotated[
+        int | None, Query(ge=0, description="List each kept turn with a greater seq (0: all kept).")
+    ] = None,
+) -> Metrics:
     services: Services = request.app.state.services
-    stats = services.live.runtime.asr.stats()
+    runtime = services.live.runtime
+    stats = runtime.asr.stats()
+    kept = runtime.turns.recent()
+    listed = [] if recent_turns_after is None else [t for t in kept if t.seq > recent_turns_after]
     return Metrics(
         live_sessions=len(services.live),
         asr=AsrMetrics(**dataclasses.asdict(stats), real_time_factor=stats.real_time_factor),
+        turns=TurnMetrics(
+            count=runtime.turns.count,
+            p50=_quantile(kept, 0.5),
+            p95=_quantile(kept, 0.95),
+            recent=[_recent(t) for t in listed],
+        ),
     )
+
+
+def _recent(turn: LoggedTurn) -> RecentTurn:
+    phases = TurnPhases.of(turn.latency)
+    return RecentTurn(**phases.model_dump(), seq=turn.seq, backend=turn.latency.backend)
+
+
+def _quantile(turns: list[LoggedTurn], q: float) -> TurnPhases | None:
+    """Each phase's own quantile (nearest rank), so the phases of one row need not add up."""
+    if not turns:
+        return None
+    rows = [TurnPhases.of(t.latency).model_dump() for t in turns]
+    picked = {}
+    for name in TurnPhases.model_fields:
+        values = sorted(row[name] for row in rows)
+        picked[name] = values[min(len(values) - 1, round(q * (len(values) - 1)))]
+    return TurnPhases(**picked)
+
+
+def _ms(seconds: float) -> int:
+    return round(seconds * 1000)

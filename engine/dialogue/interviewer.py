@@ -24,6 +24,7 @@ from engine.dialogue.events import (
     CandidateSpeechStarted,
     MediaEvent,
 )
+from engine.dialogue.latency import Backend, TurnLatency
 from engine.dialogue.llm import LlmClient, LlmError, build_messages
 from engine.dialogue.plan import InterviewPlan
 from engine.dialogue.sentences import split_sentences
@@ -38,6 +39,16 @@ IDLE_GOODBYE = (
     "It seems we have lost you, so I will end the interview here. You can reopen your link to continue. "
     "Goodbye."
 )
+
+
+@dataclass(slots=True)
+class _TurnMarks:
+    """The candidate side of a turn's latency, waiting for the reply's side."""
+
+    speech_end: float
+    utterance_end: float
+    transcribed: float
+    turn_end: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +100,7 @@ class Interviewer:
         turns: TurnConfig | None = None,
         llm: LlmClient | None = None,
         system_prompt: str = "",
+        on_turn: Callable[[TurnLatency], None] | None = None,
     ) -> None:
         self._port = port
         self._plan = plan
@@ -102,6 +114,10 @@ class Interviewer:
         self._closing = False
         self._done = False
         self.end_reason = "completed"
+        # Called once per answered turn, when the reply's first audio goes out.
+        self._on_turn = on_turn
+        self._speech_end: tuple[float, float] | None = None  # (end of voice, VAD end) of the last utterance
+        self._transcribed: float | None = None
         self.transcript: list[tuple[str, str]] = []
 
     # -- inputs --------------------------------------------------------------------------------------
@@ -141,10 +157,12 @@ class Interviewer:
         if isinstance(signal, CandidateSpeechStarted):
             return turns.speech_started(signal.at)
         if isinstance(signal, CandidateSpeechEnded):
+            self._speech_end = (signal.speech_end, signal.at)
             return turns.speech_ended(signal.at)
         if isinstance(signal, CandidatePartial):
             return turns.partial(signal.at, signal.text)
         if isinstance(signal, CandidateFinal):
+            self._transcribed = signal.at
             return turns.final(signal.at, signal.text)
         if isinstance(signal, SpeakingStarted):
             return turns.interviewer_started(signal.at, signal.text)
@@ -169,6 +187,7 @@ class Interviewer:
             self._say(tg, IDLE_GOODBYE, phrase=False)
 
     async def _answer(self, tg: asyncio.TaskGroup, turn: EndOfTurn) -> None:
+        marks = self._marks()
         self.transcript.append(("candidate", turn.text))
         director = self._director
         if turn.request == "repeat":
@@ -182,7 +201,13 @@ class Interviewer:
                 self._closing = True
         await self._save()
         await self._wait_quiet()
-        self._say(tg, text, phrase=turn.request is None)
+        self._say(tg, text, phrase=turn.request is None, marks=marks)
+
+    def _marks(self) -> _TurnMarks | None:
+        if self._speech_end is None or self._transcribed is None:
+            return None
+        end, vad_end = self._speech_end
+        return _TurnMarks(end, vad_end, self._transcribed, self._port.now())
 
     # -- speaking ------------------------------------------------------------------------------------
 
@@ -191,20 +216,31 @@ class Interviewer:
             with contextlib.suppress(Exception):
                 await self._speaking
 
-    def _say(self, tg: asyncio.TaskGroup, text: str, *, phrase: bool) -> None:
-        self._speaking = tg.create_task(self._speak(text, phrase))
+    def _say(
+        self, tg: asyncio.TaskGroup, text: str, *, phrase: bool, marks: _TurnMarks | None = None
+    ) -> None:
+        self._speaking = tg.create_task(self._speak(text, phrase, marks))
 
-    async def _speak(self, text: str, phrase: bool) -> Spoken:
+    async def _speak(self, text: str, phrase: bool, marks: _TurnMarks | None) -> Spoken:
+        backend: Backend = "llm" if phrase and self._llm is not None else "director"
+        ready: list[float] = []
+
         def started(sentence: str) -> None:
-            self._signals.put_nowait(SpeakingStarted(self._port.now(), sentence))
+            now = self._port.now()
+            self._signals.put_nowait(SpeakingStarted(now, sentence))
+            if marks is not None and ready and self._on_turn is not None:
+                self._on_turn(_latency(marks, ready[0], now, backend))
+                ready.clear()  # once per turn: the first sentence's audio
 
         source: AsyncGenerator[str, None] = (
-            self._phrased(text) if phrase and self._llm is not None else _listed(split_sentences(text))
+            self._phrased(text) if backend == "llm" else _listed(split_sentences(text))
         )
+        timed = _first_noted(source, lambda: ready.append(self._port.now()))
         try:
-            spoken = await self._port.speak(source, started)
+            spoken = await self._port.speak(timed, started)
         finally:
-            # A barge-in may stop reading mid-reply; close the generator (and its HTTP stream) now.
+            # A barge-in may stop reading mid-reply; close the generators (and the HTTP stream) now.
+            await timed.aclose()
             await source.aclose()
         self.transcript.append(("interviewer", spoken.text or text))
         self._signals.put_nowait(SpeakingFinished(self._port.now(), spoken.interrupted))
@@ -242,6 +278,28 @@ def from_director_tail(planned: str) -> str:
     """The last sentence of the director's line: the question, which must still be asked."""
     sentences = split_sentences(planned)
     return sentences[-1] if sentences else planned
+
+
+def _latency(marks: _TurnMarks, reply_ready: float, first_audio: float, backend: Backend) -> TurnLatency:
+    return TurnLatency(
+        speech_end=marks.speech_end,
+        utterance_end=marks.utterance_end,
+        transcribed=marks.transcribed,
+        turn_end=marks.turn_end,
+        reply_ready=reply_ready,
+        first_audio=first_audio,
+        backend=backend,
+    )
+
+
+async def _first_noted(source: AsyncIterator[str], note: Callable[[], None]) -> AsyncGenerator[str, None]:
+    """`source`, calling `note()` when its first sentence is ready."""
+    first = True
+    async for sentence in source:
+        if first:
+            note()
+            first = False
+        yield sentence
 
 
 async def _listed(sentences: list[str]) -> AsyncGenerator[str, None]:

@@ -59,7 +59,9 @@ async def _check_host(url: str, allow_private: bool) -> None:
         raise ResumeError("resume_url must be an http(s) URL")
     if allow_private:
         return
-    infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+    infos = await asyncio.get_running_loop().getaddrinfo(
+        parts.hostname, parts.port or 443, type=socket.SOCK_STREAM
+    )
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
         if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 
 from config.settings import Settings
 from engine.dialogue.director import Progress
 from engine.dialogue.interviewer import Interviewer, Port
+from engine.dialogue.latency import TurnLatency
 from engine.dialogue.llm import LlmClient, system_prompt
 from engine.dialogue.plan import InterviewPlan, build_plan
 from engine.dialogue.resume import ResumeError, fetch_resume, with_resume_skills
@@ -60,7 +62,12 @@ async def with_resume(interview: Interview, settings: Settings) -> Interview:
 
 
 def build_interviewer(
-    interview: Interview, port: Port, settings: Settings, llm: LlmClient | None
+    interview: Interview,
+    port: Port,
+    settings: Settings,
+    llm: LlmClient | None,
+    *,
+    on_turn: Callable[[TurnLatency], None] | None = None,
 ) -> Interviewer:
     stage_name = str(interview.stage.get("name")) if interview.stage else None
     stage_minutes = interview.stage.get("duration_minutes") if interview.stage else None
@@ -85,4 +92,5 @@ def build_interviewer(
         turns=turn_config(settings),
         llm=llm,
         system_prompt=prompt,
+        on_turn=on_turn,
     )

@@ -10,10 +10,11 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from config.settings import Settings
 from engine.dialogue.llm import LlmClient
+from engine.live.turn_log import TurnLog
 from media.asr import AsrOptions, SpeechRecognizer, WhisperRecognizer
 from media.asr_scheduler import AsrScheduler
 from media.espeak import EspeakTts
@@ -33,6 +34,7 @@ class MediaRuntime:
     vad: VadConfig
     classifier: Callable[[], SpeechClassifier]
     llm: LlmClient | None = None
+    turns: TurnLog = field(default_factory=TurnLog)
 
 
 @asynccontextmanager

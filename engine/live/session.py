@@ -31,6 +31,7 @@ from engine.dialogue.events import (
     MediaEvent,
 )
 from engine.dialogue.interviewer import Spoken
+from engine.dialogue.latency import TurnLatency
 from engine.live.channel import EventChannel
 from engine.live.dialogue import build_interviewer, with_resume
 from engine.live.runtime import MediaRuntime
@@ -94,7 +95,9 @@ class LiveSession:
         self._track = InterviewerTrack(self.now, on_audio=self._interviewer_audio)
         self._inbound: MediaStreamTrack | None = None
         self._channel = EventChannel(self._on_page_message)
-        self._speaker = InterviewerSpeech(self._track, self._channel, store, runtime.tts, interview.profile.voice)
+        self._speaker = InterviewerSpeech(
+            self._track, self._channel, store, runtime.tts, interview.profile.voice
+        )
         self._segmenter = Segmenter(runtime.vad, runtime.classifier())
         self._resampler = FrameResampler(SAMPLE_RATE)
         self._inbound_clock = InboundClock()
@@ -276,7 +279,9 @@ class LiveSession:
         if not task.cancelled() and task.exception() is not None:
             # One utterance lost to the recognizer; the recording still has it, so the interview goes
             # on rather than failing the candidate's session.
-            logger.error("session %s: transcribing an utterance failed", self.session_id, exc_info=task.exception())
+            logger.error(
+                "session %s: transcribing an utterance failed", self.session_id, exc_info=task.exception()
+            )
 
     async def _partial(self, audio: bytes) -> None:
         try:
@@ -284,7 +289,9 @@ class LiveSession:
         finally:
             self._partial_running = False
         if result is not None and result.text and self._speaking:
-            self._channel.send({"type": "transcript", "speaker": "candidate", "text": result.text, "final": False})
+            self._channel.send(
+                {"type": "transcript", "speaker": "candidate", "text": result.text, "final": False}
+            )
             self._emit(CandidatePartial(self.now(), result.text))
 
     async def _final(self, event: UtteranceEnded) -> None:
@@ -300,7 +307,13 @@ class LiveSession:
         self._channel.send({"type": "transcript", "speaker": "candidate", "text": text, "final": True})
         end = event.start + pcm_duration(event.audio)
         await self._store.append(
-            NewSegment(Speaker.CANDIDATE, round(event.start, 3), round(min(end, event.end + 0.2), 3), text, result.confidence)
+            NewSegment(
+                Speaker.CANDIDATE,
+                round(event.start, 3),
+                round(min(end, event.end + 0.2), 3),
+                text,
+                result.confidence,
+            )
         )
 
     # -- interviewer ---------------------------------------------------------------------------------
@@ -327,12 +340,26 @@ class LiveSession:
             self.hang_up(EndReason.REPLACED)
             return
         interview = await with_resume(self.interview, self._settings)
-        interviewer = build_interviewer(interview, self, self._settings, self._runtime.llm)
+        interviewer = build_interviewer(
+            interview, self, self._settings, self._runtime.llm, on_turn=self._turn_measured
+        )
         self.on_event = interviewer.hear
         if await interviewer.run() == "idle":
             self.hang_up(EndReason.IDLE)
             return
         self.hang_up(EndReason.COMPLETED)
+
+    def _turn_measured(self, latency: TurnLatency) -> None:
+        self._runtime.turns.add(latency)
+        logger.debug(
+            "session %s turn: endpointing %.0f ms (transcription %.0f), %s reply %.0f ms, first audio %.0f ms",
+            self.session_id,
+            latency.endpointing_s * 1000,
+            latency.transcription_s * 1000,
+            latency.backend,
+            latency.generation_s * 1000,
+            latency.first_audio_s * 1000,
+        )
 
     def _on_page_message(self, message: dict[str, Any]) -> None:
         if message["type"] == "hangup":

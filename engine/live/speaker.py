@@ -76,7 +76,9 @@ class InterviewerSpeech:
             if spoken:
                 heard.append(spoken)
                 await self._store.append(
-                    NewSegment(Speaker.INTERVIEWER, round(start, 3), round(start + result.played_s, 3), spoken)
+                    NewSegment(
+                        Speaker.INTERVIEWER, round(start, 3), round(start + result.played_s, 3), spoken
+                    )
                 )
         self._channel.send({"type": "state", "state": "listening"})
         return Spoken(" ".join(heard), interrupted)

@@ -52,7 +52,9 @@ async def by_token(db: AsyncSession, token: str) -> SessionRow:
     if not 20 <= len(token) <= 64 or not token.replace("-", "").replace("_", "").isalnum():
         raise NotFound(INVALID_LINK)
     row = (
-        await db.scalars(select(SessionRow).where(SessionRow.join_token == token, SessionRow.deleted_at.is_(None)))
+        await db.scalars(
+            select(SessionRow).where(SessionRow.join_token == token, SessionRow.deleted_at.is_(None))
+        )
     ).first()
     # The index lookup already matched; compare again in constant time so no timing oracle is left
     # to a caller that could make the database return near-misses.

@@ -69,7 +69,9 @@ async def append_segment(
     return row
 
 
-async def list_segments(session: AsyncSession, company_id: str, session_id: str) -> list[TranscriptSegmentRow]:
+async def list_segments(
+    session: AsyncSession, company_id: str, session_id: str
+) -> list[TranscriptSegmentRow]:
     rows = await session.scalars(
         select(TranscriptSegmentRow)
         .where(TranscriptSegmentRow.session_id == session_id, TranscriptSegmentRow.company_id == company_id)

@@ -11,7 +11,9 @@ from tests.engine.live_helpers import booked_session
 from tests.helpers import ApiClients
 
 
-async def test_tokens_are_redacted_from_the_access_log(api: ApiClients, caplog: pytest.LogCaptureFixture) -> None:
+async def test_tokens_are_redacted_from_the_access_log(
+    api: ApiClients, caplog: pytest.LogCaptureFixture
+) -> None:
     client = await api.client()
     _, token = await booked_session(client)
     raw = api.raw_client()

@@ -162,4 +162,3 @@ async def test_candidate_joins_in_chromium_talks_and_is_recorded(
         with wave.open(io.BytesIO(recording.content)) as wav:
             assert wav.getnchannels() == 2
             assert wav.getnframes() / wav.getframerate() >= transcript[-1]["end"] - 0.5
-

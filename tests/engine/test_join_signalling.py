@@ -24,7 +24,11 @@ async def real_offer() -> tuple[RTCPeerConnection, str]:
 
 
 def peer_connections() -> int:
-    return sum(1 for obj in gc.get_objects() if isinstance(obj, RTCPeerConnection) and obj.connectionState != "closed")
+    return sum(
+        1
+        for obj in gc.get_objects()
+        if isinstance(obj, RTCPeerConnection) and obj.connectionState != "closed"
+    )
 
 
 async def test_join_page_and_assets_are_served(api: ApiClients) -> None:
@@ -83,8 +87,20 @@ async def test_unknown_and_cancelled_links(api: ApiClients) -> None:
     [
         ({"sdp": "hello", "type": "offer", "consent": True}, 422, "sdp"),
         ({"sdp": "v=0\r\n", "type": "offer", "consent": True}, 422, "sdp"),
-        ({"sdp": "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n", "type": "offer", "consent": True}, 422, "sdp"),
-        ({"sdp": "v=0\r\nm=audio x y z\r\na=rtpmap:zz\r\n" * 50, "type": "offer", "consent": True}, 422, "sdp"),
+        (
+            {
+                "sdp": "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n",
+                "type": "offer",
+                "consent": True,
+            },
+            422,
+            "sdp",
+        ),
+        (
+            {"sdp": "v=0\r\nm=audio x y z\r\na=rtpmap:zz\r\n" * 50, "type": "offer", "consent": True},
+            422,
+            "sdp",
+        ),
         ({"sdp": "v=0", "type": "answer", "consent": True}, 422, "type"),
         ({"sdp": "v=0", "type": "offer", "consent": False}, 403, "consent"),
         ({"sdp": "v=0", "type": "offer"}, 422, "consent"),
@@ -117,14 +133,17 @@ async def test_offer_without_audio_or_with_a_broken_fingerprint(api: ApiClients)
     await pc.setLocalDescription(await pc.createOffer())
     no_audio = pc.localDescription.sdp
     await pc.close()
-    response = await raw.post(f"/join/{token}/offer", json={"sdp": no_audio, "type": "offer", "consent": True})
+    response = await raw.post(
+        f"/join/{token}/offer", json={"sdp": no_audio, "type": "offer", "consent": True}
+    )
     assert response.status_code == 422
     assert "audio" in response.json()["error"]["message"]
 
     pc, sdp = await real_offer()
     await pc.close()
     broken = "\r\n".join(
-        line if not line.startswith("a=fingerprint") else "a=fingerprint:sha-256 zz" for line in sdp.split("\r\n")
+        line if not line.startswith("a=fingerprint") else "a=fingerprint:sha-256 zz"
+        for line in sdp.split("\r\n")
     )
     before = peer_connections()
     response = await raw.post(f"/join/{token}/offer", json={"sdp": broken, "type": "offer", "consent": True})

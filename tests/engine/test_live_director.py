@@ -97,7 +97,9 @@ async def test_an_llm_words_the_interview_and_the_director_takes_over_when_it_di
     server = LlmServer()
     server.start()
     server.reset(Script(tokens=["Thank you.", " Tell me more about", " your own role in that?"]))
-    llm = LlmSettings(base_url=server.base_url, model="interviewer", first_token_timeout_s=3, idle_timeout_s=1)
+    llm = LlmSettings(
+        base_url=server.base_url, model="interviewer", first_token_timeout_s=3, idle_timeout_s=1
+    )
     application = create_app(settings.model_copy(update={"llm": llm}), clock=clock)
     try:
         async with application.router.lifespan_context(application):

@@ -26,7 +26,9 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def open_peer_connections() -> int:
     gc.collect()
     return sum(
-        1 for obj in gc.get_objects() if isinstance(obj, RTCPeerConnection) and obj.connectionState != "closed"
+        1
+        for obj in gc.get_objects()
+        if isinstance(obj, RTCPeerConnection) and obj.connectionState != "closed"
     )
 
 
@@ -34,7 +36,9 @@ def recorder_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith("recorder")]
 
 
-async def test_drop_mid_utterance_keeps_the_words_then_the_link_resumes(app: FastAPI, api: ApiClients) -> None:
+async def test_drop_mid_utterance_keeps_the_words_then_the_link_resumes(
+    app: FastAPI, api: ApiClients
+) -> None:
     client = await api.client()
     session_id, token = await booked_session(client, skills=["Go", "Kafka"])
     raw = api.raw_client()

@@ -75,6 +75,24 @@ async def test_candidate_is_heard_transcribed_answered_and_recorded(app: FastAPI
         assert 0 < turn.transcript_latency < 5.0
         assert turn.reply_latency is not None
 
+    # The engine split each turn's latency, and its end of speech to first audio frame fits inside
+    # what the candidate measured (which adds the network and the jitter buffer).
+    metrics = expect(await raw.get("/metrics", params={"recent_turns_after": 0}), 200)["turns"]
+    assert metrics["count"] == len(turns)
+    assert metrics["p50"] is not None
+    client_reply = sorted(t.reply_latency for t in turns if t.reply_latency is not None)
+    for logged in metrics["recent"]:
+        assert logged["backend"] == "director"
+        phases = [
+            logged[k] for k in ("endpointing_ms", "transcription_ms", "generation_ms", "first_audio_ms")
+        ]
+        assert min(phases) >= 0, logged
+        parts = logged["endpointing_ms"] + logged["generation_ms"] + logged["first_audio_ms"]
+        assert abs(logged["total_ms"] - parts) <= 2, logged
+        assert logged["transcription_ms"] <= logged["endpointing_ms"], logged
+    server_median = sorted(t["total_ms"] for t in metrics["recent"])[len(turns) // 2] / 1000
+    assert server_median <= client_reply[len(turns) // 2] + 0.05, (metrics["recent"], client_reply)
+
     # The live session is gone and the session is completed.
     live = app.state.services.live
     await live.wait_closed(session_id)

@@ -43,7 +43,15 @@ async def seed_media(app: FastAPI, session_id: str) -> bytes:
             wav.setframerate(16000)
             wav.writeframes(bytes(range(256)) * 250)
         await transcripts.save_recording(
-            db, company, session_id, path=name, sample_rate=16000, channels=2, duration_s=1.0, status="ready", now=NOW
+            db,
+            company,
+            session_id,
+            path=name,
+            sample_rate=16000,
+            channels=2,
+            duration_s=1.0,
+            status="ready",
+            now=NOW,
         )
     content: bytes = path.read_bytes()
     return content

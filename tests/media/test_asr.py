@@ -36,9 +36,12 @@ SENTENCES = (
     "Can you describe a time you disagreed with your manager?",
 )
 
+
 def say(text: str) -> FloatAudio:
     """`text` spoken by eSpeak NG (the media plane's engine), as float32 mono 16 kHz."""
-    return pcm_to_float(synthesize(text, sample_rate=WHISPER_SAMPLE_RATE, lead_silence_s=0, trail_silence_s=0))
+    return pcm_to_float(
+        synthesize(text, sample_rate=WHISPER_SAMPLE_RATE, lead_silence_s=0, trail_silence_s=0)
+    )
 
 
 def normalise(text: str) -> str:

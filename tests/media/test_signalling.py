@@ -43,7 +43,11 @@ def test_wrong_type(offer_sdp: str) -> None:
         lambda s: s.replace("v=0", "v=0\x00"),
         lambda s: s + "a=x\r\n" * (MAX_SDP_BYTES // 5),
         lambda s: s.replace("m=audio", "m=video"),
-        lambda s: s.replace("opus/48000/2", "foo/48000/2").replace("PCMU/8000", "x/8000").replace("PCMA/8000", "y/8000"),
+        lambda s: (
+            s.replace("opus/48000/2", "foo/48000/2")
+            .replace("PCMU/8000", "x/8000")
+            .replace("PCMA/8000", "y/8000")
+        ),
         lambda s: "\r\n".join(line for line in s.split("\r\n") if not line.startswith("a=ice-ufrag")),
         lambda s: "\r\n".join(line for line in s.split("\r\n") if not line.startswith("a=fingerprint")),
         lambda s: s.replace("a=fingerprint:sha-256 ", "a=fingerprint:sha-256 zz"),

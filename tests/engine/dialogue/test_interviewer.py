@@ -20,6 +20,7 @@ from engine.dialogue.events import (
     CandidateSpeechStarted,
 )
 from engine.dialogue.interviewer import IDLE_GOODBYE, NUDGE, Interviewer, Spoken
+from engine.dialogue.latency import TurnLatency
 from engine.dialogue.llm import LlmClient
 from engine.dialogue.plan import InterviewPlan, build_plan
 from engine.dialogue.turns import TurnConfig
@@ -30,7 +31,9 @@ STRONG = (
     "I led the migration of our billing service to Go. I wrote the rollout plan, we moved 40 services in "
     "three months, and I cut the p99 latency by 35 percent while keeping every test green."
 )
-FAST = TurnConfig(end_silence_s=0.01, incomplete_extra_s=0.02, barge_in_min_s=0.05, nudge_after_s=0.4, end_after_s=0.8)
+FAST = TurnConfig(
+    end_silence_s=0.01, incomplete_extra_s=0.02, barge_in_min_s=0.05, nudge_after_s=0.4, end_after_s=0.8
+)
 
 
 def plan(**template: Any) -> InterviewPlan:
@@ -119,17 +122,26 @@ def forever(text: str) -> Iterator[str]:
 async def test_a_full_interview_covers_every_rubric_dimension_and_closes() -> None:
     interview_plan = plan()
     port = FakePort(forever(STRONG))
-    interviewer = Interviewer(port, interview_plan, None, seed="s1", turns=FAST)
+    latencies: list[TurnLatency] = []
+    interviewer = Interviewer(port, interview_plan, None, seed="s1", turns=FAST, on_turn=latencies.append)
     port.interviewer = interviewer
     reason = await asyncio.wait_for(interviewer.run(), 30)
     assert reason == "completed"
+    # One latency record per answered turn, worded by the director.
+    answered = [text for speaker, text in interviewer.transcript if speaker == "candidate"]
+    assert len(latencies) == len(answered) > 0
+    assert {t.backend for t in latencies} == {"director"}
     progress = Progress.from_dict(port.saved[-1]["progress"])
     assert set(progress.covered) == {"System Design", "Communication", "Ownership"}
     assert progress.finished
     assert port.spoken[0].text.startswith("Hello") or "Alex" in port.spoken[0].text
     assert port.spoken[-1].text == interview_plan.closing
     assert InterviewPlan.from_dict(port.saved[-1]["plan"]).to_dict() == interview_plan.to_dict()
-    assert [speaker for speaker, _ in interviewer.transcript][:3] == ["interviewer", "candidate", "interviewer"]
+    assert [speaker for speaker, _ in interviewer.transcript][:3] == [
+        "interviewer",
+        "candidate",
+        "interviewer",
+    ]
 
 
 async def test_barge_in_stops_the_interviewer_and_a_backchannel_does_not() -> None:
@@ -225,7 +237,9 @@ async def test_llm_words_the_replies_and_the_director_takes_over_when_it_dies(ll
     llm_server.reset(Script(tokens=["That is", " a clear example.", " What trade-offs", " did you weigh?"]))
     port = FakePort(iter([STRONG, STRONG]))
     async with LlmClient(llm_settings(llm_server)) as llm:
-        interviewer = Interviewer(port, plan(), None, seed="s6", turns=FAST, llm=llm, system_prompt="You interview.")
+        interviewer = Interviewer(
+            port, plan(), None, seed="s6", turns=FAST, llm=llm, system_prompt="You interview."
+        )
         port.interviewer = interviewer
         running = asyncio.create_task(interviewer.run())
         await port.until(lambda: len(port.spoken) >= 2)
@@ -246,3 +260,42 @@ async def test_llm_words_the_replies_and_the_director_takes_over_when_it_dies(ll
         with pytest.raises(asyncio.CancelledError):
             await running
         assert len(llm_server.requests) == asked + 1
+
+
+async def test_each_turn_reports_where_its_latency_went(llm_server: LlmServer) -> None:
+    llm_server.reset(Script(tokens=["Thank you.", " What", " did you", " measure?"], first_token_delay_s=0.2))
+    port = FakePort(iter([STRONG, STRONG]))
+    latencies: list[TurnLatency] = []
+    async with LlmClient(llm_settings(llm_server)) as llm:
+        interviewer = Interviewer(
+            port,
+            plan(),
+            None,
+            seed="s7",
+            turns=FAST,
+            llm=llm,
+            system_prompt="You interview.",
+            on_turn=latencies.append,
+        )
+        port.interviewer = interviewer
+        running = asyncio.create_task(interviewer.run())
+        await port.until(lambda: len(port.spoken) >= 3)
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+    assert len(latencies) == 2
+    for turn in latencies:
+        assert turn.backend == "llm"
+        marks = [
+            turn.speech_end,
+            turn.utterance_end,
+            turn.transcribed,
+            turn.turn_end,
+            turn.reply_ready,
+            turn.first_audio,
+        ]
+        assert marks == sorted(marks), turn
+        # The LLM's first token took 200 ms: that is reply generation, not endpointing or audio.
+        assert turn.generation_s >= 0.2
+        assert turn.endpointing_s < 0.2
+        assert turn.total_s == pytest.approx(turn.endpointing_s + turn.generation_s + turn.first_audio_s)
