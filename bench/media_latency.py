@@ -1,21 +1,29 @@
 """Media-plane benchmark: N scripted candidates over real WebRTC against a running engine.
 
-For each N it books N sessions (a 10-minute template with `--questions` skills; the interviewer plans
-the questions), connects N aiortc candidates at once, lets each answer every question with eSpeak NG
-speech, and reports per turn:
+For each backend and each N it books N sessions (a 10-minute template with `--questions` skills; the
+interviewer plans the questions), connects N aiortc candidates at once, lets each answer every question
+with eSpeak NG speech, and reports per turn:
 
 - end of speech -> final transcript at the client (the engine's `transcript` message),
 - end of speech -> first interviewer audio packet with sound at the client,
+- the engine's own split of each turn (from `GET /metrics`): endpointing wait, transcription (inside
+  the endpointing wait), reply generation, first audio (synthesis and the next frame),
 
 as p50/p95, plus the server's ASR real-time factor, its CPU and resident memory per live session,
 and the largest N that stays real time (every turn answered, transcript p95 <= 2 s and reply
-p95 <= 1.5 s).
+p95 <= 1.5 s). "End of speech" is the answer's last frame with sound, not the end of its clip.
+
+Backends: `director` (the embedded director, the default) and `llm` (the same engine with
+IE_LLM__BASE_URL pointing at the tests' OpenAI-compatible loopback server, streaming a fixed reply
+with a simulated first-token delay and token rate: it measures what the engine adds around a model,
+not any model's speed).
 
 Without --base-url it starts `interview-engine serve` on a free port with a fresh data dir, so the
 server's CPU and memory are its own (the candidates run in this process). Results go to a JSON
-file and, with --markdown, to a section of docs/benchmarks.md that states the machine.
+file and, with --markdown, to a section of docs/benchmarks.md that states the machine. Run it from
+the repository root as a module (it imports the tests' LLM server):
 
-    .venv/bin/python bench/media_latency.py --sessions 1,2,4,8 --markdown docs/benchmarks.md
+    .venv/bin/python -m bench.media_latency --sessions 1,4,8 --markdown docs/benchmarks.md
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ from media.audio import SAMPLE_RATE, resample_pcm
 from media.espeak import EspeakTts
 from media.scripted_candidate import CandidateReport, ScriptedCandidate
 from media.tts import Voice
+from tests.llm_server import LlmServer, Script
 
 ANSWERS = [
     "I wrote the billing service in Go and cut the error rate in half.",
@@ -53,6 +62,10 @@ ANSWERS = [
 SKILLS = ["Go", "PostgreSQL", "Distributed Systems", "Testing"]
 REALTIME_TRANSCRIPT_P95_S = 2.0
 REALTIME_REPLY_P95_S = 1.5
+# The simulated model's reply: a short acknowledgement, then a question (the director still decides
+# what comes next; the LLM only words it).
+LLM_REPLY = "Thanks, that is helpful. Could you walk me through one decision you made there, and why?"
+PHASES = ("endpointing_ms", "transcription_ms", "generation_ms", "first_audio_ms", "total_ms")
 
 
 @dataclass
@@ -70,10 +83,10 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def local_server() -> Iterator[Server]:
+def local_server(extra_env: dict[str, str] | None = None) -> Iterator[Server]:
     data = Path(tempfile.mkdtemp(prefix="ie-bench-"))
     exe = Path(sys.executable).parent / "interview-engine"
-    env = {**os.environ, "IE_ASR__PRELOAD": "true", "IE_LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "IE_ASR__PRELOAD": "true", "IE_LOG_LEVEL": "WARNING", **(extra_env or {})}
     key = subprocess.run(
         [exe, "api-key", "create", "--company", "bench", "--data-dir", data],
         check=True,
@@ -102,6 +115,21 @@ def local_server() -> Iterator[Server]:
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+@contextlib.contextmanager
+def simulated_llm(ttft_ms: int, token_ms: int) -> Iterator[dict[str, str]]:
+    """The tests' OpenAI-compatible server on loopback, streaming LLM_REPLY word by word; yields the
+    engine's environment for it."""
+    server = LlmServer()
+    words = LLM_REPLY.split(" ")
+    tokens = [words[0], *(" " + w for w in words[1:])]
+    server.reset(Script(tokens=tokens, first_token_delay_s=ttft_ms / 1000, token_delay_s=token_ms / 1000))
+    base = server.start()
+    try:
+        yield {"IE_LLM__BASE_URL": base, "IE_LLM__MODEL": "simulated"}
+    finally:
+        server.stop()
 
 
 def proc_cpu_s(pid: int) -> float:
@@ -177,14 +205,15 @@ def pct(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def run_level(server: Server, n: int, questions: int) -> dict[str, Any]:
+async def run_level(server: Server, backend: str, n: int, questions: int) -> dict[str, Any]:
     tts = EspeakTts()
     # The interviewer decides how many questions and follow-ups it asks; have an answer for each.
     answers = [synthesize(tts, ANSWERS[i % len(ANSWERS)]) for i in range(12)]
     headers = {"Authorization": f"Bearer {server.api_key}"}
     async with httpx.AsyncClient(base_url=server.base_url, headers=headers, timeout=30) as client:
         tokens = [await book(client, questions, i) for i in range(n)]
-        before = (await client.get("/metrics")).json()["asr"]
+        start_metrics = (await client.get("/metrics")).json()
+        before, turns_before = start_metrics["asr"], start_metrics["turns"]["count"]
         cpu0 = proc_cpu_s(server.pid) if server.pid else None
         wall0 = time.monotonic()
         rss_peak = 0.0
@@ -196,7 +225,8 @@ async def run_level(server: Server, n: int, questions: int) -> dict[str, Any]:
         reports = [t.result() for t in tasks]
         wall = time.monotonic() - wall0
         cpu = proc_cpu_s(server.pid) - cpu0 if server.pid and cpu0 is not None else None
-        after = (await client.get("/metrics")).json()["asr"]
+        end_metrics = (await client.get("/metrics", params={"recent_turns_after": turns_before})).json()
+        after, logged = end_metrics["asr"], end_metrics["turns"]["recent"]
     turns = [turn for report in reports for turn in report.turns]
     transcript = [t.transcript_latency for t in turns if t.transcript_latency is not None]
     reply = [t.reply_latency for t in turns if t.reply_latency is not None]
@@ -204,6 +234,7 @@ async def run_level(server: Server, n: int, questions: int) -> dict[str, Any]:
     compute_s = after["compute_s"] - before["compute_s"]
     expected = len(turns)
     result = {
+        "backend": backend,
         "sessions": n,
         "turns_expected": expected,
         "turns_answered": len(transcript),
@@ -219,7 +250,13 @@ async def run_level(server: Server, n: int, questions: int) -> dict[str, Any]:
         "server_cpu_s_per_session_min": round(cpu / n / (wall / 60), 2) if cpu is not None else None,
         "server_rss_peak_mb": round(rss_peak, 1) if rss_peak else None,
         "wall_s": round(wall, 1),
+        "server_turns": len(logged),
+        "server_backends": sorted({t["backend"] for t in logged}),
     }
+    for phase in PHASES:
+        values = [float(t[phase]) for t in logged]
+        result[f"server_{phase[:-3]}_p50_ms"] = _round(pct(values, 0.5))
+        result[f"server_{phase[:-3]}_p95_ms"] = _round(pct(values, 0.95))
     p95t, p95r = pct(transcript, 0.95), pct(reply, 0.95)
     result["real_time"] = bool(
         len(transcript) == expected
@@ -236,6 +273,10 @@ def _ms(seconds: float | None) -> int | None:
     return None if seconds is None else round(seconds * 1000)
 
 
+def _round(ms: float | None) -> int | None:
+    return None if ms is None else round(ms)
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     with contextlib.suppress(OSError):
@@ -250,37 +291,73 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}){mem}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
-def markdown(results: list[dict[str, Any]], questions: int) -> str:
-    largest = max((r["sessions"] for r in results if r["real_time"]), default=0)
+def markdown(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
+    backends = list(dict.fromkeys(r["backend"] for r in results))
     rows = [
-        "| sessions | turns answered | transcript p50 / p95 (ms) | reply p50 / p95 (ms) | ASR RTF | "
+        "| backend | sessions | turns answered | transcript p50 / p95 (ms) | reply p50 / p95 (ms) | ASR RTF | "
         "partials (dropped) | server CPU s per session-minute | server RSS peak (MB) | real time |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         rows.append(
-            f"| {r['sessions']} | {r['turns_answered']}/{r['turns_expected']} | "
+            f"| {r['backend']} | {r['sessions']} | {r['turns_answered']}/{r['turns_expected']} | "
             f"{r['transcript_p50_ms']} / {r['transcript_p95_ms']} | {r['reply_p50_ms']} / {r['reply_p95_ms']} | "
             f"{r['asr_rtf']} | {r['asr_partials']} ({r['asr_dropped_partials']}) | "
             f"{r['server_cpu_s_per_session_min']} | {r['server_rss_peak_mb']} | {'yes' if r['real_time'] else 'no'} |"
         )
+    split = [
+        "| backend | sessions | endpointing | (of which transcription) | reply generation | first audio | "
+        "engine total | at the client |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        cells = [
+            f"{r[f'server_{name}_p50_ms']} / {r[f'server_{name}_p95_ms']}"
+            for name in ("endpointing", "transcription", "generation", "first_audio", "total")
+        ]
+        split.append(
+            f"| {r['backend']} | {r['sessions']} | {' | '.join(cells)} | {r['reply_p50_ms']} / {r['reply_p95_ms']} |"
+        )
+    largest = {
+        b: max((r["sessions"] for r in results if r["real_time"] and r["backend"] == b), default=0)
+        for b in backends
+    }
+    largest_text = ", ".join(f"{b} **{n}**" for b, n in largest.items())
+    llm_note = (
+        f" The `llm` rows use a simulated OpenAI-compatible endpoint on loopback (the tests' server): "
+        f"{args.llm_ttft_ms} ms to the first token, then a word every {args.llm_token_ms} ms, so its first "
+        f"sentence ('Thanks, that is helpful.') is complete about {args.llm_ttft_ms + 4 * args.llm_token_ms} ms "
+        "after the request; the rest of reply generation is the engine."
+        if "llm" in backends
+        else ""
+    )
     return "\n".join(
         [
             "## Media plane: end of speech to transcript and to reply",
             "",
-            f"Machine: {machine()}. Measured {time.strftime('%Y-%m-%d')} with `bench/media_latency.py` "
-            f"(defaults: Whisper tiny.en int8 on CPU, eSpeak NG, the embedded director on a 10-minute template "
-            f"with {questions} skills, which plans its own questions and follow-ups; "
-            "the scripted candidates run in the benchmark process, the engine in its own).",
+            f"Machine: {machine()}. Measured {time.strftime('%Y-%m-%d')} with `python -m bench.media_latency` "
+            f"(defaults: Whisper tiny.en int8 on CPU, eSpeak NG, a 10-minute template with {args.questions} "
+            "skills, for which the interviewer plans its own questions and follow-ups; the scripted candidates "
+            f"run in the benchmark process, the engine in its own).{llm_note}",
             "",
             *rows,
             "",
             f"Largest N that stays real time (all turns answered, transcript p95 <= "
-            f"{REALTIME_TRANSCRIPT_P95_S:g} s, reply p95 <= {REALTIME_REPLY_P95_S:g} s): **{largest}**.",
+            f"{REALTIME_TRANSCRIPT_P95_S:g} s, reply p95 <= {REALTIME_REPLY_P95_S:g} s): {largest_text}.",
             "",
-            "Latencies are measured at the client from the end of the candidate's speech (its last audio "
-            "frame sent); 'reply' is the first interviewer audio packet with sound in it. Medians and p95 "
-            "are over all turns of all sessions at that N.",
+            "Latencies are measured at the client from the end of the candidate's speech (the answer's last "
+            "audio frame with sound in it); 'reply' is the first interviewer audio packet with sound in it. "
+            "Medians and p95 are over all turns of all sessions at that N.",
+            "",
+            "### Where a turn's time goes (engine side, p50 / p95 ms)",
+            "",
+            *split,
+            "",
+            "From the engine's per-turn marks (`GET /metrics`, docs/interviewer.md): endpointing runs from "
+            "the end of speech to the end of the turn and contains transcription (the VAD's end of the "
+            "utterance to its final transcript); then reply generation (to the first sentence), then first "
+            "audio (its synthesis and the next 20 ms frame). Each column is its own percentile, so a row "
+            "need not add up. 'At the client' adds the network, the receiving jitter buffer and decoding.",
             "",
         ]
     )
@@ -302,29 +379,41 @@ async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--base-url", help="a running engine; default: start one")
+    parser.add_argument("--base-url", help="a running engine (one backend, whatever it is set up with)")
     parser.add_argument("--api-key", help="API key for --base-url")
-    parser.add_argument("--sessions", default="1,2,4,8", help="comma-separated concurrency levels")
+    parser.add_argument("--backends", default="director,llm", help="comma-separated: director, llm")
+    parser.add_argument("--sessions", default="1,4,8", help="comma-separated concurrency levels")
     parser.add_argument("--questions", type=int, default=3, choices=range(1, len(ANSWERS) + 1))
+    parser.add_argument("--llm-ttft-ms", type=int, default=300, help="simulated LLM: time to first token")
+    parser.add_argument("--llm-token-ms", type=int, default=30, help="simulated LLM: time between tokens")
     parser.add_argument("--json", type=Path, default=Path("bench/results/media_latency.json"))
     parser.add_argument("--markdown", type=Path, help="update this markdown file's media section")
     args = parser.parse_args()
     levels = [int(n) for n in args.sessions.split(",")]
-    with contextlib.ExitStack() as stack:
-        if args.base_url:
-            server = Server(args.base_url, args.api_key or "", None)
-        else:
-            server = stack.enter_context(local_server())
-        results = []
-        for n in levels:
-            result = await run_level(server, n, args.questions)
-            print(json.dumps(result), flush=True)
-            results.append(result)
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    if unknown := set(backends) - {"director", "llm"}:
+        parser.error(f"unknown backends: {sorted(unknown)}")
+    results = []
+    for backend in backends:
+        with contextlib.ExitStack() as stack:
+            if args.base_url:
+                server = Server(args.base_url, args.api_key or "", None)
+            else:
+                env = (
+                    stack.enter_context(simulated_llm(args.llm_ttft_ms, args.llm_token_ms))
+                    if backend == "llm"
+                    else {}
+                )
+                server = stack.enter_context(local_server(env))
+            for n in levels:
+                result = await run_level(server, backend, n, args.questions)
+                print(json.dumps(result), flush=True)
+                results.append(result)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"machine": machine(), "results": results}, indent=2) + "\n")
     if args.markdown:
-        write_section(args.markdown, markdown(results, args.questions))
-    print(markdown(results, args.questions))
+        write_section(args.markdown, markdown(results, args))
+    print(markdown(results, args))
 
 
 if __name__ == "__main__":

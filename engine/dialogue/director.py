@@ -178,7 +178,13 @@ class EmbeddedDirector:
     def __init__(self, plan: InterviewPlan, progress: Progress | None = None, seed: str = "") -> None:
         self.plan = plan
         self._progress = progress if progress is not None else Progress(level=plan.start_level)
+        self._seed_text = seed
         self._seed = int.from_bytes(hashlib.sha256(seed.encode("utf-8")).digest()[:4], "big")
+
+    def copy(self) -> EmbeddedDirector:
+        """An independent director in the same place (the plan shared, the progress copied): a reply
+        tried on the copy changes nothing here until the copy is adopted."""
+        return EmbeddedDirector(self.plan, Progress.from_dict(self._progress.to_dict()), self._seed_text)
 
     # --- state -----------------------------------------------------------------------------------
 

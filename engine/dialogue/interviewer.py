@@ -16,7 +16,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from engine.dialogue.director import EmbeddedDirector, Progress
+from engine.dialogue.director import DirectorReply, EmbeddedDirector, Progress
 from engine.dialogue.events import (
     CandidateFinal,
     CandidatePartial,
@@ -27,8 +27,18 @@ from engine.dialogue.events import (
 from engine.dialogue.latency import Backend, TurnLatency
 from engine.dialogue.llm import LlmClient, LlmError, build_messages
 from engine.dialogue.plan import InterviewPlan
+from engine.dialogue.prefetch import Prefetch
 from engine.dialogue.sentences import split_sentences
-from engine.dialogue.turns import Action, EndOfTurn, IdleEnd, Interrupt, Nudge, TurnConfig, TurnTaker
+from engine.dialogue.turns import (
+    Action,
+    EndOfTurn,
+    IdleEnd,
+    Interrupt,
+    Nudge,
+    TurnConfig,
+    TurnTaker,
+    detect_request,
+)
 
 __all__ = ["Interviewer", "Port", "SpeakingFinished", "SpeakingStarted", "Spoken"]
 
@@ -49,6 +59,17 @@ class _TurnMarks:
     utterance_end: float
     transcribed: float
     turn_end: float
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """A reply started before the turn ended: the director's decision (on a copy, not yet adopted) and
+    the LLM's wording of it, already streaming."""
+
+    text: str  # the turn text it answers
+    director: EmbeddedDirector
+    reply: DirectorReply
+    wording: Prefetch
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +139,7 @@ class Interviewer:
         self._on_turn = on_turn
         self._speech_end: tuple[float, float] | None = None  # (end of voice, VAD end) of the last utterance
         self._transcribed: float | None = None
+        self._prepared: _Prepared | None = None
         self.transcript: list[tuple[str, str]] = []
 
     # -- inputs --------------------------------------------------------------------------------------
@@ -138,6 +160,8 @@ class Interviewer:
                 actions = await self._next_actions()
                 for action in actions:
                     await self._act(tg, action)
+                self._prepare(tg)
+            self._drop_prepared()
         return self.end_reason
 
     async def _next_actions(self) -> list[Action]:
@@ -188,20 +212,56 @@ class Interviewer:
 
     async def _answer(self, tg: asyncio.TaskGroup, turn: EndOfTurn) -> None:
         marks = self._marks()
+        prepared, self._prepared = self._prepared, None
+        if prepared is not None and (turn.request is not None or prepared.text != turn.text):
+            prepared.wording.cancel()
+            prepared = None
         self.transcript.append(("candidate", turn.text))
-        director = self._director
-        if turn.request == "repeat":
-            text = director.repeat()
-        elif turn.request == "rephrase":
-            text = director.rephrase()
+        if turn.request is not None:
+            text = self._director.repeat() if turn.request == "repeat" else self._director.rephrase()
+            await self._save()
+            await self._wait_quiet()
+            self._say(tg, text, phrase=False, marks=marks)
+            return
+        if prepared is not None:
+            self._director = prepared.director
+            reply = prepared.reply
         else:
-            reply = director.next_after(turn.text, self._port.now())
-            text = reply.text
-            if reply.kind == "closing":
-                self._closing = True
+            reply = self._director.next_after(turn.text, self._port.now())
+        if reply.kind == "closing":
+            self._closing = True
         await self._save()
         await self._wait_quiet()
-        self._say(tg, text, phrase=turn.request is None, marks=marks)
+        if prepared is not None:
+            self._play(tg, reply.text, prepared.wording.sentences(), "llm", marks)
+        else:
+            self._say(tg, reply.text, phrase=True, marks=marks)
+
+    def _prepare(self, tg: asyncio.TaskGroup) -> None:
+        """Start the LLM on the reply while the candidate's last silence runs out: the turn ends with
+        this text unless they speak again, so the silence threshold overlaps the model's first token.
+        Dropped (and the request cancelled) as soon as the pending text changes. Only for the LLM:
+        the director answers in milliseconds anyway."""
+        text = self._turns.pending_turn()
+        if self._prepared is not None and self._prepared.text != text:
+            self._drop_prepared()
+        if (
+            text is None
+            or self._prepared is not None
+            or self._llm is None
+            or self._closing
+            or detect_request(text) is not None
+        ):
+            return
+        director = self._director.copy()
+        reply = director.next_after(text, self._port.now())
+        history = [*self.transcript, ("candidate", text)]
+        self._prepared = _Prepared(text, director, reply, Prefetch(tg, self._phrased(reply.text, history)))
+
+    def _drop_prepared(self) -> None:
+        if self._prepared is not None:
+            self._prepared.wording.cancel()
+            self._prepared = None
 
     def _marks(self) -> _TurnMarks | None:
         if self._speech_end is None or self._transcribed is None:
@@ -219,10 +279,25 @@ class Interviewer:
     def _say(
         self, tg: asyncio.TaskGroup, text: str, *, phrase: bool, marks: _TurnMarks | None = None
     ) -> None:
-        self._speaking = tg.create_task(self._speak(text, phrase, marks))
+        """Say the director's `text`, in the LLM's words when `phrase` and an LLM is in use."""
+        if phrase and self._llm is not None:
+            self._play(tg, text, self._phrased(text, list(self.transcript)), "llm", marks)
+        else:
+            self._play(tg, text, _listed(split_sentences(text)), "director", marks)
 
-    async def _speak(self, text: str, phrase: bool, marks: _TurnMarks | None) -> Spoken:
-        backend: Backend = "llm" if phrase and self._llm is not None else "director"
+    def _play(
+        self,
+        tg: asyncio.TaskGroup,
+        text: str,
+        source: AsyncGenerator[str, None],
+        backend: Backend,
+        marks: _TurnMarks | None,
+    ) -> None:
+        self._speaking = tg.create_task(self._speak(text, source, backend, marks))
+
+    async def _speak(
+        self, text: str, source: AsyncGenerator[str, None], backend: Backend, marks: _TurnMarks | None
+    ) -> Spoken:
         ready: list[float] = []
 
         def started(sentence: str) -> None:
@@ -232,9 +307,6 @@ class Interviewer:
                 self._on_turn(_latency(marks, ready[0], now, backend))
                 ready.clear()  # once per turn: the first sentence's audio
 
-        source: AsyncGenerator[str, None] = (
-            self._phrased(text) if backend == "llm" else _listed(split_sentences(text))
-        )
         timed = _first_noted(source, lambda: ready.append(self._port.now()))
         try:
             spoken = await self._port.speak(timed, started)
@@ -246,13 +318,13 @@ class Interviewer:
         self._signals.put_nowait(SpeakingFinished(self._port.now(), spoken.interrupted))
         return spoken
 
-    async def _phrased(self, planned: str) -> AsyncGenerator[str, None]:
+    async def _phrased(self, planned: str, history: list[tuple[str, str]]) -> AsyncGenerator[str, None]:
         """The LLM's wording of the director's next line, sentence by sentence; the director's own
         words when the endpoint fails (and for the rest of the interview after a failure)."""
         llm = self._llm
         assert llm is not None
         hint = f"Say this next, in your own words and briefly, keeping its meaning: {planned}"
-        messages = build_messages(f"{self._system_prompt}\n\n{hint}", self.transcript)
+        messages = build_messages(f"{self._system_prompt}\n\n{hint}", history)
         said = False
         try:
             async for sentence in llm.sentences(messages):

@@ -305,6 +305,14 @@ class TurnTaker:
     def candidate_speaking(self) -> bool:
         return self._utterance is not None
 
+    def pending_turn(self) -> str | None:
+        """The text the turn will end with if the candidate stays silent until `next_deadline()`;
+        None while they speak, while a final is still due, or when no turn is waiting to end. A caller
+        may start preparing its reply to this text and must drop it if the text changes or goes away."""
+        if self._turn_deadline() is None:
+            return None
+        return self._turn_text()
+
     def next_deadline(self) -> float | None:
         """When `tick()` next has something to decide, or None when only an event can change things."""
         deadlines = [

@@ -1,5 +1,6 @@
-"""The interviewer over real WebRTC: barge-in, and a candidate who goes silent. (A whole interview is
-in test_live_session.py; drop and resume in test_live_resume.py.)"""
+"""The interviewer over real WebRTC: barge-in, a candidate who goes silent, running out of time, and the
+LLM backend with its fallback. (A whole interview is in test_live_session.py; drop and resume in
+test_live_resume.py.)"""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi import FastAPI
 
 from config.settings import LlmSettings, MediaSettings, Settings
 from engine.app import create_app
+from engine.store.tables import SessionRow
 from media.scripted_candidate import ScriptedCandidate
 from tests.engine.live_helpers import booked_session, offer_poster
 from tests.engine.session_helpers import expect
@@ -136,7 +138,75 @@ async def test_an_llm_words_the_interview_and_the_director_takes_over_when_it_di
             assert "Thanks." in captions
             session = expect(await client.get(f"/v1/sessions/{session_id}"), 200)
             assert session["status"] == "completed"
+            # The engine's per-turn latency says who worded each reply: the LLM, then the director.
+            metrics = expect(await raw.get("/metrics", params={"recent_turns_after": 0}), 200)["turns"]
+            backends = [t["backend"] for t in metrics["recent"]]
+            assert backends[0] == "llm" and backends[-1] == "director", backends
             await raw.aclose()
             await api.aclose()
     finally:
         server.stop()
+
+
+async def test_when_time_runs_out_the_interviewer_closes_instead_of_asking_more(
+    app: FastAPI, clock: StepClock
+) -> None:
+    api = ApiClients(app, clock)
+    client = await api.client()
+    session_id, token = await booked_session(client, skills=["Go", "PostgreSQL", "Kafka"])
+    raw = api.raw_client()
+    live = app.state.services.live
+
+    # First connection: the opening and the first question; then the candidate drops.
+    first = ScriptedCandidate([])
+    try:
+        await first.connect(offer_poster(raw, token))
+        await asyncio.wait_for(first.wait_for_question(), 60)
+    finally:
+        await first.close()
+    await asyncio.wait_for(live.wait_closed(session_id), 30)
+
+    # As if that first part had taken most of the template's ten minutes: the talk time the director
+    # counts is kept with the session, and 40 s are left.
+    async with app.state.services.database.transaction() as db:
+        row = await db.get(SessionRow, session_id)
+        assert row is not None
+        state = dict(row.dialogue_state or {})
+        budget = state["plan"]["budget_s"]
+        planned = [q["id"] for q in state["plan"]["questions"]]
+        later = state["plan"]["questions"][1:]
+        state["progress"] = {**state["progress"], "elapsed_s": budget - 40}
+        row.dialogue_state = state
+    assert len(planned) >= 3
+
+    # Second connection: the pending question again; after the answer, no follow-up and no next
+    # question (they need more time than is left), but a polite close that says why.
+    second = ScriptedCandidate([synthesize(ANSWER)] * 3)
+    try:
+        await second.connect(offer_poster(raw, token))
+        report = await second.run(limit_s=90)
+    finally:
+        await second.close()
+    await live.wait_closed(session_id)
+    assert report.ended is not None
+    assert report.ended["reason"] == "completed"
+    assert len(report.turns) == 1, report.captions()
+    captions = report.captions()
+    assert captions[0] == "Welcome back."
+    assert "We've reached the end of our time." in captions, captions
+    said = " ".join(captions)
+    for question in later:
+        for wording in (question["text"], question["easier"], question["harder"]):
+            assert wording not in said, (wording, captions)
+
+    session = expect(await client.get(f"/v1/sessions/{session_id}"), 200)
+    assert session["status"] == "completed"
+    async with app.state.services.database.transaction() as db:
+        row = await db.get(SessionRow, session_id)
+        assert row is not None
+        progress = (row.dialogue_state or {})["progress"]
+    assert progress["finished"] is True
+    assert progress["asked"] == planned[:1]
+    assert set(progress["skipped"]) == set(planned[1:])
+    await raw.aclose()
+    await api.aclose()

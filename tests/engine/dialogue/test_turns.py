@@ -87,6 +87,25 @@ def test_mid_sentence_pause_then_more_speech_is_one_turn() -> None:
     assert turns.tick(9.25) == [EndOfTurn("We chose the star schema for reporting.", None)]
 
 
+def test_pending_turn_names_the_text_a_silent_candidate_ends_with() -> None:
+    turns = listening(at=3.0)
+    assert turns.pending_turn() is None
+    turns.speech_started(4.0)
+    assert turns.pending_turn() is None  # speaking
+    turns.speech_ended(6.0)
+    assert turns.pending_turn() is None  # its final is still due
+    turns.final(6.1, "We chose the")
+    assert turns.pending_turn() == "We chose the"
+    turns.speech_started(6.5)  # goes on: nothing to prepare for now
+    assert turns.pending_turn() is None
+    turns.speech_ended(8.0)
+    turns.final(8.2, "star schema for reporting.")
+    assert turns.pending_turn() == "We chose the star schema for reporting."
+    assert turns.tick(8.25) == [EndOfTurn("We chose the star schema for reporting.", None)]
+    assert turns.pending_turn() is None  # thinking
+    assert listening(at=3.0).pending_turn() is None
+
+
 def test_no_final_text_no_end_of_turn() -> None:
     turns = listening(at=3.0)
     assert utterance(turns, 4.0, 5.0, "") == []
