@@ -105,7 +105,14 @@ class MediaSettings(_Group):
     )
     tts_engine: Literal["espeak"] = Field(default="espeak", description="Text-to-speech engine.")
     barge_in_ms: int = Field(
-        default=250, ge=0, le=3000, description="Candidate speech needed to interrupt the interviewer."
+        default=1200,
+        ge=0,
+        le=5000,
+        description="Candidate speech over the interviewer (VAD start to end) that stops it for good.",
+    )
+    barge_in_hold: bool = Field(
+        default=True,
+        description="Pause the interviewer as soon as the candidate talks over it; resume after shorter speech.",
     )
     idle_nudge_s: float = Field(
         default=15.0, gt=0, le=600, description="Silence after which the interviewer offers to repeat."

@@ -55,6 +55,9 @@ class Utterance:
 class PlaybackResult:
     interrupted: bool
     played_s: float
+    ended_at: float | None = None
+    """When its last frame finished playing (session time); None when none played. Later than
+    start + played_s when it was paused in between."""
 
 
 @dataclass(eq=False)
@@ -65,6 +68,7 @@ class Playback:
     started: asyncio.Future[float]
     done: asyncio.Future[PlaybackResult]
     frames_sent: int = 0
+    last_frame_end: float | None = None
 
 
 @dataclass(slots=True)
@@ -80,7 +84,8 @@ class _Pacer:
 
 
 class InterviewerTrack(MediaStreamTrack):
-    """`play()` queues speech; `interrupt()` cuts it (barge-in) and drops the queue.
+    """`play()` queues speech; `pause()` silences it in place until `resume()` (the candidate talks
+    over it); `interrupt()` cuts it (barge-in) and drops the queue.
 
     `clock` is the session clock (seconds); `on_audio(time, pcm16k)` hears every speech frame as it
     leaves, for the recording.
@@ -95,6 +100,7 @@ class InterviewerTrack(MediaStreamTrack):
         self.clock = clock
         self.on_audio = on_audio
         self._queue: deque[Playback] = deque()
+        self._paused = False
         self._pacer = _Pacer(clock)
         self._silence = np.zeros((1, OUT_SAMPLES), dtype=np.int16)
         self._time_base = fractions.Fraction(1, OUTPUT_RATE)
@@ -112,7 +118,18 @@ class InterviewerTrack(MediaStreamTrack):
             self._queue.append(playback)
         return playback
 
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def pause(self) -> None:
+        self._paused = True
+
+    def resume(self) -> None:
+        self._paused = False
+
     def interrupt(self) -> None:
+        self._paused = False
         while self._queue:
             self._finish(self._queue.popleft(), interrupted=True)
 
@@ -142,7 +159,7 @@ class InterviewerTrack(MediaStreamTrack):
         return frame
 
     def _next_samples(self, due: float) -> np.ndarray:
-        if not self._queue:
+        if not self._queue or self._paused:
             return self._silence
         playback = self._queue[0]
         index = playback.frames_sent
@@ -153,6 +170,7 @@ class InterviewerTrack(MediaStreamTrack):
         rec_bytes = REC_SAMPLES * BYTES_PER_SAMPLE
         rec = playback.utterance.pcm_rec[index * rec_bytes : (index + 1) * rec_bytes]
         playback.frames_sent += 1
+        playback.last_frame_end = due + FRAME_SECONDS
         if playback.frames_sent >= playback.utterance.frames:
             self._queue.popleft()
             self._finish(playback, interrupted=False)
@@ -171,4 +189,5 @@ class InterviewerTrack(MediaStreamTrack):
         if not playback.started.done():
             playback.started.cancel()
         if not playback.done.done():
-            playback.done.set_result(PlaybackResult(interrupted, playback.frames_sent * FRAME_SECONDS))
+            played = playback.frames_sent * FRAME_SECONDS
+            playback.done.set_result(PlaybackResult(interrupted, played, playback.last_frame_end))

@@ -35,6 +35,8 @@ from engine.dialogue.turns import (
     IdleEnd,
     Interrupt,
     Nudge,
+    Pause,
+    Resume,
     TurnConfig,
     TurnTaker,
     detect_request,
@@ -105,6 +107,12 @@ class Port(Protocol):
 
     def interrupt(self) -> None:
         """Stop the interviewer's audio now and drop what is queued."""
+
+    def pause(self) -> None:
+        """Silence the interviewer's audio now, holding its place (the candidate talks over it)."""
+
+    def resume(self) -> None:
+        """Carry on from where `pause` stopped."""
 
     async def save_progress(self, state: dict[str, Any]) -> None:
         """Persist the plan and progress with the session."""
@@ -178,6 +186,7 @@ class Interviewer:
 
     def _feed(self, signal: Signal) -> list[Action]:
         turns = self._turns
+        logger.debug("signal %s", signal)
         if isinstance(signal, CandidateSpeechStarted):
             return turns.speech_started(signal.at)
         if isinstance(signal, CandidateSpeechEnded):
@@ -196,7 +205,13 @@ class Interviewer:
         return actions
 
     async def _act(self, tg: asyncio.TaskGroup, action: Action) -> None:
-        if isinstance(action, Interrupt):
+        if isinstance(action, Pause):
+            logger.debug("the candidate talks over the interviewer at %.2f s: holding", self._port.now())
+            self._port.pause()
+        elif isinstance(action, Resume):
+            logger.debug("the interviewer carries on at %.2f s", self._port.now())
+            self._port.resume()
+        elif isinstance(action, Interrupt):
             logger.info("barge-in: the candidate interrupted the interviewer")
             self._port.interrupt()
         elif isinstance(action, EndOfTurn):

@@ -14,11 +14,14 @@ States:
   arrives after the deadline, the turn ends as soon as it arrives. With no candidate speech, the
   interviewer nudges once after `nudge_after_s` and gives up after `end_after_s`.
 - `THINKING`: the turn ended (`EndOfTurn`); the interviewer is preparing a reply. No timers run.
-- `SPEAKING`: the interviewer is talking. Candidate speech is a barge-in candidate: it becomes an
-  `Interrupt` after `barge_in_min_s` of continuous speech, unless the text heard so far is only a
-  backchannel ("mm-hmm", "okay") or an echo of the interviewer's own words. The caller must stop the
-  interviewer's audio as soon as it gets `Interrupt` (the 200 ms budget is `barge_in_min_s` plus the
-  caller's reaction) and store only the words actually played (`Utterance.spoken_text`).
+- `SPEAKING`: the interviewer is talking. Candidate speech over it first `Pause`s the interviewer at
+  once (with `hold_on_overlap`): its audio goes silent, holding its place, so a barge-in is heeded
+  within the VAD's start debounce plus one frame. The speech then becomes an `Interrupt` (the rest of
+  the interviewer's line is dropped) after `barge_in_min_s` of continuous speech, unless the text heard
+  so far is only a backchannel ("mm-hmm", "okay") or an echo of the interviewer's own words; shorter
+  speech (a backchannel, a cough, a stray echo) gets a `Resume` when the VAD closes it, and the
+  interviewer carries on where it stopped. The caller stores only the words actually played
+  (`Utterance.spoken_text`).
 
 Caller contract: `speech_started` / `speech_ended` come from the VAD segmenter, in order; `final` is
 called exactly once per `speech_ended`, in the same order, with `""` when nothing was recognised
@@ -42,7 +45,9 @@ __all__ = [
     "IdleEnd",
     "Interrupt",
     "Nudge",
+    "Pause",
     "Request",
+    "Resume",
     "TurnConfig",
     "TurnState",
     "TurnTaker",
@@ -55,7 +60,28 @@ __all__ = [
 Request = Literal["repeat", "rephrase"]
 
 DEFAULT_BACKCHANNELS: frozenset[str] = frozenset(
-    {"mm-hmm", "mhm", "uh-huh", "okay", "ok", "yeah", "yes", "right", "sure", "got it", "i see"}
+    {
+        "mm-hmm",
+        "mhm",
+        "mhmm",
+        "mm",
+        "mmm",
+        "hmm",
+        "uh-huh",
+        "aha",
+        "ah",
+        "oh",
+        "uh",
+        "um",
+        "okay",
+        "ok",
+        "yeah",
+        "yes",
+        "right",
+        "sure",
+        "got it",
+        "i see",
+    }
 )
 
 
@@ -67,8 +93,12 @@ class TurnConfig:
     """Extra silence after the VAD's utterance end before a complete-looking turn ends."""
     incomplete_extra_s: float = 0.9
     """Added to `end_silence_s` when the transcript looks unfinished."""
-    barge_in_min_s: float = 0.25
-    """Continuous candidate speech over the interviewer before it is interrupted."""
+    barge_in_min_s: float = 1.2
+    """Continuous candidate speech over the interviewer after which it stops for good. Counted from the
+    VAD's start to its end, so it includes the VAD's hangover (300 ms by default): a backchannel of up
+    to about 0.9 s of voice, held for, does not interrupt."""
+    hold_on_overlap: bool = True
+    """Pause the interviewer as soon as the candidate talks over it, until the speech is judged."""
     backchannels: frozenset[str] = DEFAULT_BACKCHANNELS
     """Lower-case phrases that never interrupt the interviewer."""
     echo_similarity: float = 0.6
@@ -103,6 +133,18 @@ class Interrupt:
 
 
 @dataclass(frozen=True, slots=True)
+class Pause:
+    """The candidate is talking over the interviewer: silence its audio now, holding its place, until
+    `Resume` or `Interrupt`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """The speech over the interviewer was short (a backchannel, a cough, an echo): carry on where it
+    paused."""
+
+
+@dataclass(frozen=True, slots=True)
 class EndOfTurn:
     """The candidate's turn is over. `text` joins the turn's finals; `request` is set when the turn
     asks for the question again."""
@@ -121,7 +163,7 @@ class IdleEnd:
     """The candidate has been silent for `end_after_s`: end the session gracefully."""
 
 
-Action = Interrupt | EndOfTurn | Nudge | IdleEnd
+Action = Pause | Resume | Interrupt | EndOfTurn | Nudge | IdleEnd
 
 
 class TurnState(StrEnum):
@@ -294,6 +336,7 @@ class TurnTaker:
         self._idle_anchor: float | None = None
         self._nudged = False
         self._idle_over = False
+        self._held = False  # the interviewer is paused under the candidate's speech
 
     # -- queries ----------------------------------------------------------------------------------
 
@@ -327,12 +370,14 @@ class TurnTaker:
         self._state = TurnState.SPEAKING
         self._interviewer_text = text
         utterance = self._utterance
+        actions: list[Action] = []
         if utterance is not None:
             # The candidate was already talking: from now on it is talking over the interviewer.
             utterance.overlapped = True
             utterance.echo_ref = text
             utterance.barge_start = now
-        return self._check_barge_in(now)
+            actions += self._hold()
+        return actions + self._check_barge_in(now)
 
     def interviewer_finished(self, now: float) -> list[Action]:
         """The interviewer's audio ended (played out, or stopped after an `Interrupt`)."""
@@ -340,6 +385,7 @@ class TurnTaker:
             return []
         self._state = TurnState.LISTENING
         self._listening_since = now
+        self._held = False
         if self._utterance is not None:
             self._utterance.barge_start = None
         elif not self._nudged:
@@ -360,7 +406,8 @@ class TurnTaker:
         )
         self._idle_anchor = None
         self._nudged = False
-        return self._check_barge_in(now)
+        actions = self._hold() if speaking else []
+        return actions + self._check_barge_in(now)
 
     def partial(self, now: float, text: str) -> list[Action]:
         """A partial hypothesis for the utterance in progress."""
@@ -382,6 +429,10 @@ class TurnTaker:
         self._turn.last_end = now
         self._turn.last_partial = utterance.partial
         self._idle_anchor = now
+        if self._held and self._state is TurnState.SPEAKING:
+            # Over before it became a barge-in: the interviewer carries on.
+            self._held = False
+            actions.append(Resume())
         actions += self._check_timers(now)
         return actions
 
@@ -415,6 +466,12 @@ class TurnTaker:
             return None  # waits for text that is not a backchannel or an echo
         return utterance.barge_start + self.config.barge_in_min_s
 
+    def _hold(self) -> list[Action]:
+        if not self.config.hold_on_overlap or self._held:
+            return []
+        self._held = True
+        return [Pause()]
+
     def _check_barge_in(self, now: float) -> list[Action]:
         deadline = self._barge_deadline()
         if deadline is None or now < deadline:
@@ -424,6 +481,7 @@ class TurnTaker:
         # The interviewer stops; what the candidate says now is their turn, whatever it turns out to be.
         utterance.overlapped = False
         utterance.barge_start = None
+        self._held = False
         self._state = TurnState.LISTENING
         self._listening_since = now
         return [Interrupt()]

@@ -26,6 +26,7 @@ def turn_config(settings: Settings) -> TurnConfig:
     return TurnConfig(
         end_silence_s=media.turn_silence_ms / 1000,
         barge_in_min_s=media.barge_in_ms / 1000,
+        hold_on_overlap=media.barge_in_hold,
         nudge_after_s=media.idle_nudge_s,
         end_after_s=max(media.idle_end_s, media.idle_nudge_s + 1),
     )

@@ -331,6 +331,12 @@ class LiveSession:
     def interrupt(self) -> None:
         self._speaker.interrupt()
 
+    def pause(self) -> None:
+        self._track.pause()
+
+    def resume(self) -> None:
+        self._track.resume()
+
     async def save_progress(self, state: dict[str, Any]) -> None:
         await self._store.save_progress(state)
 

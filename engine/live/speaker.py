@@ -75,10 +75,9 @@ class InterviewerSpeech:
             spoken = utterance.spoken_text(result.played_s) if result.interrupted else sentence
             if spoken:
                 heard.append(spoken)
+                end = result.ended_at if result.ended_at is not None else start + result.played_s
                 await self._store.append(
-                    NewSegment(
-                        Speaker.INTERVIEWER, round(start, 3), round(start + result.played_s, 3), spoken
-                    )
+                    NewSegment(Speaker.INTERVIEWER, round(start, 3), round(end, 3), spoken)
                 )
         self._channel.send({"type": "state", "state": "listening"})
         return Spoken(" ".join(heard), interrupted)

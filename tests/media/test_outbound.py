@@ -85,6 +85,46 @@ async def test_interrupt_cuts_speech_and_keeps_only_the_words_played() -> None:
     track.stop()
 
 
+async def test_pause_holds_the_place_and_resume_carries_on() -> None:
+    clock = Clock()
+    heard: list[float] = []
+    track = InterviewerTrack(clock, on_audio=lambda at, pcm: heard.append(at))
+    playback = track.play(utterance(4))
+    assert (await next_frame(track, clock)).any()
+    track.pause()
+    assert track.paused
+    assert track.speaking  # still has its line to finish
+    assert not any([(await next_frame(track, clock)).any() for _ in range(3)])
+    track.resume()
+    sent = [await next_frame(track, clock) for _ in range(4)]
+    assert [bool(s.any()) for s in sent] == [True, True, True, False]
+    result = playback.done.result()
+    assert not result.interrupted
+    assert result.played_s == pytest.approx(0.08)  # the line, not the pause
+    assert result.ended_at == pytest.approx(100.14)  # but it ended later for the pause
+    assert heard == pytest.approx([100.0, 100.08, 100.1, 100.12])  # the recording has the gap
+    track.stop()
+
+
+async def test_interrupt_while_paused_drops_the_line_and_unpauses() -> None:
+    clock = Clock()
+    track = InterviewerTrack(clock)
+    first = track.play(utterance(5))
+    await next_frame(track, clock)
+    track.pause()
+    await next_frame(track, clock)
+    track.interrupt()
+    assert not track.paused
+    result = first.done.result()
+    assert result.interrupted
+    assert result.played_s == pytest.approx(0.02)
+    assert result.ended_at == pytest.approx(100.02)  # when the sound stopped, not the interrupt
+    second = track.play(utterance(1))
+    assert (await next_frame(track, clock)).any()
+    assert second.done.result().played_s == pytest.approx(0.02)
+    track.stop()
+
+
 async def test_pacing_waits_for_the_clock_and_skips_ahead_after_a_stall() -> None:
     clock = Clock()
     track = InterviewerTrack(clock)

@@ -51,6 +51,8 @@ class FakePort:
         self.spoken: list[Spoken] = []
         self.saved: list[dict[str, Any]] = []
         self.interrupts = 0
+        self.pauses = 0
+        self.resumes = 0
         self.answers = answers
         self.sentence_s = sentence_s
         self._interrupted = asyncio.Event()
@@ -102,6 +104,12 @@ class FakePort:
     def interrupt(self) -> None:
         self.interrupts += 1
         self._interrupted.set()
+
+    def pause(self) -> None:
+        self.pauses += 1
+
+    def resume(self) -> None:
+        self.resumes += 1
 
     async def save_progress(self, state: dict[str, Any]) -> None:
         self.saved.append(state)
@@ -155,8 +163,11 @@ async def test_barge_in_stops_the_interviewer_and_a_backchannel_does_not() -> No
     interviewer.hear(CandidatePartial(now + 0.01, "mm-hmm"))
     await asyncio.sleep(0.2)
     assert port.interrupts == 0, "a backchannel does not interrupt"
+    assert port.pauses == 1, "but the interviewer holds while the candidate talks over it"
     interviewer.hear(CandidateSpeechEnded(port.now(), port.now()))
     interviewer.hear(CandidateFinal(port.now(), "Mm-hmm.", now, port.now()))
+    await asyncio.sleep(0.1)
+    assert port.resumes == 1, "and carries on once it is over"
     now = port.now()
     interviewer.hear(CandidateSpeechStarted(now))
     interviewer.hear(CandidatePartial(now + 0.01, "sorry, could I ask something first"))

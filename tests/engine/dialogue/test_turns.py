@@ -12,6 +12,8 @@ from engine.dialogue.turns import (
     IdleEnd,
     Interrupt,
     Nudge,
+    Pause,
+    Resume,
     TurnConfig,
     TurnState,
     TurnTaker,
@@ -177,8 +179,12 @@ def test_thinking_until_the_interviewer_speaks_again() -> None:
 # -- barge-in ---------------------------------------------------------------------------------------
 
 
-def speaking() -> TurnTaker:
-    turns = TurnTaker()
+# Without the hold, and with a short threshold: the barge-in decision on its own.
+DECIDE = TurnConfig(barge_in_min_s=0.25, hold_on_overlap=False)
+
+
+def speaking(config: TurnConfig = DECIDE) -> TurnTaker:
+    turns = TurnTaker(config)
     assert turns.interviewer_started(10.0, QUESTION) == []
     assert state(turns) is TurnState.SPEAKING
     return turns
@@ -296,9 +302,61 @@ def test_short_real_words_over_the_interviewer_join_the_next_turn() -> None:
 def test_candidate_already_speaking_when_interviewer_starts() -> None:
     turns = listening(at=3.0)
     turns.speech_started(4.0)
-    assert turns.interviewer_started(4.5, "Let me ask another way.") == []
-    assert turns.next_deadline() == pytest.approx(4.75)
-    assert turns.tick(4.75) == [Interrupt()]
+    # The interviewer's next line starts over the candidate: it pauses at once.
+    assert turns.interviewer_started(4.5, "Let me ask another way.") == [Pause()]
+    assert turns.next_deadline() == pytest.approx(5.7)
+    assert turns.tick(5.7) == [Interrupt()]
+
+
+# -- the hold: pause at once, then resume or interrupt ----------------------------------------------
+
+
+def test_speech_over_the_interviewer_pauses_it_at_once_then_a_barge_in_stops_it() -> None:
+    turns = speaking(TurnConfig())
+    assert turns.speech_started(11.0) == [Pause()]
+    assert state(turns) is TurnState.SPEAKING
+    assert turns.partial(11.5, "Sorry, can I") == []
+    assert turns.tick(12.199) == []
+    assert turns.tick(12.2) == [Interrupt()]
+    assert state(turns) is TurnState.LISTENING
+    assert turns.speech_ended(13.0) == []  # no resume after an interrupt
+    assert turns.final(13.1, "Sorry, can I ask something first?") == []
+    assert turns.tick(13.25) == [EndOfTurn("Sorry, can I ask something first?", None)]
+
+
+@pytest.mark.parametrize("text", ["Mm-hmm.", "Okay.", "", "Mm-mm.", "Hmm.", "Wait."])
+def test_short_speech_over_the_interviewer_resumes_it(text: str) -> None:
+    turns = speaking(TurnConfig())
+    assert turns.speech_started(11.0) == [Pause()]
+    # The VAD closes it (hangover included) before the barge-in threshold: carry on.
+    assert turns.speech_ended(12.1) == [Resume()]
+    assert state(turns) is TurnState.SPEAKING
+    assert turns.final(12.3, text) == []
+    assert turns.tick(12.4) == []
+    # A second backchannel pauses and resumes again.
+    assert turns.speech_started(12.5) == [Pause()]
+    assert turns.speech_ended(13.0) == [Resume()]
+    assert turns.final(13.1, text) == []
+    assert turns.interviewer_finished(15.0) == []
+    if text != "Wait.":
+        assert turns.next_deadline() == pytest.approx(30.0)  # only the idle nudge: no turn from noise
+    else:
+        assert turns.tick(15.25) == [EndOfTurn("Wait. Wait.", None)]  # real words join the next turn
+
+
+def test_a_backchannel_that_goes_on_does_not_interrupt_but_is_held_until_it_ends() -> None:
+    turns = speaking(TurnConfig())
+    assert turns.speech_started(11.0) == [Pause()]
+    assert turns.partial(11.5, "mm-hmm, yeah") == []
+    assert turns.tick(12.5) == []
+    assert turns.speech_ended(13.0) == [Resume()]
+
+
+def test_without_the_hold_nothing_pauses() -> None:
+    turns = speaking(TurnConfig(hold_on_overlap=False))
+    assert turns.speech_started(11.0) == []
+    assert turns.speech_ended(11.5) == []
+    assert turns.tick(12.2) == []
 
 
 # -- idle -------------------------------------------------------------------------------------------
@@ -466,7 +524,7 @@ def test_is_backchannel(text: str, backchannel: bool) -> None:
 
 
 def test_custom_backchannels() -> None:
-    config = TurnConfig(backchannels=frozenset({"indeed"}))
+    config = TurnConfig(backchannels=frozenset({"indeed"}), barge_in_min_s=0.25, hold_on_overlap=False)
     assert is_backchannel("Indeed.", config.backchannels)
     assert not is_backchannel("okay", config.backchannels)
     turns = TurnTaker(config)
@@ -489,7 +547,8 @@ def test_echo_similarity() -> None:
 
 def test_config_defaults() -> None:
     config = TurnConfig()
-    assert (config.end_silence_s, config.incomplete_extra_s, config.barge_in_min_s) == (0.25, 0.9, 0.25)
+    assert (config.end_silence_s, config.incomplete_extra_s, config.barge_in_min_s) == (0.25, 0.9, 1.2)
+    assert config.hold_on_overlap is True
     assert config.echo_similarity == 0.6
     assert (config.nudge_after_s, config.end_after_s) == (15.0, 60.0)
     assert "mm-hmm" in config.backchannels
