@@ -234,7 +234,6 @@ class Interviewer:
         self.transcript.append(("candidate", turn.text))
         if turn.request is not None:
             text = self._director.repeat() if turn.request == "repeat" else self._director.rephrase()
-            await self._save()
             await self._wait_quiet()
             self._say(tg, text, phrase=False, marks=marks)
             return
@@ -245,12 +244,14 @@ class Interviewer:
             reply = self._director.next_after(turn.text, self._port.now())
         if reply.kind == "closing":
             self._closing = True
-        await self._save()
         await self._wait_quiet()
         if prepared is not None:
             self._play(tg, reply.text, prepared.wording.sentences(), "llm", marks)
         else:
             self._say(tg, reply.text, phrase=True, marks=marks)
+        # Saved while the reply is being synthesised, not before: a database write is not worth
+        # delaying the reply for (a crash in between costs only this step: the resume re-asks).
+        await self._save()
 
     def _prepare(self, tg: asyncio.TaskGroup) -> None:
         """Start the LLM on the reply while the candidate's last silence runs out: the turn ends with

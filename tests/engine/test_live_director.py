@@ -222,5 +222,18 @@ async def test_when_time_runs_out_the_interviewer_closes_instead_of_asking_more(
     assert progress["finished"] is True
     assert progress["asked"] == planned[:1]
     assert set(progress["skipped"]) == set(planned[1:])
+
+    # A retake starts from nothing: a new link that is not a resume, no plan until it starts, and the
+    # earlier session keeps its own plan and progress.
+    retake = expect(await client.post(f"/v1/sessions/{session_id}/retake"), 201)
+    joined = expect(await raw.get(f"/join/{str(retake['join_url']).rsplit('/', 1)[1]}/state"), 200)
+    assert joined["resume"] is False
+    async with app.state.services.database.transaction() as db:
+        fresh = await db.get(SessionRow, retake["id"])
+        earlier = await db.get(SessionRow, session_id)
+        assert fresh is not None
+        assert earlier is not None
+        assert not fresh.dialogue_state
+        assert (earlier.dialogue_state or {})["progress"] == progress
     await raw.aclose()
     await api.aclose()
