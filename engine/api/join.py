@@ -7,7 +7,7 @@ path is the credential; no API key is involved.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse
@@ -17,6 +17,7 @@ from config.base import ApiModel, InputModel
 from config.enums import SessionStatus
 from config.settings import IceServer
 from engine.api.context import Services
+from engine.api.openapi import error_responses
 from engine.errors import Forbidden, ValidationFailed
 from engine.services import join
 from engine.web import static_file
@@ -71,19 +72,10 @@ async def join_page(token: Token) -> FileResponse:
     return FileResponse(static_file("join.html"), media_type="text/html", headers=_NO_STORE)
 
 
-_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
-
-
-def _errors(**statuses: str) -> dict[int | str, dict[str, Any]]:
-    return {
-        int(code.lstrip("_")): {"description": text, "content": _ERROR} for code, text in statuses.items()
-    }
-
-
 @router.get(
     "/join/{token}/state",
     summary="What the join link opens (no API key: the token is the credential)",
-    responses=_errors(_404="Unknown link.", _422="The token is malformed."),
+    responses=error_responses(_404="Unknown link.", _422="The token is malformed."),
 )
 async def join_state(token: Token, request: Request) -> JoinState:
     services = _services(request)
@@ -110,7 +102,7 @@ async def join_state(token: Token, request: Request) -> JoinState:
 @router.post(
     "/join/{token}/offer",
     summary="Start or resume the interview: send the SDP offer, get the SDP answer",
-    responses=_errors(
+    responses=error_responses(
         _400="Malformed JSON body.",
         _403="Consent to the recording was not given.",
         _404="Unknown link.",

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from engine.api.context import Services
+from engine.api.openapi import error_responses
 from engine.dialogue.latency import Backend, TurnLatency
 from engine.live.turn_log import LoggedTurn
 
@@ -75,7 +76,9 @@ class Metrics(BaseModel):
 
 
 @router.get(
-    "/metrics", summary="Load counters: live sessions, speech recognition, turn latency (no authentication)"
+    "/metrics",
+    responses=error_responses(_422="recent_turns_after is not a whole number >= 0."),
+    summary="Load counters: live sessions, speech recognition, turn latency (no authentication)",
 )
 async def metrics(
     request: Request,

@@ -42,6 +42,14 @@ ERROR_SCHEMAS: dict[str, Any] = {
 _ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
 
 
+def error_responses(**statuses: str) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route outside /v1: `_404="Unknown link."` declares a 404 in the error shape."""
+    return {
+        int(code.lstrip("_")): {"description": text, "content": _ERROR_CONTENT}
+        for code, text in statuses.items()
+    }
+
+
 def _document_errors(operation: dict[str, Any], method: str) -> None:
     """Declare the error responses a /v1 operation can give, all in the one error shape (FastAPI would
     declare only a 422 in its own `{"detail": [...]}` shape, which this API never sends)."""
