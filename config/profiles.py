@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from config.base import ApiModel, InputModel, LongText, Name, ResourceOut
 from config.enums import (
@@ -14,9 +22,11 @@ from config.enums import (
     Scale,
     ScoringMethod,
     Style,
+    SuccessOutcome,
     Tone,
     UseCase,
 )
+from scoring import rules
 
 __all__ = [
     "AgentProfile",
@@ -29,6 +39,8 @@ __all__ = [
     "ScorecardOptions",
     "Scoring",
     "VoiceSettings",
+    "is_rule_program",
+    "recommendation_labels",
 ]
 
 MAX_DIMENSIONS = 20
@@ -96,7 +108,27 @@ class Scoring(InputModel):
         # A field validator (not a model one) so the error names scoring.recommendationLogic.
         if info.data.get("scoring_method") is ScoringMethod.RULE_BASED and not logic:
             raise ValueError("recommendationLogic is required when scoringMethod is rule_based")
+        if logic and (info.data.get("scoring_method") is ScoringMethod.RULE_BASED or is_rule_program(logic)):
+            rules.parse(logic)  # its RuleError is a ValueError: pydantic reports it here
         return logic
+
+
+def is_rule_program(logic: str) -> bool:
+    """Whether recommendationLogic is written in the rule language (`scoring.rules`).
+
+    Every rule has an arrow, so text without one cannot be a program. With `rule_based` scoring the text
+    must be a program whatever it looks like; with `weighted_average` it is optional guidance, and
+    checked as rules only when it has an arrow.
+    """
+    return "->" in logic
+
+
+def recommendation_labels(use_case: UseCase) -> tuple[str, ...]:
+    """Labels a profile's rules may give: its own vocabulary's first, `positive`/`negative`, then every
+    other vocabulary's, since one profile may serve templates with different success outcomes."""
+    own = SuccessOutcome.for_use_case(use_case).labels() or ()
+    every = [label for outcome in SuccessOutcome for label in outcome.labels() or ()]
+    return tuple(dict.fromkeys([*own, "positive", "negative", *every]))
 
 
 class VoiceSettings(InputModel):
@@ -187,6 +219,22 @@ class AgentProfileSpec(InputModel):
     @classmethod
     def _rubric_rules(cls, rubric: list[RubricDimension]) -> list[RubricDimension]:
         return _check_rubric(rubric)
+
+    @model_validator(mode="after")
+    def _logic_fits_rubric(self) -> AgentProfileSpec:
+        logic = self.scoring.recommendation_logic
+        rule_based = self.scoring.scoring_method is ScoringMethod.RULE_BASED
+        if not logic or not (rule_based or is_rule_program(logic)):
+            return self
+        try:
+            rules.validate(logic, [d.name for d in self.rubric], recommendation_labels(self.use_case))
+        except rules.RuleError as err:
+            # Only the whole profile knows the rubric, but the error belongs to the field, so it is
+            # raised as that field's error (a plain ValueError here would point at the profile).
+            error = PydanticCustomError("value_error", "Value error, {error}", {"error": str(err)})
+            detail = InitErrorDetails(type=error, loc=("scoring", "recommendationLogic"), input=logic)
+            raise ValidationError.from_exception_data(type(self).__name__, [detail]) from None
+        return self
 
 
 class AgentProfileCreate(AgentProfileSpec):

@@ -8,7 +8,15 @@ from typing import Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["AsrSettings", "IceServer", "LlmSettings", "MediaSettings", "Settings", "VadSettings"]
+__all__ = [
+    "AnalysisSettings",
+    "AsrSettings",
+    "IceServer",
+    "LlmSettings",
+    "MediaSettings",
+    "Settings",
+    "VadSettings",
+]
 
 
 class _Group(BaseModel):
@@ -75,6 +83,37 @@ class LlmSettings(_Group):
     idle_timeout_s: float = Field(default=5.0, gt=0, le=120, description="Longest gap between tokens.")
     max_tokens: int = Field(default=300, ge=16, le=4096, description="Cap on one reply.")
     temperature: float = Field(default=0.4, ge=0, le=2, description="Sampling temperature.")
+
+
+class AnalysisSettings(_Group):
+    """Scoring completed sessions. Env: IE_ANALYSIS__POLL_S, IE_ANALYSIS__USE_LLM, IE_ANALYSIS__FLAG_..."""
+
+    poll_s: float = Field(
+        default=1.0, gt=0, le=60, description="How often the worker looks for pending analyses."
+    )
+    use_llm: bool = Field(
+        default=True,
+        description="Score with the LLM (IE_LLM__*) when one is configured; the embedded scorer is the fallback.",
+    )
+    llm_max_tokens: int = Field(
+        default=800, ge=200, le=4096, description="Reply cap for one dimension's score."
+    )
+    flag_pause_then_fluent: int = Field(
+        default=60, ge=0, le=100, description="Authenticity flag threshold, 0-100."
+    )
+    flag_reading_like: int = Field(
+        default=60, ge=0, le=100, description="Authenticity flag threshold, 0-100."
+    )
+    flag_multiple_voices: int = Field(
+        default=60, ge=0, le=100, description="Authenticity flag threshold, 0-100."
+    )
+    flag_source_changed: int = Field(
+        default=60, ge=0, le=100, description="Authenticity flag threshold, 0-100."
+    )
+    flag_focus_lost: int = Field(default=60, ge=0, le=100, description="Authenticity flag threshold, 0-100.")
+    flag_background_voice: int = Field(
+        default=60, ge=0, le=100, description="Authenticity flag threshold, 0-100."
+    )
 
 
 class MediaSettings(_Group):
@@ -154,6 +193,7 @@ class Settings(BaseSettings):
     vad: VadSettings = Field(default_factory=VadSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
+    analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
 
     @field_validator("database_url")
     @classmethod

@@ -9,7 +9,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from config.settings import Settings
+from engine.analysis.worker import open_analysis
 from engine.api import (
+    analyses,
     events,
     join,
     metrics,
@@ -52,9 +54,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None, tts: TextToSpe
             async with (
                 open_runtime(settings, tts=tts) as runtime,
                 LiveSessions(runtime, database, time_source) as live,
+                open_analysis(settings, database, time_source) as analysis,
             ):
                 app.state.services = Services(
-                    settings=settings, database=database, clock=time_source, live=live
+                    settings=settings, database=database, clock=time_source, live=live, analysis=analysis
                 )
                 if settings.asr.preload:
                     live.preload()
@@ -70,6 +73,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, tts: TextToSpe
         stages,
         participants,
         sessions,
+        analyses,
         session_media,
         events,
         join,

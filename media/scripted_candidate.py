@@ -168,6 +168,8 @@ class ScriptedCandidate:
         self._receiver: asyncio.Task[None] | None = None
         self._inbound: MediaStreamTrack | None = None
         self._channel.on("message", self._on_message)
+        self._channel_open = asyncio.Event()
+        self._channel.on("open", self._channel_open.set)
 
         @self.pc.on("track")
         def _on_track(track: MediaStreamTrack) -> None:
@@ -265,6 +267,13 @@ class ScriptedCandidate:
                 return
             if self._ended.is_set():
                 raise TimeoutError
+
+    async def send(self, message: dict[str, Any], timeout_s: float = 10.0) -> None:
+        """Send a page message (as the join page would), once the events channel is open."""
+        if self._channel.readyState != "open":
+            async with asyncio.timeout(timeout_s):
+                await self._channel_open.wait()
+        self._channel.send(json.dumps(message))
 
     def hang_up(self) -> None:
         if self._channel.readyState == "open":

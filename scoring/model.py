@@ -54,6 +54,9 @@ class DimensionScore:
     score: float  # on the rubric's scale, 0..scale_max
     rationale: str
     evidence: tuple[Evidence, ...] = ()
+    # What the score was built from, 0-1 each, when the scorer can say (the embedded one does):
+    # relevance, specificity, ownership, structure, depth. Drives the improvement feedback.
+    parts: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

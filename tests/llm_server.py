@@ -3,7 +3,8 @@
 It speaks the real protocol over TCP (uvicorn): `POST /v1/chat/completions` answers with an SSE stream
 of `chat.completion.chunk` objects ending in `data: [DONE]`, or with a whole JSON completion, or with an
 OpenAI-style error body; it can also stall, send keep-alive comments, stop mid-reply, drop the
-connection, or send garbage. Every request it gets is recorded for the test to inspect.
+connection, or send garbage. Every request it gets is recorded for the test to inspect. A test that needs
+a different answer per request (e.g. one per prompt, or a failure then a success) sets `responder`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -21,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 
 from tests.server_thread import ServerThread
 
-__all__ = ["LlmServer", "RecordedRequest", "Script"]
+__all__ = ["LlmServer", "RecordedRequest", "Responder", "Script"]
 
 Mode = Literal["stream", "json", "error", "truncate", "drop", "malformed", "finish_without_done"]
 
@@ -39,6 +40,9 @@ class Script:
     token_delay_s: float = 0.0  # between tokens
     hold_after: int | None = None  # after this many tokens, wait until `LlmServer.release` is set
     keepalive: bool = False  # send an SSE comment before every token
+
+
+Responder = Callable[[dict[str, Any]], Script]
 
 
 class _DroppedResponse(Response):
@@ -72,6 +76,8 @@ class LlmServer:
 
     def __init__(self) -> None:
         self.script = Script()
+        # Picks the Script for each request from its JSON body; it runs on the server's thread.
+        self.responder: Responder | None = None
         self.requests: list[RecordedRequest] = []
         self.release = threading.Event()  # lets a held stream go on
         self.tokens_sent = 0
@@ -88,8 +94,9 @@ class LlmServer:
         self.release.set()
         self._thread.stop()
 
-    def reset(self, script: Script | None = None) -> None:
+    def reset(self, script: Script | None = None, responder: Responder | None = None) -> None:
         self.script = script or Script()
+        self.responder = responder
         self.requests.clear()
         self.release.clear()
         self.tokens_sent = 0
@@ -111,7 +118,7 @@ class LlmServer:
             self.requests.append(
                 RecordedRequest(request.url.path, {k.lower(): v for k, v in request.headers.items()}, body)
             )
-            script = self.script
+            script = self.script if self.responder is None else self.responder(body)
             model = str(body.get("model", ""))
             await self._sleep(script.headers_delay_s)
             if script.mode == "error":

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
+from engine.analysis.worker import AnalysisWorker
 from engine.auth import Principal, authenticate
 from engine.clock import Clock
 from engine.live.registry import LiveSessions
@@ -30,6 +31,7 @@ class Services:
     database: Database
     clock: Clock
     live: LiveSessions
+    analysis: AnalysisWorker
 
 
 @dataclass(frozen=True, slots=True)

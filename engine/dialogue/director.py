@@ -25,8 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from engine.dialogue.answers import STRONG_ANSWER, AnswerFeatures, analyse, gaps
 from engine.dialogue.plan import FOLLOW_UP_SECONDS, InterviewPlan, PlannedQuestion
+from scoring.answers import STRONG_ANSWER, AnswerFeatures, analyse, gaps
 
 __all__ = [
     "CLOSE_RESERVE_S",

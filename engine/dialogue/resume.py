@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from engine.dialogue.answers import analyse
+from scoring.answers import analyse
 
 __all__ = ["MAX_RESUME_BYTES", "ResumeError", "extract_text", "fetch_resume", "with_resume_skills"]
 

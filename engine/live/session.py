@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 CANDIDATE, INTERVIEWER = 0, 1
 FINAL_ON_HANGUP_TIMEOUT_S = 15.0
+MAX_PAGE_EVENTS = 500  # per connection: a page flapping its focus cannot grow the session row without end
 
 
 class EndReason:
@@ -110,6 +111,7 @@ class LiveSession:
         self._tg: asyncio.TaskGroup | None = None
         self._finals: set[asyncio.Task[None]] = set()
         self._disconnected_since: float | None = None
+        self._page_events = 0
         # The interviewer's ear: every candidate speech event, in order (None: nobody listens).
         self.on_event: Callable[[MediaEvent], None] | None = None
 
@@ -368,9 +370,22 @@ class LiveSession:
         )
 
     def _on_page_message(self, message: dict[str, Any]) -> None:
-        if message["type"] == "hangup":
+        kind = message["type"]
+        if kind == "hangup":
             logger.info("session %s: candidate ended the interview", self.session_id)
             self.hang_up(EndReason.HANGUP)
+        elif kind == "visibility" and isinstance(message.get("hidden"), bool):
+            self._page_event("hidden" if message["hidden"] else "visible")
+        elif kind == "focus" and isinstance(message.get("focused"), bool):
+            self._page_event("focus" if message["focused"] else "blur")
+
+    def _page_event(self, kind: str) -> None:
+        """The page lost or regained focus: kept for the authenticity check (it never changes a score)."""
+        tg = self._tg
+        if tg is None or self._page_events >= MAX_PAGE_EVENTS:
+            return
+        self._page_events += 1
+        tg.create_task(self._store.add_page_event(round(self.now(), 3), kind))
 
     # -- teardown ------------------------------------------------------------------------------------
 

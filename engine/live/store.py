@@ -52,6 +52,14 @@ class LiveStore:
             row = await sessions.get(db, self.company_id, self.session_id)
             row.dialogue_state = {**(row.dialogue_state or {}), **state}
 
+    async def add_page_event(self, at: float, kind: str) -> None:
+        """One focus or visibility change of the join page, at `at` on the recording's timeline."""
+        async with self._lock, self._database.transaction() as db:
+            row = await sessions.get(db, self.company_id, self.session_id)
+            state = dict(row.dialogue_state or {})
+            state["page_events"] = [*state.get("page_events", []), {"at": at, "kind": kind}]
+            row.dialogue_state = state
+
     async def append(self, segment: NewSegment) -> str:
         async with self._lock, self._database.transaction() as db:
             row = await transcripts.append_segment(

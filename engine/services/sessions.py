@@ -22,7 +22,7 @@ from config.sessions import (
 from engine.auth import Principal
 from engine.clock import Clock
 from engine.errors import BadRequest, Conflict, ValidationFailed
-from engine.services import events, participants, profiles, stages, templates
+from engine.services import analyses, events, participants, profiles, stages, templates
 from engine.services.common import get_owned, new_id
 from engine.store.pagination import Page, paginate
 from engine.store.tables import (
@@ -264,7 +264,7 @@ async def create(
     await session.flush()
     events.record(session, cid, "session.scheduled", events.session_data(row, person), now)
     if body.is_test:
-        _complete_test(session, row, person, profile, template, now)
+        await _complete_test(session, row, person, profile, template, now)
     return row, person
 
 
@@ -282,7 +282,7 @@ async def _resolve_profile(
     )
 
 
-def _complete_test(
+async def _complete_test(
     session: AsyncSession,
     row: SessionRow,
     person: ParticipantRow,
@@ -295,15 +295,20 @@ def _complete_test(
     row.started_at = now - timedelta(seconds=TEST_DURATION_SECONDS)
     row.completed_at = now
     row.duration_seconds = TEST_DURATION_SECONDS
-    row.analysis = synthetic_analysis(
+    result = synthetic_analysis(
         row.id, profiles.spec_of(profile), templates.spec_of(template) if template else None, person.name, now
     )
-    row.analysis_status = "COMPLETED"
+    await analyses.create_version(session, row, "test", now, result=result, scorer="synthetic")
     data = events.session_data(row, person)
     events.record(session, row.company_id, "session.completed", data, now)
-    summary = {k: row.analysis["general"][k] for k in ("overallRating", "companyFitRating")}
-    summary["recommendation"] = row.analysis.get("recommendation")
-    events.record(session, row.company_id, "analysis.completed", {**data, "analysis": summary}, now)
+    assert row.analysis is not None
+    events.record(
+        session,
+        row.company_id,
+        "analysis.completed",
+        {**data, "analysis": analyses.summary(row.analysis)},
+        now,
+    )
 
 
 async def get(session: AsyncSession, company_id: str, session_id: str) -> SessionRow:
@@ -332,7 +337,8 @@ async def change_status(
         if row.started_at is not None:
             row.duration_seconds = int((now - row.started_at).total_seconds())
         if target is SessionStatus.COMPLETED:
-            row.analysis_status = "PENDING"
+            # Committed with the completion, so a crash right after cannot lose the analysis.
+            await analyses.create_version(session, row, "completed", now)
     person = await participant_of(session, row)
     events.record(session, row.company_id, STATUS_EVENTS[target], events.session_data(row, person), now)
 
@@ -394,7 +400,7 @@ async def retake(
     await session.flush()
     events.record(session, company_id, "session.scheduled", events.session_data(row, person), now)
     if row.is_test:
-        _complete_test(session, row, person, profile, template, now)
+        await _complete_test(session, row, person, profile, template, now)
     return row, person
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "AnalysisRow",
     "ApiKeyRow",
     "Base",
     "CompanyRow",
@@ -253,3 +254,26 @@ class RecordingRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(nullable=False)
     updated_at: Mapped[datetime] = mapped_column(nullable=False)
+
+
+class AnalysisRow(Base):
+    """One version of a session's analysis. A rerun adds a version; earlier ones are kept. The newest
+    is mirrored on the session (`analysis_status`, `analysis`) for listing."""
+
+    __tablename__ = "analyses"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"))
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    status: Mapped[str] = mapped_column(String(16))  # PENDING, PROCESSING, COMPLETED, FAILED
+    reason: Mapped[str] = mapped_column(String(16))  # completed, rerun, test
+    scorer: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(nullable=False)
+    __table_args__ = (
+        UniqueConstraint("session_id", "version"),
+        Index("ix_analyses_status", "status"),
+    )

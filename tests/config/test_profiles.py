@@ -161,7 +161,7 @@ def test_defaults_follow_the_seed() -> None:
 def test_camel_case_aliases_are_accepted_and_serialised() -> None:
     body = _profile(
         behavior={"tone": "challenging", "style": "adaptive", "difficulty": "hard", "probingDepth": "high"},
-        scoring={"scale": "0-100", "scoringMethod": "rule_based", "recommendationLogic": "hire if all >= 7"},
+        scoring={"scale": "0-100", "scoringMethod": "rule_based", "recommendationLogic": "all >= 7 -> hire"},
         grounding={"organizationContext": "Acme", "domainContext": "Payments", "scenarioContext": "Outage"},
         scorecard={"includeTranscript": False, "includeImprovementFeedback": False},
     )
@@ -220,8 +220,10 @@ def test_rule_based_scoring_needs_recommendation_logic(scoring: dict[str, Any]) 
 
 
 def test_rule_based_with_logic_and_weighted_average_without_are_fine() -> None:
-    rules = Scoring.model_validate({"scoringMethod": "rule_based", "recommendationLogic": " all >= 6 "})
-    assert rules.recommendation_logic == "all >= 6"
+    rules = Scoring.model_validate(
+        {"scoringMethod": "rule_based", "recommendationLogic": " all >= 6 -> hire "}
+    )
+    assert rules.recommendation_logic == "all >= 6 -> hire"
     plain = Scoring.model_validate({"scoringMethod": "weighted_average"})
     assert plain.recommendation_logic is None
     optional = Scoring.model_validate({"recommendationLogic": "advisory only"})
@@ -282,7 +284,7 @@ def test_update_model_is_partial_and_checks_a_sent_rubric() -> None:
 def test_spec_round_trips_through_its_json_dump() -> None:
     body = _profile(
         rubric=_rubric(33.33, 33.33, 33.34),
-        scoring={"scoringMethod": "rule_based", "recommendationLogic": "r"},
+        scoring={"scoringMethod": "rule_based", "recommendationLogic": "otherwise -> pass"},
         behavior={"probingDepth": "low"},
     )
     spec = AgentProfileSpec.model_validate(body)

@@ -25,7 +25,7 @@ def full_profile() -> dict[str, Any]:
             {"name": "Policy", "description": "Stays within policy", "weight": 33.34},
         ],
         behavior={"tone": "challenging", "style": "adaptive", "difficulty": "hard", "probingDepth": "high"},
-        scoring={"scale": "0-5", "scoringMethod": "rule_based", "recommendationLogic": "ready if all >= 4"},
+        scoring={"scale": "0-5", "scoringMethod": "rule_based", "recommendationLogic": "all >= 4 -> ready"},
         grounding={
             "organizationContext": "Acme sells outdoor gear.",
             "domainContext": "Retail returns.",

@@ -211,6 +211,8 @@ async def test_every_endpoint_names_the_scopes_it_needs(api: ApiClients) -> None
         ("POST", f"/v1/sessions/{sid}/cancel", None, ["write:sessions"]),
         ("POST", f"/v1/sessions/{sid}/retake", None, ["read:participants", "write:sessions"]),
         ("GET", f"/v1/sessions/{sid}/join-link", None, ["read:sessions"]),
+        ("GET", f"/v1/sessions/{sid}/analyses", None, ["read:sessions"]),
+        ("POST", f"/v1/sessions/{sid}/analysis/rerun", None, ["write:sessions"]),
         ("DELETE", f"/v1/sessions/{sid}", None, ["delete:sessions"]),
         ("GET", "/v1/events", None, ["read:events"]),
     ]

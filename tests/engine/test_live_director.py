@@ -198,7 +198,12 @@ async def test_when_time_runs_out_the_interviewer_closes_instead_of_asking_more(
     second = ScriptedCandidate([synthesize(ANSWER)] * 3)
     try:
         await second.connect(offer_poster(raw, token))
-        report = await second.run(limit_s=90)
+        running = asyncio.create_task(second.run(limit_s=90))
+        # The candidate switches tabs for a second: the page reports it, for the authenticity check.
+        await second.send({"type": "visibility", "hidden": True})
+        await asyncio.sleep(1.0)
+        await second.send({"type": "visibility", "hidden": False})
+        report = await running
     finally:
         await second.close()
     await live.wait_closed(session_id)
@@ -222,6 +227,15 @@ async def test_when_time_runs_out_the_interviewer_closes_instead_of_asking_more(
     assert progress["finished"] is True
     assert progress["asked"] == planned[:1]
     assert set(progress["skipped"]) == set(planned[1:])
+
+    # The completed session was analysed in the background; the tab switch is there with its moment.
+    await app.state.services.analysis.wait_idle()
+    analysis = expect(await client.get(f"/v1/sessions/{session_id}"), 200)["analysis"]
+    assert analysis["scorer"] == "embedded"
+    focus = next(f for f in analysis["authenticity"] if f["kind"] == "focus_lost")
+    assert len(focus["evidence"]) == 1, focus
+    away = focus["evidence"][0]
+    assert 0.5 < away["end"] - away["start"] < 3.0, focus
 
     # A retake starts from nothing: a new link that is not a resume, no plan until it starts, and the
     # earlier session keeps its own plan and progress.

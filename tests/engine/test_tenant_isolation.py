@@ -119,6 +119,8 @@ async def test_another_companys_resources_are_403_by_id_and_unchanged(api: ApiCl
         ("GET", f"/v1/sessions/{sid}/join-link", None),
         ("DELETE", f"/v1/sessions/{sid}", None),
         ("POST", f"/v1/sessions/{a.done['id']}/retake", None),
+        ("GET", f"/v1/sessions/{a.done['id']}/analyses", None),
+        ("POST", f"/v1/sessions/{a.done['id']}/analysis/rerun", None),
         ("DELETE", f"/v1/sessions/{a.done['id']}", None),
     ]
     for method, path, body in attempts:

@@ -1,4 +1,5 @@
-"""Surface analysis of one spoken answer, for the embedded (offline, deterministic) interviewer.
+"""Surface analysis of one spoken answer: the embedded interviewer decides its follow-ups on it, and the
+embedded scorer builds its per-dimension scores on it.
 
 What it measures, from the transcript text alone:
 
@@ -21,7 +22,7 @@ What it measures, from the transcript text alone:
 What it cannot judge: whether anything said is true or correct, whether the technical reasoning
 is sound, the quality of a design, tone of voice, or anything the speech recogniser dropped or
 misheard. Named-thing detection depends on capitalisation in the transcript and can mistake a
-person's or company's name for a technology. It is a prompt for follow-ups, not a score.
+person's or company's name for a technology.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.dialogue.answers import STRONG_ANSWER, analyse, gaps
+from scoring.answers import STRONG_ANSWER, analyse, gaps
 
 STRONG = (
     "At my last job I led the migration of our billing service from a monolith to Kafka-based "

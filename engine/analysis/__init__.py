@@ -1,0 +1,1 @@
+"""Scoring completed sessions in the background: the worker, and one analysis job."""

@@ -1,0 +1,155 @@
+"""One analysis: read what a completed session left (transcript, plan, recording, page events), score
+it, check authenticity, build the scorecard.
+
+Reading the recording and the detectors' numpy work run in a worker thread; the scorers are async
+(the LLM one waits on HTTP, the embedded one takes milliseconds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import wave
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import select
+
+from engine.services import join
+from engine.services.join import Interview
+from engine.store.database import Database
+from engine.store.tables import RecordingRow, SessionRow, TranscriptSegmentRow
+from scoring import authenticity
+from scoring.embedded import EmbeddedScorer
+from scoring.model import DimensionScore, QuestionHint, Rubric, RubricItem, Scorer, ScoringError, Segment
+from scoring.scorecard import ScorecardInputs, build_scorecard
+from scoring.synthetic import synthetic_analysis
+
+__all__ = ["AnalysisInputs", "load_inputs", "run_analysis"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AnalysisInputs:
+    interview: Interview
+    is_test: bool
+    segments: tuple[Segment, ...]
+    recording: Path | None
+    page_events: tuple[authenticity.PageEvent, ...]
+
+
+async def load_inputs(database: Database, session_id: str, recordings_dir: Path) -> AnalysisInputs:
+    async with database.transaction() as db:
+        row = await db.get(SessionRow, session_id)
+        assert row is not None
+        interview = await join.interview_of(db, row)
+        stored = await db.scalars(
+            select(TranscriptSegmentRow)
+            .where(TranscriptSegmentRow.session_id == session_id)
+            .order_by(TranscriptSegmentRow.seq)
+        )
+        segments = tuple(Segment(s.id, s.speaker, s.start_s, s.end_s, s.text) for s in stored)
+        recording = await db.get(RecordingRow, session_id)
+        path = (recordings_dir / recording.path) if recording is not None else None
+        events = tuple(
+            authenticity.PageEvent(float(e["at"]), str(e["kind"]))
+            for e in (row.dialogue_state or {}).get("page_events", [])
+            if isinstance(e, dict) and isinstance(e.get("at"), int | float) and isinstance(e.get("kind"), str)
+        )
+        return AnalysisInputs(interview, row.is_test, segments, path, events)
+
+
+def rubric_of(interview: Interview) -> Rubric:
+    profile, template = interview.profile, interview.template
+    plan = interview.progress.get("plan") if isinstance(interview.progress.get("plan"), dict) else None
+    hints: list[QuestionHint] = []
+    for q in (plan or {}).get("questions", []):
+        if isinstance(q, dict) and q.get("dimension"):
+            wordings = tuple(str(q[k]) for k in ("text", "easier", "harder") if q.get(k))
+            keywords = tuple(str(k) for k in q.get("keywords", []) if isinstance(k, str))
+            hints.append(QuestionHint(wordings, str(q["dimension"]), str(q.get("skill") or ""), keywords))
+    return Rubric(
+        items=tuple(RubricItem(d.name, d.description, d.weight) for d in profile.rubric),
+        scale_max=profile.scoring.scale.maximum,
+        skills=tuple(template.skills) if template else (),
+        traits=tuple(template.traits) if template else (),
+        objective=(template.objective or "") if template else "",
+        pass_criteria=(template.pass_criteria or "") if template else "",
+        questions=tuple(hints),
+    )
+
+
+def _candidate_channel(path: Path | None) -> npt.NDArray[np.int16] | None:
+    """The left (candidate) channel of the stereo recording; None when there is no readable file."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        with wave.open(str(path), "rb") as wav:
+            channels, frames = wav.getnchannels(), wav.readframes(wav.getnframes())
+    except (OSError, wave.Error, EOFError) as exc:
+        logger.warning("recording %s unreadable for analysis: %s", path.name, exc)
+        return None
+    samples = np.frombuffer(frames, dtype="<i2")
+    return samples[::channels].astype(np.int16) if channels > 1 else samples.astype(np.int16)
+
+
+def _flags(inputs: AnalysisInputs, thresholds: authenticity.Thresholds) -> list[dict[str, Any]]:
+    audio = _candidate_channel(inputs.recording)
+    found = authenticity.detect(inputs.segments, audio, inputs.page_events, thresholds)
+    return [dataclasses.asdict(flag) for flag in found]
+
+
+async def _score(
+    scorers: Sequence[Scorer], rubric: Rubric, segments: Sequence[Segment]
+) -> tuple[list[DimensionScore], str, list[str]]:
+    """The first scorer that succeeds; the embedded one (last) cannot fail on a transcript."""
+    notes: list[str] = []
+    for scorer in scorers:
+        try:
+            return await scorer.score(rubric, segments), scorer.name, notes
+        except ScoringError as exc:
+            logger.warning("the %s scorer failed (%s); falling back", scorer.name, exc)
+            notes.append(f"The {scorer.name} scorer failed ({exc}); another scorer was used.")
+    raise ScoringError("every scorer failed")
+
+
+async def run_analysis(
+    inputs: AnalysisInputs,
+    scorers: Sequence[Scorer],
+    thresholds: authenticity.Thresholds,
+    at: datetime,
+) -> tuple[dict[str, Any], str]:
+    """The scorecard and the name of the scorer that produced its scores."""
+    interview = inputs.interview
+    if inputs.is_test:
+        # A test session has no audio and no transcript: it gets generated test data again.
+        name = str(interview.participant.get("name", ""))
+        return synthetic_analysis(
+            interview.session_id, interview.profile, interview.template, name, at
+        ), "synthetic"
+    rubric = rubric_of(interview)
+    scores, scorer, notes = await _score([*scorers, EmbeddedScorer()], rubric, inputs.segments)
+    flags = await asyncio.to_thread(_flags, inputs, thresholds)
+    threshold = (interview.stage or {}).get("pass_threshold")
+    card = build_scorecard(
+        ScorecardInputs(
+            profile=interview.profile,
+            template=interview.template,
+            participant=interview.participant,
+            scores=scores,
+            transcript=inputs.segments,
+            scorer=scorer,
+            at=at,
+            pass_threshold=float(threshold) if isinstance(threshold, int | float) else None,
+            authenticity=flags,
+            notes=notes,
+        )
+    )
+    return card, scorer

@@ -1,0 +1,191 @@
+"""Analysis versions in the store: created with the change that calls for them, claimed by the worker,
+completed or failed, listed, rerun.
+
+Every change is made inside the caller's transaction, so "the session completed" and "its analysis
+is pending" commit together (nothing to lose in a crash), and "the analysis completed" commits with
+its `analysis.completed` event in the outbox. The newest version is mirrored on the session row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from config.enums import SessionStatus
+from engine.errors import Conflict
+from engine.services import events
+from engine.services.common import new_id
+from engine.store.tables import AnalysisRow, ParticipantRow, SessionRow
+
+__all__ = [
+    "COMPLETED",
+    "FAILED",
+    "PENDING",
+    "PROCESSING",
+    "claim_next",
+    "complete",
+    "create_version",
+    "fail",
+    "list_versions",
+    "open_count",
+    "recover",
+    "rerun",
+    "summary",
+]
+
+PENDING, PROCESSING, COMPLETED, FAILED = "PENDING", "PROCESSING", "COMPLETED", "FAILED"
+OPEN = (PENDING, PROCESSING)
+
+
+async def create_version(
+    db: AsyncSession,
+    row: SessionRow,
+    reason: str,
+    now: datetime,
+    *,
+    result: dict[str, Any] | None = None,
+    scorer: str | None = None,
+) -> AnalysisRow:
+    """The next version for `row`: pending, or completed at once when `result` is given (test mode)."""
+    latest = await db.scalar(select(func.max(AnalysisRow.version)).where(AnalysisRow.session_id == row.id))
+    status = COMPLETED if result is not None else PENDING
+    version = AnalysisRow(
+        id=new_id(),
+        company_id=row.company_id,
+        session_id=row.id,
+        version=(latest or 0) + 1,
+        status=status,
+        reason=reason,
+        scorer=scorer,
+        result=result,
+        attempts=0,
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(version)
+    row.analysis_status = status
+    if result is not None:
+        row.analysis = {**result, "version": version.version}
+    return version
+
+
+async def recover(db: AsyncSession, now: datetime) -> int:
+    """At start-up: analyses a stopped engine left PROCESSING go back to PENDING. Returns how many."""
+    result = await db.execute(
+        update(AnalysisRow).where(AnalysisRow.status == PROCESSING).values(status=PENDING, updated_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def claim_next(db: AsyncSession, now: datetime) -> AnalysisRow | None:
+    """The oldest pending analysis, marked PROCESSING (the caller commits before working on it)."""
+    version = await db.scalar(
+        select(AnalysisRow)
+        .where(AnalysisRow.status == PENDING)
+        .order_by(AnalysisRow.created_at, AnalysisRow.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    if version is None:
+        return None
+    version.status = PROCESSING
+    version.attempts += 1
+    version.updated_at = now
+    session = await db.get(SessionRow, version.session_id)
+    if session is not None:
+        session.analysis_status = PROCESSING
+    return version
+
+
+def summary(result: dict[str, Any]) -> dict[str, Any]:
+    """What the `analysis.completed` event carries: the scorecard's headline, not the transcript."""
+    general = result.get("general", {})
+    return {
+        "version": result.get("version"),
+        "scorer": result.get("scorer"),
+        "overallRating": general.get("overallRating"),
+        "companyFitRating": general.get("companyFitRating"),
+        "recommendation": result.get("recommendation"),
+        "is_test_data": bool(result.get("is_test_data")),
+        "dimensions": [{"name": d["name"], "score": d["score"]} for d in result.get("dimensions", [])],
+        "flags": [f["kind"] for f in result.get("authenticity", []) if f.get("flagged")],
+    }
+
+
+async def _mirror(db: AsyncSession, version: AnalysisRow) -> tuple[SessionRow, ParticipantRow] | None:
+    session = await db.get(SessionRow, version.session_id)
+    if session is None:
+        return None
+    newest = await db.scalar(
+        select(func.max(AnalysisRow.version)).where(AnalysisRow.session_id == session.id)
+    )
+    if newest != version.version:
+        return None  # a rerun was requested meanwhile: the newer version speaks for the session
+    person = await db.get(ParticipantRow, session.participant_id)
+    assert person is not None
+    return session, person
+
+
+async def complete(
+    db: AsyncSession, version: AnalysisRow, result: dict[str, Any], scorer: str, now: datetime
+) -> None:
+    version.status, version.scorer, version.updated_at = COMPLETED, scorer, now
+    version.result = {**result, "version": version.version}
+    version.error = None
+    mirrored = await _mirror(db, version)
+    if mirrored is None:
+        return
+    session, person = mirrored
+    session.analysis_status = COMPLETED
+    session.analysis = version.result
+    session.updated_at = now
+    data = {**events.session_data(session, person), "analysis": summary(version.result)}
+    events.record(db, session.company_id, "analysis.completed", data, now)
+
+
+async def fail(db: AsyncSession, version: AnalysisRow, error: str, now: datetime) -> None:
+    version.status, version.error, version.updated_at = FAILED, error[:2000], now
+    mirrored = await _mirror(db, version)
+    if mirrored is None:
+        return
+    session, person = mirrored
+    session.analysis_status = FAILED
+    session.updated_at = now
+    data = {
+        **events.session_data(session, person),
+        "analysis": {"version": version.version, "error": error[:500]},
+    }
+    events.record(db, session.company_id, "analysis.failed", data, now)
+
+
+async def open_count(db: AsyncSession) -> int:
+    """Analyses pending or running, in every company (the worker's backlog)."""
+    return int(await db.scalar(select(func.count()).where(AnalysisRow.status.in_(OPEN))) or 0)
+
+
+async def list_versions(db: AsyncSession, session_id: str) -> list[AnalysisRow]:
+    rows = await db.scalars(
+        select(AnalysisRow).where(AnalysisRow.session_id == session_id).order_by(AnalysisRow.version.desc())
+    )
+    return list(rows)
+
+
+async def rerun(db: AsyncSession, row: SessionRow, now: datetime) -> AnalysisRow:
+    """A new version from the stored transcript; only for a completed session with no analysis running."""
+    if row.status != SessionStatus.COMPLETED.value:
+        raise Conflict(
+            f"only a completed session can be analysed; this one is {row.status}",
+            {"fields": [{"path": "status", "message": "session is not completed"}]},
+        )
+    running = await db.scalar(
+        select(func.count()).where(AnalysisRow.session_id == row.id, AnalysisRow.status.in_(OPEN))
+    )
+    if running:
+        raise Conflict(
+            "an analysis of this session is already pending or running",
+            {"fields": [{"path": "analysis_status", "message": "analysis in progress"}]},
+        )
+    return await create_version(db, row, "rerun", now)

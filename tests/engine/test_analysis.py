@@ -1,0 +1,255 @@
+"""Analysis of completed sessions: in the background right after completion, versions on rerun, the
+LLM scorer in front with the embedded one as fallback, and nothing lost across a restart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from config.enums import Speaker
+from config.settings import LlmSettings, Settings
+from engine.app import create_app
+from engine.services import transcripts
+from engine.services.transcripts import NewSegment
+from engine.store.tables import AnalysisRow, SessionRow
+from tests.engine.session_helpers import (
+    book,
+    error_paths,
+    expect,
+    inline_participant,
+    make_profile,
+    make_stage,
+    make_template,
+)
+from tests.helpers import ApiClients, StepClock
+from tests.llm_server import LlmServer, Script
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+QUESTIONS = (
+    "Let's talk about system design: tell me about a system you designed for scale.",
+    "On communication: how do you explain a technical decision clearly to people outside engineering?",
+    "On ownership: describe a time you owned an outcome from start to finish.",
+)
+STRONG = (
+    "Last year I designed the billing system on PostgreSQL for 2 million customers. I split the ledger from "
+    "the invoices, I added read replicas and partitioned by month, and as a result p99 latency dropped from "
+    "900 to 120 milliseconds. We chose Kafka over polling, which cost some operational work.",
+    "For example, when I proposed moving to Kubernetes, I wrote a one page memo for finance with the cost, "
+    "40 thousand dollars a year saved, and I ran a 20 minute demo for support. The decision was approved.",
+    "In 2023 our deploys failed 30 percent of the time. I took it on myself: I traced the flaky tests, I "
+    "rewrote the pipeline in GitHub Actions and I set up alerts. Within 6 weeks failures went down to 2 percent.",
+)
+WEAK = (
+    "I guess we kind of used a database. It was fine, I think.",
+    "I just talk to them, maybe.",
+    "The team handled it, not sure what happened in the end.",
+)
+
+
+async def scheduled(client: httpx.AsyncClient, **extra: Any) -> dict[str, Any]:
+    profile = await make_profile(client)
+    template = await make_template(client)
+    stage = await make_stage(client, template["id"], profile["id"], pass_threshold=60)
+    return await book(client, stage_id=stage["id"], participant=inline_participant(), **extra)
+
+
+async def completed_session(app: FastAPI, client: httpx.AsyncClient, answers: tuple[str, ...]) -> str:
+    session = await scheduled(client)
+    expect(await client.patch(f"/v1/sessions/{session['id']}", json={"status": "in_progress"}), 200)
+    services = app.state.services
+    async with services.database.transaction() as db:
+        row = await db.get(SessionRow, session["id"])
+        assert row is not None
+        t = 0.0
+        for question, answer in zip(QUESTIONS, answers, strict=True):
+            for speaker, text, length in (
+                (Speaker.INTERVIEWER, question, 5.0),
+                (Speaker.CANDIDATE, answer, 20.0),
+            ):
+                segment = NewSegment(
+                    speaker, t, t + length, text, 0.9 if speaker is Speaker.CANDIDATE else None
+                )
+                await transcripts.append_segment(db, row.company_id, row.id, segment, services.clock.now())
+                t += length + 1
+    expect(await client.patch(f"/v1/sessions/{session['id']}", json={"status": "completed"}), 200)
+    return str(session["id"])
+
+
+async def analysed(app: FastAPI, client: httpx.AsyncClient, session_id: str) -> dict[str, Any]:
+    await app.state.services.analysis.wait_idle()
+    session = expect(await client.get(f"/v1/sessions/{session_id}"), 200)
+    assert session["analysis_status"] == "COMPLETED", session
+    return dict(session["analysis"])
+
+
+async def test_a_completed_session_is_scored_with_evidence_and_a_recommendation(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    strong_id = await completed_session(app, client, STRONG)
+    weak_id = await completed_session(app, client, WEAK)
+    strong, weak = await analysed(app, client, strong_id), await analysed(app, client, weak_id)
+
+    assert strong["scorer"] == weak["scorer"] == "embedded"
+    assert strong["version"] == 1
+    assert strong["general"]["status"] == 3
+    assert strong["general"]["overallRating"] > weak["general"]["overallRating"] + 30
+    assert (strong["recommendation"], weak["recommendation"]) == ("hire", "no_hire")
+    strong_dims = {d["name"]: d for d in strong["dimensions"]}
+    weak_dims = {d["name"]: d for d in weak["dimensions"]}
+    assert list(strong_dims) == ["System Design", "Communication", "Ownership"]
+    transcript = {
+        s["id"]: s for s in expect(await client.get(f"/v1/sessions/{strong_id}/transcript"), 200)["segments"]
+    }
+    for name, dim in strong_dims.items():
+        assert dim["score"] > weak_dims[name]["score"], name
+        assert dim["scale"] == "0-10"
+        assert dim["rationale"]
+        assert dim["evidence"], name
+        for quote in dim["evidence"]:
+            segment = transcript[quote["segment_id"]]
+            assert segment["speaker"] == "candidate"
+            assert quote["quote"] in segment["text"]
+            assert (quote["start"], quote["end"]) == (segment["start"], segment["end"])
+    # The weighted average, recomputed from the breakdown.
+    weights = {"System Design": 50, "Communication": 30, "Ownership": 20}
+    expected = sum(strong_dims[n]["score"] / 10 * w for n, w in weights.items())
+    assert strong["general"]["overallRating"] == round(expected)
+    assert strong["general"]["strongPoints"]
+    assert weak["general"]["weakPoints"]
+    assert weak["improvementFeedback"]
+    assert [s["id"] for s in strong["transcript"]] == list(transcript)
+    assert {f["kind"] for f in strong["authenticity"]} >= {"focus_lost", "reading_like"}
+
+    events = [
+        e for e in expect(await client.get("/v1/events", params={"type": "analysis.completed"}), 200)["data"]
+    ]
+    done = {e["data"]["session_id"]: e["data"] for e in events}
+    assert done[strong_id]["analysis"]["recommendation"] == "hire"
+    assert done[strong_id]["analysis"]["overallRating"] == strong["general"]["overallRating"]
+    assert done[strong_id]["external_id"] is None or isinstance(done[strong_id]["external_id"], str)
+
+
+async def test_rerun_adds_a_version_and_keeps_the_earlier_one(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    session_id = await completed_session(app, client, STRONG)
+    first = await analysed(app, client, session_id)
+    rerun = expect(await client.post(f"/v1/sessions/{session_id}/analysis/rerun"), 202)
+    assert (rerun["version"], rerun["status"], rerun["reason"]) == (2, "PENDING", "rerun")
+    again = await analysed(app, client, session_id)
+    assert again["version"] == 2
+    # Same transcript, same scores: the embedded scorer is deterministic.
+    assert again["dimensions"] == first["dimensions"]
+    versions = expect(await client.get(f"/v1/sessions/{session_id}/analyses"), 200)["data"]
+    assert [(v["version"], v["status"], v["reason"]) for v in versions] == [
+        (2, "COMPLETED", "rerun"),
+        (1, "COMPLETED", "completed"),
+    ]
+    assert versions[1]["result"]["version"] == 1
+
+
+async def test_rerun_is_refused_for_an_open_session_and_while_one_is_pending(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    session = await scheduled(client)
+    r = await client.post(f"/v1/sessions/{session['id']}/analysis/rerun")
+    assert r.status_code == 409
+    assert error_paths(r) == {"status"}
+    session_id = await completed_session(app, client, WEAK)
+    await analysed(app, client, session_id)
+    first = await client.post(f"/v1/sessions/{session_id}/analysis/rerun")
+    second = await client.post(f"/v1/sessions/{session_id}/analysis/rerun")
+    assert first.status_code == 202
+    assert second.status_code in (202, 409)  # 202 only if the worker already finished the first
+    if second.status_code == 409:
+        assert error_paths(second) == {"analysis_status"}
+    assert (await client.post("/v1/sessions/not-a-uuid/analysis/rerun")).status_code == 422
+    other = "00000000-0000-4000-8000-000000000000"
+    assert (await client.post(f"/v1/sessions/{other}/analysis/rerun")).status_code == 404
+    assert (await client.get(f"/v1/sessions/{other}/analyses")).status_code == 404
+
+
+async def test_an_analysis_interrupted_by_a_stop_is_done_after_the_restart(
+    settings: Settings, clock: StepClock
+) -> None:
+    first = create_app(settings, clock=clock)
+    async with first.router.lifespan_context(first):
+        api = ApiClients(first, clock)
+        client = await api.client()
+        session_id = await completed_session(first, client, STRONG)
+        await first.state.services.analysis.wait_idle()
+        # As if the engine had died mid-analysis of a rerun: the version is left PROCESSING.
+        async with first.state.services.database.transaction() as db:
+            row = await db.get(SessionRow, session_id)
+            assert row is not None
+            db.add(
+                AnalysisRow(
+                    id="11111111-1111-4111-8111-111111111111",
+                    company_id=row.company_id,
+                    session_id=row.id,
+                    version=2,
+                    status="PROCESSING",
+                    reason="rerun",
+                    attempts=1,
+                    created_at=clock.now(),
+                    updated_at=clock.now(),
+                )
+            )
+        await api.aclose()
+    second = create_app(settings, clock=clock)
+    async with second.router.lifespan_context(second):
+        api = ApiClients(second, clock)
+        client = await api.client()
+        analysis = await analysed(second, client, session_id)
+        assert analysis["version"] == 2
+        versions = expect(await client.get(f"/v1/sessions/{session_id}/analyses"), 200)["data"]
+        assert (versions[0]["status"], versions[0]["attempts"]) == ("COMPLETED", 2)
+        await api.aclose()
+
+
+async def test_the_llm_scores_when_configured_and_the_embedded_scorer_takes_over_when_it_fails(
+    settings: Settings, clock: StepClock
+) -> None:
+    server = LlmServer()
+    server.start()
+    reply = '{"score": 8, "rationale": "Concrete and owned.", "evidence": [{"segment_id": "%s", "quote": "I took it on myself"}]}'
+    try:
+        llm = LlmSettings(base_url=server.base_url, model="scorer", first_token_timeout_s=3, idle_timeout_s=1)
+        application = create_app(settings.model_copy(update={"llm": llm}), clock=clock)
+        async with application.router.lifespan_context(application):
+            api = ApiClients(application, clock)
+            client = await api.client()
+            session_id = await completed_session(application, client, STRONG)
+            segments = expect(await client.get(f"/v1/sessions/{session_id}/transcript"), 200)["segments"]
+            owner = next(s for s in segments if s["text"].startswith("In 2023"))
+            server.reset(Script(tokens=[reply % owner["id"]]))
+            await application.state.services.analysis.wait_idle()
+            analysis = expect(await client.get(f"/v1/sessions/{session_id}"), 200)["analysis"]
+            assert analysis["scorer"] == "llm"
+            assert [d["score"] for d in analysis["dimensions"]] == [8, 8, 8]
+            quote = analysis["dimensions"][2]["evidence"][0]
+            assert (quote["segment_id"], quote["quote"]) == (owner["id"], "I took it on myself")
+            assert len(server.requests) >= 3  # one request per dimension
+
+            # The endpoint fails: the rerun falls back to the embedded scorer and says so.
+            server.reset(Script(mode="error", status=500))
+            expect(await client.post(f"/v1/sessions/{session_id}/analysis/rerun"), 202)
+            await application.state.services.analysis.wait_idle(timeout_s=60)
+            fallback = expect(await client.get(f"/v1/sessions/{session_id}"), 200)["analysis"]
+            assert fallback["scorer"] == "embedded"
+            assert fallback["version"] == 2
+            assert any("llm scorer failed" in line for line in fallback["general"]["evaluation"])
+            await api.aclose()
+    finally:
+        server.stop()
+
+
+async def test_a_test_session_has_its_generated_analysis_as_version_one(client: httpx.AsyncClient) -> None:
+    session = await scheduled(client, is_test=True)
+    versions = expect(await client.get(f"/v1/sessions/{session['id']}/analyses"), 200)["data"]
+    assert [(v["version"], v["status"], v["scorer"]) for v in versions] == [(1, "COMPLETED", "synthetic")]
+    assert versions[0]["result"]["is_test_data"] is True
