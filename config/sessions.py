@@ -186,3 +186,11 @@ class Session(ResourceOut):
         description="PENDING, PROCESSING, COMPLETED or FAILED; null before the session completes."
     )
     analysis: dict[str, Any] | None = Field(description="The analysis, once completed.")
+    stage_result: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "The stage pipeline's decision once the analysis completed: {outcome, passed, overallRating, "
+            "passThreshold, decidedAt, nextSessionId, decidedBy}. outcome is advanced, passed (last stage), "
+            "failed, retry_scheduled, awaiting_approval, approved or rejected."
+        ),
+    )

@@ -62,8 +62,8 @@ In an agent profile
 `scoring.recommendationLogic` is checked when the profile is saved: every quoted dimension must be in
 the profile's rubric, and every label one of a recommendation vocabulary (hire/no_hire, admit/reject,
 pass/fail, ready/needs_training, certified/not_certified) or `positive`/`negative`, which stand for the
-positive and negative label of whatever vocabulary the template uses. A recommendationLogic without any
-`->` is free-form guidance, not a program, and is stored unchecked.
+positive and negative label of whatever vocabulary the template uses. With `rule_based` scoring the text
+must be a program; with `weighted_average`, text without any `->` is free-form guidance, stored unchecked.
 
 Limits and errors
 -----------------

@@ -21,9 +21,9 @@ from config.settings import Settings
 from engine.analysis.job import load_inputs, run_analysis
 from engine.clock import Clock
 from engine.dialogue.llm import LlmClient
-from engine.services import analyses
+from engine.services import analyses, pipeline
 from engine.store.database import Database
-from engine.store.tables import AnalysisRow
+from engine.store.tables import AnalysisRow, SessionRow
 from scoring import authenticity
 from scoring.llm_scorer import LlmScorer
 from scoring.model import Scorer
@@ -118,7 +118,13 @@ class AnalysisWorker:
         async with self._database.transaction() as db:
             row = await db.get(AnalysisRow, analysis_id)
             if row is not None:
-                await analyses.complete(db, row, card, scorer, self._clock.now())
+                now = self._clock.now()
+                await analyses.complete(db, row, card, scorer, now)
+                session = await db.get(SessionRow, session_id)
+                if session is not None and session.analysis_status == analyses.COMPLETED:
+                    # In the same transaction: the result, the decision and the next stage's session
+                    # (with their events) commit together.
+                    await pipeline.decide(db, session, card, now)
         logger.info("analysis %s of session %s completed by the %s scorer", number, session_id, scorer)
         return True
 

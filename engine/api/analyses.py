@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 from pydantic import Field
 
 from config.base import ApiModel
@@ -58,13 +58,15 @@ async def list_analyses(session_id: IdPath, ctx: Ctx) -> ListResponse[AnalysisVe
     status_code=202,
     summary="Analyse the stored transcript again (after a failure, or a profile change); earlier versions stay",
 )
-async def rerun_analysis(session_id: IdPath, ctx: Ctx, request: Request) -> AnalysisVersion:
+async def rerun_analysis(
+    session_id: IdPath, ctx: Ctx, request: Request, background: BackgroundTasks
+) -> AnalysisVersion:
     ctx.principal.require("write:sessions")
     row = await sessions.get(ctx.db, ctx.company_id, session_id)
     version = await analyses.rerun(ctx.db, row, ctx.clock.now())
     await ctx.db.flush()
     services: Services = request.app.state.services
-    # The worker would find it within IE_ANALYSIS__POLL_S anyway; this only saves the wait. The
-    # response is sent after the commit, and the worker reads committed rows only.
-    services.analysis.wake()
+    # The worker would find it within IE_ANALYSIS__POLL_S anyway; waking it after the response (so after
+    # the commit: it reads committed rows only) saves the wait.
+    background.add_task(services.analysis.wake)
     return _version(version)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from pydantic import Field, field_validator
 
 from config.base import ID_PATTERN, InputModel
 from config.enums import SessionStatus
 from config.sessions import JoinLink, Session, SessionCreate, SessionUpdate, validate_metadata
-from engine.api.context import Ctx, ListResponse
+from engine.api.context import Ctx, ListResponse, Services
 from engine.api.params import CreatedAfter, CreatedBefore, Cursor, IdPath, Limit, SafeQuery
 from engine.errors import Conflict
 from engine.services import sessions
@@ -76,9 +76,16 @@ async def get_session(session_id: IdPath, ctx: Ctx) -> Session:
 @router.patch(
     "/{session_id}", summary="Reschedule, change metadata, or move the status along a legal transition"
 )
-async def update_session(session_id: IdPath, body: SessionUpdate, ctx: Ctx) -> Session:
+async def update_session(
+    session_id: IdPath, body: SessionUpdate, ctx: Ctx, request: Request, background: BackgroundTasks
+) -> Session:
     ctx.principal.require("write:sessions")
-    return await _out(ctx, await sessions.update(ctx.db, ctx.company_id, session_id, body, ctx.clock))
+    row = await sessions.update(ctx.db, ctx.company_id, session_id, body, ctx.clock)
+    if body.status is SessionStatus.COMPLETED:
+        # Its analysis is pending: wake the worker once the response (and so the commit) is out.
+        services: Services = request.app.state.services
+        background.add_task(services.analysis.wake)
+    return await _out(ctx, row)
 
 
 @router.post("/{session_id}/cancel", summary="Cancel a scheduled or running session")

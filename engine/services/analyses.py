@@ -141,7 +141,6 @@ async def complete(
     session, person = mirrored
     session.analysis_status = COMPLETED
     session.analysis = version.result
-    session.updated_at = now
     data = {**events.session_data(session, person), "analysis": summary(version.result)}
     events.record(db, session.company_id, "analysis.completed", data, now)
 
@@ -153,7 +152,6 @@ async def fail(db: AsyncSession, version: AnalysisRow, error: str, now: datetime
         return
     session, person = mirrored
     session.analysis_status = FAILED
-    session.updated_at = now
     data = {
         **events.session_data(session, person),
         "analysis": {"version": version.version, "error": error[:500]},

@@ -98,6 +98,7 @@ def to_model(row: SessionRow, external_id: str | None, base_url: str) -> Session
         join_url=None if SessionStatus(row.status).is_terminal else join_url(base_url, row),
         analysis_status=row.analysis_status,
         analysis=row.analysis,
+        stage_result=row.stage_result,
     )
 
 
@@ -380,28 +381,52 @@ async def retake(
         )
     person, profile, template = await _retake_resources(session, original)
     now = clock.now()
+    row = await follow_up(
+        session,
+        original,
+        person,
+        now,
+        metadata=original.metadata_ if metadata is None else metadata,
+        retake_of=original.id,
+    )
+    if row.is_test:
+        await _complete_test(session, row, person, profile, template, now)
+    return row, person
+
+
+async def follow_up(
+    session: AsyncSession,
+    original: SessionRow,
+    person: ParticipantRow,
+    now: datetime,
+    *,
+    stage: StageRow | None = None,
+    metadata: dict[str, Any] | None = None,
+    retake_of: str | None = None,
+) -> SessionRow:
+    """A new scheduled session for `original`'s participant, at once: a retake of the same stage, or the
+    next `stage` of the pipeline (with that stage's profile). Records its `session.scheduled` event,
+    which carries what an integrator needs to send the invite."""
     row = SessionRow(
         id=new_id(),
-        company_id=company_id,
+        company_id=original.company_id,
         participant_id=original.participant_id,
         template_id=original.template_id,
-        stage_id=original.stage_id,
-        agent_profile_id=original.agent_profile_id,
+        stage_id=stage.id if stage is not None else original.stage_id,
+        agent_profile_id=(stage.agent_profile_id if stage is not None else None) or original.agent_profile_id,
         status=SessionStatus.SCHEDULED.value,
         schedule_time=now,
         metadata_=original.metadata_ if metadata is None else metadata,
         is_test=original.is_test,
-        retake_of=original.id,
+        retake_of=retake_of,
         join_token=secrets.token_urlsafe(32),
         created_at=now,
         updated_at=now,
     )
     session.add(row)
     await session.flush()
-    events.record(session, company_id, "session.scheduled", events.session_data(row, person), now)
-    if row.is_test:
-        await _complete_test(session, row, person, profile, template, now)
-    return row, person
+    events.record(session, original.company_id, "session.scheduled", events.session_data(row, person), now)
+    return row
 
 
 async def _retake_resources(

@@ -200,6 +200,8 @@ class SessionRow(Timestamps, Base):
     analysis: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
     # Where the live interview is (question index, ...), so a reconnect resumes instead of restarting.
     dialogue_state: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    # The stage pipeline's decision on this session (engine.services.pipeline), once it is analysed.
+    stage_result: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
     __table_args__ = (
         Index("ix_sessions_company_created", "company_id", "created_at", "id"),
         Index("ix_sessions_company_status", "company_id", "status"),

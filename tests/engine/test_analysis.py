@@ -9,81 +9,24 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from config.enums import Speaker
 from config.settings import LlmSettings, Settings
 from engine.app import create_app
-from engine.services import transcripts
-from engine.services.transcripts import NewSegment
 from engine.store.tables import AnalysisRow, SessionRow
+from tests.engine.analysis_helpers import (
+    STRONG,
+    WEAK,
+    analysed,
+    completed_session,
+    scheduled,
+)
 from tests.engine.session_helpers import (
-    book,
     error_paths,
     expect,
-    inline_participant,
-    make_profile,
-    make_stage,
-    make_template,
 )
 from tests.helpers import ApiClients, StepClock
 from tests.llm_server import LlmServer, Script
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-QUESTIONS = (
-    "Let's talk about system design: tell me about a system you designed for scale.",
-    "On communication: how do you explain a technical decision clearly to people outside engineering?",
-    "On ownership: describe a time you owned an outcome from start to finish.",
-)
-STRONG = (
-    "Last year I designed the billing system on PostgreSQL for 2 million customers. I split the ledger from "
-    "the invoices, I added read replicas and partitioned by month, and as a result p99 latency dropped from "
-    "900 to 120 milliseconds. We chose Kafka over polling, which cost some operational work.",
-    "For example, when I proposed moving to Kubernetes, I wrote a one page memo for finance with the cost, "
-    "40 thousand dollars a year saved, and I ran a 20 minute demo for support. The decision was approved.",
-    "In 2023 our deploys failed 30 percent of the time. I took it on myself: I traced the flaky tests, I "
-    "rewrote the pipeline in GitHub Actions and I set up alerts. Within 6 weeks failures went down to 2 percent.",
-)
-WEAK = (
-    "I guess we kind of used a database. It was fine, I think.",
-    "I just talk to them, maybe.",
-    "The team handled it, not sure what happened in the end.",
-)
-
-
-async def scheduled(client: httpx.AsyncClient, **extra: Any) -> dict[str, Any]:
-    profile = await make_profile(client)
-    template = await make_template(client)
-    stage = await make_stage(client, template["id"], profile["id"], pass_threshold=60)
-    return await book(client, stage_id=stage["id"], participant=inline_participant(), **extra)
-
-
-async def completed_session(app: FastAPI, client: httpx.AsyncClient, answers: tuple[str, ...]) -> str:
-    session = await scheduled(client)
-    expect(await client.patch(f"/v1/sessions/{session['id']}", json={"status": "in_progress"}), 200)
-    services = app.state.services
-    async with services.database.transaction() as db:
-        row = await db.get(SessionRow, session["id"])
-        assert row is not None
-        t = 0.0
-        for question, answer in zip(QUESTIONS, answers, strict=True):
-            for speaker, text, length in (
-                (Speaker.INTERVIEWER, question, 5.0),
-                (Speaker.CANDIDATE, answer, 20.0),
-            ):
-                segment = NewSegment(
-                    speaker, t, t + length, text, 0.9 if speaker is Speaker.CANDIDATE else None
-                )
-                await transcripts.append_segment(db, row.company_id, row.id, segment, services.clock.now())
-                t += length + 1
-    expect(await client.patch(f"/v1/sessions/{session['id']}", json={"status": "completed"}), 200)
-    return str(session["id"])
-
-
-async def analysed(app: FastAPI, client: httpx.AsyncClient, session_id: str) -> dict[str, Any]:
-    await app.state.services.analysis.wait_idle()
-    session = expect(await client.get(f"/v1/sessions/{session_id}"), 200)
-    assert session["analysis_status"] == "COMPLETED", session
-    return dict(session["analysis"])
 
 
 async def test_a_completed_session_is_scored_with_evidence_and_a_recommendation(
@@ -217,6 +160,14 @@ async def test_the_llm_scores_when_configured_and_the_embedded_scorer_takes_over
     server = LlmServer()
     server.start()
     reply = '{"score": 8, "rationale": "Concrete and owned.", "evidence": [{"segment_id": "%s", "quote": "I took it on myself"}]}'
+
+    def grade(body: dict[str, Any]) -> Script:
+        # Quote the segment the way a model would: by the id the prompt's transcript gives it.
+        lines = str(body["messages"][-1]["content"]).splitlines()
+        line = next(x for x in lines if "I took it on myself" in x)
+        return Script(tokens=[reply % line.split("]", 1)[0].lstrip("[")])
+
+    server.reset(responder=grade)
     try:
         llm = LlmSettings(base_url=server.base_url, model="scorer", first_token_timeout_s=3, idle_timeout_s=1)
         application = create_app(settings.model_copy(update={"llm": llm}), clock=clock)
@@ -226,7 +177,6 @@ async def test_the_llm_scores_when_configured_and_the_embedded_scorer_takes_over
             session_id = await completed_session(application, client, STRONG)
             segments = expect(await client.get(f"/v1/sessions/{session_id}/transcript"), 200)["segments"]
             owner = next(s for s in segments if s["text"].startswith("In 2023"))
-            server.reset(Script(tokens=[reply % owner["id"]]))
             await application.state.services.analysis.wait_idle()
             analysis = expect(await client.get(f"/v1/sessions/{session_id}"), 200)["analysis"]
             assert analysis["scorer"] == "llm"

@@ -213,6 +213,9 @@ async def test_every_endpoint_names_the_scopes_it_needs(api: ApiClients) -> None
         ("GET", f"/v1/sessions/{sid}/join-link", None, ["read:sessions"]),
         ("GET", f"/v1/sessions/{sid}/analyses", None, ["read:sessions"]),
         ("POST", f"/v1/sessions/{sid}/analysis/rerun", None, ["write:sessions"]),
+        ("POST", f"/v1/sessions/{sid}/approve", None, ["write:sessions"]),
+        ("POST", f"/v1/sessions/{sid}/reject", None, ["write:sessions"]),
+        ("GET", f"/v1/participants/{person}/pipeline", None, ["read:participants", "read:sessions"]),
         ("DELETE", f"/v1/sessions/{sid}", None, ["delete:sessions"]),
         ("GET", "/v1/events", None, ["read:events"]),
     ]

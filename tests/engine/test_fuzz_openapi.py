@@ -231,6 +231,8 @@ WRITE_ENDPOINTS: dict[tuple[str, str], Callable[[Target], dict[str, Any]]] = {
     ("POST", "/v1/sessions/{session_id}/cancel"): lambda t: {},
     ("POST", "/v1/sessions/{session_id}/retake"): lambda t: {"metadata": {"attempt": 2}},
     ("POST", "/v1/sessions/{session_id}/analysis/rerun"): lambda t: {},
+    ("POST", "/v1/sessions/{session_id}/approve"): lambda t: {},
+    ("POST", "/v1/sessions/{session_id}/reject"): lambda t: {},
     ("POST", "/public/{token}/sessions"): lambda t: {
         "name": "Jo",
         "email": f"{uuid.uuid4().hex}@example.com",
@@ -451,7 +453,9 @@ def test_every_body_field_survives_nasty_values(
     target: Target = request.getfixturevalue(f"{backend}_target")
     make_base = WRITE_ENDPOINTS[(method, path)]
     field_paths = _field_paths(make_base(target), _body_fields(method, path))
-    assert field_paths or (method == "POST" and path.endswith(("/cancel", "/rerun")))  # no body
+    assert field_paths or (
+        method == "POST" and path.endswith(("/cancel", "/rerun", "/approve", "/reject"))
+    )  # no body
     with httpx.Client(base_url=target.base_url, headers=target.auth, timeout=30) as client:
         url = _url(client, target, path)
         for field_path in field_paths:

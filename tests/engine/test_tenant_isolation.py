@@ -121,6 +121,9 @@ async def test_another_companys_resources_are_403_by_id_and_unchanged(api: ApiCl
         ("POST", f"/v1/sessions/{a.done['id']}/retake", None),
         ("GET", f"/v1/sessions/{a.done['id']}/analyses", None),
         ("POST", f"/v1/sessions/{a.done['id']}/analysis/rerun", None),
+        ("POST", f"/v1/sessions/{a.done['id']}/approve", None),
+        ("POST", f"/v1/sessions/{a.done['id']}/reject", None),
+        ("GET", f"/v1/participants/{person}/pipeline", None),
         ("DELETE", f"/v1/sessions/{a.done['id']}", None),
     ]
     for method, path, body in attempts:

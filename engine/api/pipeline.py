@@ -1,0 +1,82 @@
+"""The stage pipeline over the API: approve or reject a result that waits for a human, and where a
+participant stands across the template's stages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import Field
+
+from config.base import ApiModel
+from config.sessions import Session
+from engine.api.context import Ctx
+from engine.api.params import IdPath
+from engine.services import participants, pipeline, sessions
+
+__all__ = ["PipelinePosition", "router"]
+
+router = APIRouter(tags=["pipeline"])
+
+
+class StagePosition(ApiModel):
+    stage_id: str = Field(description="The stage.")
+    name: str | None = Field(description="Its display name.")
+    order: int = Field(description="Position in the pipeline (0-based).")
+    status: str = Field(
+        description=(
+            "not_started, scheduled, in_progress, analysing, awaiting_approval, advanced, passed, approved, "
+            "failed, retry_scheduled, rejected, cancelled (of the newest session at this stage)."
+        )
+    )
+    session_id: str | None = Field(description="The newest session at this stage, if any.")
+    attempts: int = Field(description="Sessions at this stage, retakes included (test sessions excluded).")
+    result: dict[str, Any] | None = Field(description="That session's stage_result, once decided.")
+
+
+class PipelinePosition(ApiModel):
+    template_id: str | None = Field(description="The participant's template; null for a template-less one.")
+    current_stage_id: str | None = Field(
+        description="The first stage not yet passed; null when every stage is passed (or there are none)."
+    )
+    stages: list[StagePosition] = Field(description="Every stage of the template, in order.")
+
+
+async def _session_out(ctx: Ctx, session_id: str) -> Session:
+    row = await sessions.get(ctx.db, ctx.company_id, session_id)
+    person = await sessions.participant_of(ctx.db, row)
+    return sessions.to_model(row, person.external_id, ctx.settings.base_url)
+
+
+@router.post(
+    "/v1/sessions/{session_id}/approve",
+    summary="Approve a stage result that awaits a human decision: the participant advances",
+)
+async def approve_session(session_id: IdPath, ctx: Ctx) -> Session:
+    ctx.principal.require("write:sessions")
+    await pipeline.approve(
+        ctx.db, ctx.company_id, session_id, ctx.clock.now(), f"api_key:{ctx.principal.key_id}"
+    )
+    return await _session_out(ctx, session_id)
+
+
+@router.post(
+    "/v1/sessions/{session_id}/reject",
+    summary="Reject a stage result that awaits a human decision: the participant stops at this stage",
+)
+async def reject_session(session_id: IdPath, ctx: Ctx) -> Session:
+    ctx.principal.require("write:sessions")
+    await pipeline.reject(
+        ctx.db, ctx.company_id, session_id, ctx.clock.now(), f"api_key:{ctx.principal.key_id}"
+    )
+    return await _session_out(ctx, session_id)
+
+
+@router.get(
+    "/v1/participants/{participant_id}/pipeline",
+    summary="Where the participant stands: each stage of the template with its newest session and result",
+)
+async def participant_pipeline(participant_id: IdPath, ctx: Ctx) -> PipelinePosition:
+    ctx.principal.require("read:participants", "read:sessions")
+    person = await participants.get(ctx.db, ctx.company_id, participant_id)
+    return PipelinePosition.model_validate(await pipeline.position(ctx.db, person))

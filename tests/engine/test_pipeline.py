@@ -1,0 +1,179 @@
+"""The stage pipeline (seed 001): pass or fail against the stage's threshold, auto-advance to the next
+stage, human approval, one retry, and the participant's position, decided when the analysis completes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.engine.analysis_helpers import STRONG, WEAK, analysed, complete_with
+from tests.engine.session_helpers import (
+    book,
+    error_paths,
+    expect,
+    make_participant,
+    make_profile,
+    make_stage,
+    make_template,
+)
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+JSON = dict[str, Any]
+
+
+async def pipeline_of(
+    client: httpx.AsyncClient, *, screen: JSON, final: JSON
+) -> tuple[JSON, JSON, JSON, JSON]:
+    """A template with a Screen stage and a Final stage (their own profiles), and a participant of it."""
+    screener = await make_profile(client)
+    closer = await make_profile(client, name="Final Round Interviewer")
+    template = await make_template(client)
+    first = await make_stage(client, template["id"], screener["id"], name="Screen", **screen)
+    second = await make_stage(client, template["id"], closer["id"], name="Final", **final)
+    person = await make_participant(client, evaluation_template_id=template["id"], external_id="ats-77")
+    return template, first, second, person
+
+
+async def events_of(client: httpx.AsyncClient, kind: str) -> list[JSON]:
+    return list(expect(await client.get("/v1/events", params={"type": kind}), 200)["data"])
+
+
+async def result(app: FastAPI, client: httpx.AsyncClient, session_id: str) -> JSON:
+    await analysed(app, client, session_id)
+    return dict(expect(await client.get(f"/v1/sessions/{session_id}"), 200)["stage_result"])
+
+
+async def test_a_pass_advances_to_the_next_stage_which_then_waits_for_approval(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    _, screen, final, person = await pipeline_of(
+        client, screen={"pass_threshold": 60}, final={"pass_threshold": 60, "on_complete": "human_approval"}
+    )
+    first = await book(client, participant_id=person["id"], stage_id=screen["id"])
+    await complete_with(app, client, first["id"], STRONG)
+    decided = await result(app, client, first["id"])
+    assert decided["outcome"] == "advanced"
+    assert decided["passed"] is True
+    assert decided["overallRating"] >= 60
+    assert decided["passThreshold"] == 60
+    nxt = expect(await client.get(f"/v1/sessions/{decided['nextSessionId']}"), 200)
+    assert (nxt["stage_id"], nxt["status"], nxt["participant_id"]) == (final["id"], "scheduled", person["id"])
+    assert nxt["agent_profile_id"] == final["agent_profile_id"]
+    assert nxt["join_url"]  # the invite link for the next round
+    (advanced,) = await events_of(client, "stage.advanced")
+    assert advanced["data"]["next_session_id"] == nxt["id"]
+    assert advanced["data"]["external_id"] == "ats-77"
+    scheduled = [e["data"]["session_id"] for e in await events_of(client, "session.scheduled")]
+    assert nxt["id"] in scheduled
+
+    position = expect(await client.get(f"/v1/participants/{person['id']}/pipeline"), 200)
+    assert position["current_stage_id"] == final["id"]
+    assert [(s["name"], s["status"]) for s in position["stages"]] == [
+        ("Screen", "advanced"),
+        ("Final", "scheduled"),
+    ]
+
+    # The final stage needs a human: nothing moves until someone approves.
+    await complete_with(app, client, nxt["id"], STRONG)
+    waiting = await result(app, client, nxt["id"])
+    assert (waiting["outcome"], waiting["nextSessionId"]) == ("awaiting_approval", None)
+    assert len(await events_of(client, "stage.awaiting_approval")) == 1
+    approved = expect(await client.post(f"/v1/sessions/{nxt['id']}/approve"), 200)
+    assert approved["stage_result"]["outcome"] == "approved"
+    assert approved["stage_result"]["decidedBy"].startswith("api_key:")
+    assert approved["stage_result"]["nextSessionId"] is None  # the last stage
+    assert len(await events_of(client, "stage.passed")) == 1
+    again = await client.post(f"/v1/sessions/{nxt['id']}/approve")
+    assert again.status_code == 409
+    assert error_paths(again) == {"stage_result"}
+    position = expect(await client.get(f"/v1/participants/{person['id']}/pipeline"), 200)
+    assert position["current_stage_id"] is None
+    assert [s["status"] for s in position["stages"]] == ["advanced", "approved"]
+
+
+async def test_a_rejected_result_stops_the_participant(app: FastAPI, client: httpx.AsyncClient) -> None:
+    _, screen, _, person = await pipeline_of(client, screen={"on_complete": "human_approval"}, final={})
+    session = await book(client, participant_id=person["id"], stage_id=screen["id"])
+    await complete_with(app, client, session["id"], STRONG)
+    assert (await result(app, client, session["id"]))["outcome"] == "awaiting_approval"
+    rejected = expect(await client.post(f"/v1/sessions/{session['id']}/reject"), 200)
+    assert (rejected["stage_result"]["outcome"], rejected["stage_result"]["nextSessionId"]) == (
+        "rejected",
+        None,
+    )
+    assert len(await events_of(client, "stage.rejected")) == 1
+    assert (await client.post(f"/v1/sessions/{session['id']}/approve")).status_code == 409
+    position = expect(await client.get(f"/v1/participants/{person['id']}/pipeline"), 200)
+    assert position["current_stage_id"] == screen["id"]
+    assert position["stages"][0]["status"] == "rejected"
+
+
+async def test_a_failed_stage_may_be_retried_once(app: FastAPI, client: httpx.AsyncClient) -> None:
+    _, screen, _, person = await pipeline_of(
+        client, screen={"pass_threshold": 60, "allow_retry": True}, final={}
+    )
+    first = await book(client, participant_id=person["id"], stage_id=screen["id"])
+    await complete_with(app, client, first["id"], WEAK)
+    failed = await result(app, client, first["id"])
+    assert (failed["outcome"], failed["passed"]) == ("retry_scheduled", False)
+    retry = expect(await client.get(f"/v1/sessions/{failed['nextSessionId']}"), 200)
+    assert (retry["stage_id"], retry["retake_of"], retry["status"]) == (
+        screen["id"],
+        first["id"],
+        "scheduled",
+    )
+    await complete_with(app, client, retry["id"], WEAK)
+    final = await result(app, client, retry["id"])
+    assert (final["outcome"], final["nextSessionId"]) == ("failed", None)  # one retry only
+    assert len(await events_of(client, "stage.failed")) == 2
+    position = expect(await client.get(f"/v1/participants/{person['id']}/pipeline"), 200)
+    assert (position["stages"][0]["status"], position["stages"][0]["attempts"]) == ("failed", 2)
+    assert position["current_stage_id"] == screen["id"]
+
+
+async def test_without_retry_a_fail_is_final_and_a_rerun_does_not_decide_again(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    _, screen, _, person = await pipeline_of(client, screen={"pass_threshold": 95}, final={})
+    session = await book(client, participant_id=person["id"], stage_id=screen["id"])
+    await complete_with(app, client, session["id"], STRONG)
+    decided = await result(app, client, session["id"])
+    assert (decided["outcome"], decided["passed"]) == ("failed", False)
+    expect(await client.post(f"/v1/sessions/{session['id']}/analysis/rerun"), 202)
+    await analysed(app, client, session["id"])
+    again = expect(await client.get(f"/v1/sessions/{session['id']}"), 200)
+    assert again["analysis"]["version"] == 2
+    assert again["stage_result"] == decided
+    assert len(await events_of(client, "stage.failed")) == 1
+
+
+async def test_test_sessions_never_move_the_pipeline(client: httpx.AsyncClient) -> None:
+    _, screen, _, person = await pipeline_of(client, screen={}, final={})
+    session = await book(client, participant_id=person["id"], stage_id=screen["id"], is_test=True)
+    assert session["status"] == "completed"
+    assert session["stage_result"] is None
+    position = expect(await client.get(f"/v1/participants/{person['id']}/pipeline"), 200)
+    assert position["stages"][0]["status"] == "not_started"
+    assert await events_of(client, "stage.advanced") == []
+
+
+async def test_approve_and_pipeline_errors(client: httpx.AsyncClient) -> None:
+    _, screen, _, person = await pipeline_of(client, screen={}, final={})
+    session = await book(client, participant_id=person["id"], stage_id=screen["id"])
+    r = await client.post(f"/v1/sessions/{session['id']}/approve")
+    assert r.status_code == 409
+    assert "not decided yet" in r.json()["error"]["message"]
+    missing = "00000000-0000-4000-8000-000000000000"
+    assert (await client.post(f"/v1/sessions/{missing}/reject")).status_code == 404
+    assert (await client.get(f"/v1/participants/{missing}/pipeline")).status_code == 404
+    assert (await client.get("/v1/participants/nope/pipeline")).status_code == 422
+    pool = await make_participant(client)
+    assert expect(await client.get(f"/v1/participants/{pool['id']}/pipeline"), 200) == {
+        "template_id": None,
+        "current_stage_id": None,
+        "stages": [],
+    }
