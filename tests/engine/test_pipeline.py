@@ -177,3 +177,14 @@ async def test_approve_and_pipeline_errors(client: httpx.AsyncClient) -> None:
         "current_stage_id": None,
         "stages": [],
     }
+
+
+async def test_passing_the_last_stage_completes_the_pipeline(app: FastAPI, client: httpx.AsyncClient) -> None:
+    _, _, final, person = await pipeline_of(client, screen={}, final={"pass_threshold": 50})
+    session = await book(client, participant_id=person["id"], stage_id=final["id"])
+    await complete_with(app, client, session["id"], STRONG)
+    decided = await result(app, client, session["id"])
+    assert (decided["outcome"], decided["passed"], decided["nextSessionId"]) == ("passed", True, None)
+    (passed,) = await events_of(client, "stage.passed")
+    assert passed["data"]["session_id"] == session["id"]
+    assert passed["data"]["stage_result"]["outcome"] == "passed"
