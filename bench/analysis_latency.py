@@ -236,11 +236,12 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
             "",
             *rows,
             "",
-            "From the request that completes the session to the session showing the scorecard. It includes "
-            "the worker's wait for its next poll (up to `IE_ANALYSIS__POLL_S`), reading the recording, the "
-            "authenticity detectors over the whole recording, scoring, and the writes (version, session, "
-            "event). The embedded scorer itself takes milliseconds; the rest is the poll, the audio checks "
-            "and the database. The `llm` row is dominated by the simulated model.",
+            "From the request that completes the session to the session showing the scorecard: reading the "
+            "recording, the authenticity detectors over all of it, scoring, and the writes (version, session, "
+            "event). The completing request wakes the worker; a live session's own completion is picked up "
+            "at the worker's next poll instead, which adds up to `IE_ANALYSIS__POLL_S` (1 s) not measured "
+            "here. The embedded scorer itself takes milliseconds; most of the rest is the audio checks. The "
+            "`llm` row is dominated by the simulated model (3 dimensions, 2 at a time).",
             "",
         ]
     )
