@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from bench.media_latency import machine, pct
+from bench.report import machine, pct, write_section
 from config.enums import Speaker
 from config.settings import AsrSettings, LlmSettings, Settings
 from engine.app import create_app
@@ -245,17 +245,6 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
             "",
         ]
     )
-
-
-def write_section(path: Path, section: str) -> None:
-    text = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    if SECTION in text:
-        head, _, rest = text.partition(SECTION)
-        following = rest.find("\n## ")
-        text = head + section.rstrip("\n") + "\n\n" + (rest[following + 1 :] if following >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
 
 
 async def main() -> None:

@@ -33,7 +33,6 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import re
 import socket
 import subprocess
@@ -47,6 +46,7 @@ from typing import Any
 
 import httpx
 
+from bench.report import machine, pct, write_section
 from media.audio import SAMPLE_RATE, resample_pcm
 from media.espeak import EspeakTts
 from media.scripted_candidate import CandidateReport, ScriptedCandidate
@@ -198,13 +198,6 @@ def synthesize(tts: EspeakTts, text: str) -> bytes:
     return pad + pcm + pad
 
 
-def pct(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 async def run_level(server: Server, backend: str, n: int, questions: int) -> dict[str, Any]:
     tts = EspeakTts()
     # The interviewer decides how many questions and follow-ups it asks; have an answer for each.
@@ -277,20 +270,6 @@ def _round(ms: float | None) -> int | None:
     return None if ms is None else round(ms)
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    mem = ""
-    with contextlib.suppress(OSError, AttributeError):
-        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))  # type: ignore[union-attr]
-        mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
-    return f"{os.cpu_count()} cores ({cpu}){mem}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
-
-
 def markdown(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
     backends = list(dict.fromkeys(r["backend"] for r in results))
     rows = [
@@ -361,18 +340,6 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
             "",
         ]
     )
-
-
-def write_section(path: Path, section: str) -> None:
-    text = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    marker = "## Media plane: end of speech to transcript and to reply"
-    if marker in text:
-        head, _, rest = text.partition(marker)
-        following = rest.find("\n## ")
-        text = head + section.rstrip("\n") + "\n\n" + (rest[following + 1 :] if following >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
 
 
 async def main() -> None:

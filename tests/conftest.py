@@ -17,6 +17,7 @@ from hypothesis import settings as hypothesis_settings
 from config.settings import Settings
 from engine.app import create_app
 from tests.helpers import ApiClients, StepClock
+from tests.llm_server import LlmServer
 from tests.postgres_server import PostgresServer, asyncpg_dsn, postgres_from_env
 
 BACKENDS = ["sqlite", "postgres"]
@@ -105,3 +106,14 @@ async def client(api: ApiClients) -> httpx.AsyncClient:
 hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
+
+
+@pytest.fixture(scope="module")
+def llm_server() -> Iterator[LlmServer]:
+    """The tests' OpenAI-compatible server on loopback, one per test module; each test `reset`s it."""
+    server = LlmServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

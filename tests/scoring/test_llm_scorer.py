@@ -73,16 +73,6 @@ RUBRIC = Rubric(
 NAMES = [item.name for item in RUBRIC.items]
 
 
-@pytest.fixture(scope="module")
-def llm_server() -> Iterator[LlmServer]:
-    server = LlmServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.fixture
 def server(llm_server: LlmServer) -> Iterator[LlmServer]:
     llm_server.reset()

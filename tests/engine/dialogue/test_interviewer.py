@@ -228,16 +228,6 @@ async def test_resume_skips_the_intro_and_asks_the_pending_question_again() -> N
         await running
 
 
-@pytest.fixture
-def llm_server() -> Iterator[LlmServer]:
-    server = LlmServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def llm_settings(server: LlmServer) -> LlmSettings:
     return LlmSettings(
         base_url=server.base_url, model="interviewer", first_token_timeout_s=2, idle_timeout_s=0.5

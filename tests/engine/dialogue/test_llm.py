@@ -21,16 +21,6 @@ SECRET = "sk-test-0123456789abcdef-secret"
 MESSAGES = [ChatMessage("system", "You are an interviewer."), ChatMessage("user", "Hi.")]
 
 
-@pytest.fixture(scope="module")
-def llm_server() -> Iterator[LlmServer]:
-    server = LlmServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.fixture
 def server(llm_server: LlmServer) -> Iterator[LlmServer]:
     llm_server.reset()
