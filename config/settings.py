@@ -116,6 +116,37 @@ class AnalysisSettings(_Group):
     )
 
 
+class WebhookSettings(_Group):
+    """Webhook delivery. Env: IE_WEBHOOKS__RETRY_SCHEDULE_S='[0, 5, 300]', IE_WEBHOOKS__ALLOW_PRIVATE, ..."""
+
+    retry_schedule_s: list[float] = Field(
+        default_factory=lambda: [0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0],
+        min_length=1,
+        max_length=30,
+        description="Wait before each attempt (the first is usually 0); after the last, the delivery fails.",
+    )
+    timeout_s: float = Field(default=15.0, gt=0, le=120, description="Per attempt, response included.")
+    poll_s: float = Field(default=1.0, gt=0, le=60, description="How often the dispatcher looks for work.")
+    max_concurrency: int = Field(default=8, ge=1, le=100, description="Deliveries in flight at once.")
+    max_retry_after_s: float = Field(
+        default=86_400, gt=0, description="Longest Retry-After (429/503) honoured; longer ones are capped."
+    )
+    rotation_overlap_s: float = Field(
+        default=86_400, ge=0, description="After a secret rotation, the old secret also signs for this long."
+    )
+    allow_private: bool = Field(
+        default=False,
+        description="Allow endpoints on private or loopback addresses (tests, on-premise receivers).",
+    )
+
+    @field_validator("retry_schedule_s")
+    @classmethod
+    def _non_negative(cls, schedule: list[float]) -> list[float]:
+        if any(not 0 <= s <= 7 * 86_400 for s in schedule):
+            raise ValueError("each wait must be between 0 and 604800 seconds")
+        return schedule
+
+
 class MediaSettings(_Group):
     """WebRTC, recording and the live session. Env: IE_MEDIA__ICE_SERVERS='[{"urls": [...]}]', ..."""
 
@@ -194,6 +225,7 @@ class Settings(BaseSettings):
     media: MediaSettings = Field(default_factory=MediaSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
     @field_validator("database_url")
     @classmethod

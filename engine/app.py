@@ -23,6 +23,7 @@ from engine.api import (
     sessions,
     stages,
     templates,
+    webhooks,
 )
 from engine.api.access_log import AccessLog
 from engine.api.context import Services
@@ -34,6 +35,7 @@ from engine.live.registry import LiveSessions
 from engine.live.runtime import open_runtime
 from engine.store.database import Database
 from engine.web import STATIC_DIR
+from engine.webhooks.dispatcher import WebhookDispatcher
 from media.tts import TextToSpeech
 
 __all__ = ["create_app"]
@@ -56,9 +58,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None, tts: TextToSpe
                 open_runtime(settings, tts=tts) as runtime,
                 LiveSessions(runtime, database, time_source) as live,
                 open_analysis(settings, database, time_source) as analysis,
+                WebhookDispatcher(database, time_source, settings.webhooks) as dispatcher,
             ):
                 app.state.services = Services(
-                    settings=settings, database=database, clock=time_source, live=live, analysis=analysis
+                    settings=settings,
+                    database=database,
+                    clock=time_source,
+                    live=live,
+                    analysis=analysis,
+                    webhooks=dispatcher,
                 )
                 if settings.asr.preload:
                     live.preload()
@@ -81,6 +89,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, tts: TextToSpe
         join,
         public_links,
         metrics,
+        webhooks,
     ):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

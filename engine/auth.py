@@ -33,7 +33,7 @@ __all__ = [
     "parse_api_key",
 ]
 
-RESOURCES = ("agent_profiles", "templates", "stages", "participants", "sessions", "events")
+RESOURCES = ("agent_profiles", "templates", "stages", "participants", "sessions", "events", "webhooks")
 ACTIONS = ("read", "write", "delete")
 ALL_SCOPES: tuple[str, ...] = tuple(f"{a}:{r}" for r in RESOURCES for a in ACTIONS)
 KEY_PREFIX = "ie"

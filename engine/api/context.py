@@ -17,6 +17,7 @@ from engine.auth import Principal, authenticate
 from engine.clock import Clock
 from engine.live.registry import LiveSessions
 from engine.store.database import Database
+from engine.webhooks.dispatcher import WebhookDispatcher
 
 __all__ = ["Ctx", "ListResponse", "RequestCtx", "Services"]
 
@@ -32,6 +33,7 @@ class Services:
     clock: Clock
     live: LiveSessions
     analysis: AnalysisWorker
+    webhooks: WebhookDispatcher
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import io
-import ipaddress
 import logging
-import socket
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from engine.url_guard import UnsafeUrl, check_url
 from scoring.answers import analyse
 
 __all__ = ["MAX_RESUME_BYTES", "ResumeError", "extract_text", "fetch_resume", "with_resume_skills"]
@@ -54,18 +53,10 @@ def extract_text(data: bytes, content_type: str = "") -> str:
 
 
 async def _check_host(url: str, allow_private: bool) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ResumeError("resume_url must be an http(s) URL")
-    if allow_private:
-        return
-    infos = await asyncio.get_running_loop().getaddrinfo(
-        parts.hostname, parts.port or 443, type=socket.SOCK_STREAM
-    )
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:
-            raise ResumeError("resume_url points at a private address")
+    try:
+        await check_url(url, allow_private=allow_private)
+    except UnsafeUrl as exc:
+        raise ResumeError(f"resume_url {exc}") from None
 
 
 async def fetch_resume(

@@ -15,7 +15,7 @@ from config.base import ApiModel
 from engine.store.pagination import Page, paginate
 from engine.store.tables import OutboxEventRow, ParticipantRow, SessionRow
 
-__all__ = ["Event", "list_events", "record", "session_data"]
+__all__ = ["Event", "list_events", "new_event_id", "record", "session_data"]
 
 
 class Event(ApiModel):
@@ -25,7 +25,7 @@ class Event(ApiModel):
     data: dict[str, Any] = Field(description="Ids of what changed, with the participant's external_id.")
 
 
-def _event_id(session: AsyncSession) -> str:
+def new_event_id(session: AsyncSession) -> str:
     """`evt_<seq><random>`: events of one transaction share a timestamp, and the list orders ties by id
     descending, so a per-transaction sequence keeps them in the order they happened."""
     seq = int(session.info.get("outbox_seq", 0)) + 1
@@ -36,7 +36,7 @@ def _event_id(session: AsyncSession) -> str:
 def record(
     session: AsyncSession, company_id: str, event_type: str, data: dict[str, Any], at: datetime
 ) -> None:
-    event_id = _event_id(session)
+    event_id = new_event_id(session)
     payload = {"type": event_type, "timestamp": at.isoformat(), "data": data}
     session.add(
         OutboxEventRow(id=event_id, company_id=company_id, type=event_type, payload=payload, created_at=at)

@@ -40,6 +40,9 @@ __all__ = [
     "TemplateRow",
     "TranscriptSegmentRow",
     "UTCDateTime",
+    "WebhookAttemptRow",
+    "WebhookDeliveryRow",
+    "WebhookEndpointRow",
 ]
 
 NOT_DELETED = text("deleted_at IS NULL")
@@ -279,3 +282,55 @@ class AnalysisRow(Base):
         UniqueConstraint("session_id", "version"),
         Index("ix_analyses_status", "status"),
     )
+
+
+class WebhookEndpointRow(Timestamps, Base):
+    """Where a company wants its events. The secret signs deliveries, so it is kept (never logged, shown
+    once); after a rotation the previous one keeps signing too until `previous_secret_expires_at`."""
+
+    __tablename__ = "webhook_endpoints"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    event_types: Mapped[list[Any]] = mapped_column(nullable=False)  # empty: every event
+    enabled: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    disabled_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    secret: Mapped[str] = mapped_column(String(200))
+    previous_secret: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class WebhookDeliveryRow(Base):
+    """One event for one endpoint: pending until a 2xx, retried on the schedule, failed after it."""
+
+    __tablename__ = "webhook_deliveries"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"))
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id"), index=True)
+    event_id: Mapped[str] = mapped_column(String(64), index=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(nullable=False)
+    status: Mapped[str] = mapped_column(String(16))  # pending, succeeded, failed
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(nullable=False)
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "event_id"),
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    )
+
+
+class WebhookAttemptRow(Base):
+    """One HTTP attempt of a delivery, kept for the API's delivery log."""
+
+    __tablename__ = "webhook_attempts"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("webhook_deliveries.id"), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(nullable=False)
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    duration_ms: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -156,6 +156,8 @@ async def test_every_endpoint_names_the_scopes_it_needs(api: ApiClients) -> None
     admin = await api.client("acme")
     w = await World(admin).build()
     s = await book(admin, participant_id=w.participant["id"], agent_profile_id=w.profile["id"])
+    hook = expect(await admin.post("/v1/webhook-endpoints", json={"url": "https://127.0.0.1:9/hooks"}), 201)
+    test = expect(await admin.post(f"/v1/webhook-endpoints/{hook['id']}/test"), 202)
     before = await snapshot(admin)
     pid, tid, sid, stage, person = (
         w.profile["id"],
@@ -218,6 +220,16 @@ async def test_every_endpoint_names_the_scopes_it_needs(api: ApiClients) -> None
         ("GET", f"/v1/participants/{person}/pipeline", None, ["read:participants", "read:sessions"]),
         ("DELETE", f"/v1/sessions/{sid}", None, ["delete:sessions"]),
         ("GET", "/v1/events", None, ["read:events"]),
+        ("GET", "/v1/webhook-endpoints", None, ["read:webhooks"]),
+        ("POST", "/v1/webhook-endpoints", {"url": "https://127.0.0.1:9/x"}, ["write:webhooks"]),
+        ("GET", f"/v1/webhook-endpoints/{hook['id']}", None, ["read:webhooks"]),
+        ("PATCH", f"/v1/webhook-endpoints/{hook['id']}", {"description": "x"}, ["write:webhooks"]),
+        ("POST", f"/v1/webhook-endpoints/{hook['id']}/rotate-secret", None, ["write:webhooks"]),
+        ("POST", f"/v1/webhook-endpoints/{hook['id']}/test", None, ["write:webhooks"]),
+        ("GET", f"/v1/webhook-endpoints/{hook['id']}/deliveries", None, ["read:webhooks"]),
+        ("GET", "/v1/webhook-deliveries", None, ["read:webhooks"]),
+        ("POST", f"/v1/webhook-deliveries/{test['id']}/redeliver", None, ["write:webhooks"]),
+        ("DELETE", f"/v1/webhook-endpoints/{hook['id']}", None, ["delete:webhooks"]),
     ]
     nothing = await api.client("acme", scopes=[])
     for method, path, body, needed in matrix:

@@ -98,6 +98,11 @@ def _seed(base_url: str, key: str) -> tuple[dict[str, str], list[str]]:
         link = c.put(f"/v1/templates/{template}/public-link", json={"enabled": True})
         assert link.status_code == 200, link.text
         public_token = str(link.json()["url"]).rsplit("/", 1)[1]
+        # Loopback, which the dispatcher refuses (private addresses are off by default): nothing leaves.
+        endpoint = created("/v1/webhook-endpoints", {"url": "https://127.0.0.1:9/hooks"})
+        test = c.post(f"/v1/webhook-endpoints/{endpoint}/test")
+        assert test.status_code == 202, test.text
+        delivery = str(test.json()["id"])
     ids = {
         "token": public_token,
         "profile_id": profile,
@@ -107,6 +112,8 @@ def _seed(base_url: str, key: str) -> tuple[dict[str, str], list[str]]:
         "stage_id": stages[0],
         "participant_id": participant,
         "session_id": session,
+        "endpoint_id": endpoint,
+        "delivery_id": delivery,
     }
     return ids, stages
 
@@ -233,6 +240,14 @@ WRITE_ENDPOINTS: dict[tuple[str, str], Callable[[Target], dict[str, Any]]] = {
     ("POST", "/v1/sessions/{session_id}/analysis/rerun"): lambda t: {},
     ("POST", "/v1/sessions/{session_id}/approve"): lambda t: {},
     ("POST", "/v1/sessions/{session_id}/reject"): lambda t: {},
+    ("POST", "/v1/webhook-endpoints"): lambda t: {
+        "url": "https://127.0.0.1:9/hooks",
+        "event_types": ["session.completed"],
+    },
+    ("PATCH", "/v1/webhook-endpoints/{endpoint_id}"): lambda t: {"description": "ATS", "enabled": True},
+    ("POST", "/v1/webhook-endpoints/{endpoint_id}/rotate-secret"): lambda t: {},
+    ("POST", "/v1/webhook-endpoints/{endpoint_id}/test"): lambda t: {},
+    ("POST", "/v1/webhook-deliveries/{delivery_id}/redeliver"): lambda t: {},
     ("POST", "/public/{token}/sessions"): lambda t: {
         "name": "Jo",
         "email": f"{uuid.uuid4().hex}@example.com",
@@ -454,7 +469,10 @@ def test_every_body_field_survives_nasty_values(
     make_base = WRITE_ENDPOINTS[(method, path)]
     field_paths = _field_paths(make_base(target), _body_fields(method, path))
     assert field_paths or (
-        method == "POST" and path.endswith(("/cancel", "/rerun", "/approve", "/reject"))
+        method == "POST"
+        and path.endswith(
+            ("/cancel", "/rerun", "/approve", "/reject", "/rotate-secret", "/test", "/redeliver")
+        )
     )  # no body
     with httpx.Client(base_url=target.base_url, headers=target.auth, timeout=30) as client:
         url = _url(client, target, path)

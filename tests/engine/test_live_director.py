@@ -9,7 +9,7 @@ import asyncio
 import pytest
 from fastapi import FastAPI
 
-from config.settings import LlmSettings, MediaSettings, Settings
+from config.settings import AnalysisSettings, LlmSettings, MediaSettings, Settings
 from engine.app import create_app
 from engine.store.tables import SessionRow
 from media.scripted_candidate import ScriptedCandidate
@@ -115,7 +115,11 @@ async def test_an_llm_words_the_interview_and_the_director_takes_over_when_it_di
     llm = LlmSettings(
         base_url=server.base_url, model="interviewer", first_token_timeout_s=3, idle_timeout_s=1
     )
-    application = create_app(settings.model_copy(update={"llm": llm}), clock=clock)
+    # Scoring stays embedded here: this test counts the interviewer's requests to the endpoint.
+    no_llm_scoring = AnalysisSettings(use_llm=False)
+    application = create_app(
+        settings.model_copy(update={"llm": llm, "analysis": no_llm_scoring}), clock=clock
+    )
     try:
         async with application.router.lifespan_context(application):
             api = ApiClients(application, clock)

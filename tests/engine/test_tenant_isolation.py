@@ -85,6 +85,10 @@ class Company:
 async def test_another_companys_resources_are_403_by_id_and_unchanged(api: ApiClients) -> None:
     a = await Company(await api.client("acme")).build()
     b = await Company(await api.client("globex")).build()
+    hook = expect(
+        await a.client.post("/v1/webhook-endpoints", json={"url": "https://127.0.0.1:9/hooks"}), 201
+    )
+    test = expect(await a.client.post(f"/v1/webhook-endpoints/{hook['id']}/test"), 202)
     a_before, b_before = await a.state(), await b.state()
     w, bw = a.w, b.w
     pid, tid, stage, person, sid = (
@@ -119,6 +123,13 @@ async def test_another_companys_resources_are_403_by_id_and_unchanged(api: ApiCl
         ("GET", f"/v1/sessions/{sid}/join-link", None),
         ("DELETE", f"/v1/sessions/{sid}", None),
         ("POST", f"/v1/sessions/{a.done['id']}/retake", None),
+        ("GET", f"/v1/webhook-endpoints/{hook['id']}", None),
+        ("PATCH", f"/v1/webhook-endpoints/{hook['id']}", {"url": "https://evil.example/x"}),
+        ("POST", f"/v1/webhook-endpoints/{hook['id']}/rotate-secret", None),
+        ("POST", f"/v1/webhook-endpoints/{hook['id']}/test", None),
+        ("GET", f"/v1/webhook-endpoints/{hook['id']}/deliveries", None),
+        ("DELETE", f"/v1/webhook-endpoints/{hook['id']}", None),
+        ("POST", f"/v1/webhook-deliveries/{test['id']}/redeliver", None),
         ("GET", f"/v1/sessions/{a.done['id']}/analyses", None),
         ("POST", f"/v1/sessions/{a.done['id']}/analysis/rerun", None),
         ("POST", f"/v1/sessions/{a.done['id']}/approve", None),

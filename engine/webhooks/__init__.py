@@ -1,0 +1,1 @@
+"""Webhooks: signed delivery of the outbox to the endpoints a company registered."""
