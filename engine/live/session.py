@@ -112,6 +112,7 @@ class LiveSession:
         self._finals: set[asyncio.Task[None]] = set()
         self._disconnected_since: float | None = None
         self._page_events = 0
+        self._recorded = False
         # The interviewer's ear: every candidate speech event, in order (None: nobody listens).
         self.on_event: Callable[[MediaEvent], None] | None = None
 
@@ -403,10 +404,14 @@ class LiveSession:
         self._track.stop()
         await self._close_recording()
         try:
+            final = False
             if failed:
-                await self._store.move_to(SessionStatus.FAILED)
+                final = await self._store.move_to(SessionStatus.FAILED)
             elif reason in (EndReason.COMPLETED, EndReason.HANGUP) and self._connected.is_set():
-                await self._store.move_to(SessionStatus.COMPLETED)
+                final = await self._store.move_to(SessionStatus.COMPLETED)
+            if final and self._recorded:
+                # Only now is the recording whole: a resumable session would still append to it.
+                await self._store.recording_ready()
         except Exception:
             logger.exception("session %s: saving the final status failed", self.session_id)
         logger.info("session %s ended: %s", self.session_id, reason)
@@ -430,6 +435,7 @@ class LiveSession:
             logger.exception("session %s: closing the recording failed", self.session_id)
             return
         await self._store.save_recording(self._recording_name, info.sample_rate, info.duration_s, "ready")
+        self._recorded = True
 
 
 _END_MESSAGES = {

@@ -12,9 +12,10 @@ from typing import Any
 
 from config.enums import SessionStatus
 from engine.clock import Clock
-from engine.services import sessions, transcripts
+from engine.services import events, sessions, transcripts
 from engine.services.transcripts import NewSegment
 from engine.store.database import Database
+from engine.store.tables import RecordingRow
 
 __all__ = ["LiveStore"]
 
@@ -66,6 +67,26 @@ class LiveStore:
                 db, self.company_id, self.session_id, segment, self._clock.now()
             )
             return row.id
+
+    async def recording_ready(self) -> None:
+        """`recording.ready`: the session is over and its recording is final (webhook receivers fetch it
+        from GET /v1/sessions/{id}/recording)."""
+        async with self._lock, self._database.transaction() as db:
+            row = await sessions.get(db, self.company_id, self.session_id)
+            recording = await db.get(RecordingRow, self.session_id)
+            if recording is None:
+                return
+            person = await sessions.participant_of(db, row)
+            data = {
+                **events.session_data(row, person),
+                "recording": {
+                    "content_type": recording.content_type,
+                    "channels": recording.channels,
+                    "sample_rate": recording.sample_rate,
+                    "duration_s": recording.duration_s,
+                },
+            }
+            events.record(db, self.company_id, "recording.ready", data, self._clock.now())
 
     async def save_recording(self, path: str, sample_rate: int, duration_s: float, status: str) -> None:
         async with self._lock, self._database.transaction() as db:

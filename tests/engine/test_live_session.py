@@ -126,6 +126,11 @@ async def test_candidate_is_heard_transcribed_answered_and_recorded(app: FastAPI
     # the interviewer on the right where it spoke.
     response = await client.get(f"/v1/sessions/{session_id}/recording")
     assert response.status_code == 200
+    # recording.ready was recorded once the session was over (for webhook receivers).
+    ready = expect(await client.get("/v1/events", params={"type": "recording.ready"}), 200)["data"]
+    assert [e["data"]["session_id"] for e in ready] == [session_id]
+    assert ready[0]["data"]["recording"]["channels"] == 2
+    assert ready[0]["data"]["recording"]["duration_s"] > 5
     assert response.headers["content-type"] == "audio/wav"
     with wave.open(io.BytesIO(response.content)) as wav:
         assert (wav.getnchannels(), wav.getframerate(), wav.getsampwidth()) == (2, 16000, 2)
