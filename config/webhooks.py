@@ -46,7 +46,11 @@ Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length
 def _check_url(url: str) -> str:
     from urllib.parse import urlsplit
 
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises for a port out of range, which would otherwise surface at delivery)
+    except ValueError as exc:
+        raise ValueError(f"not a valid URL: {exc}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an http(s) URL with a host")
     if parts.username or parts.password:

@@ -17,7 +17,11 @@ class UnsafeUrl(ValueError):
 
 
 def check_url_shape(url: str) -> None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises for a port out of range)
+    except ValueError as exc:
+        raise UnsafeUrl(f"is not a valid URL: {exc}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UnsafeUrl("must be an http(s) URL with a host")
 
@@ -33,6 +37,8 @@ async def check_url(url: str, *, allow_private: bool) -> None:
         )
     except OSError as exc:
         raise UnsafeUrl(f"cannot resolve {parts.hostname}: {exc.strerror or exc}") from None
+    except (UnicodeError, ValueError) as exc:  # a host name IDNA cannot encode
+        raise UnsafeUrl(f"has an invalid host name: {exc}") from None
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
         if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:

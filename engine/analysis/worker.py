@@ -30,6 +30,10 @@ from scoring.model import Scorer
 
 __all__ = ["AnalysisWorker", "open_analysis"]
 
+# At shutdown the loop is asked to stop between analyses and given this long before it is cancelled:
+# cancelling a database call midway makes the driver drop its connection noisily.
+STOP_GRACE_S = 5.0
+
 logger = logging.getLogger(__name__)
 
 
@@ -52,6 +56,7 @@ class AnalysisWorker:
         self._poll_s = poll_s
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._tg = asyncio.TaskGroup()
 
@@ -67,8 +72,12 @@ class AnalysisWorker:
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self._stopping.set()
+        self._wake.set()
         if self._task is not None:
-            self._task.cancel()
+            _, running = await asyncio.wait({self._task}, timeout=STOP_GRACE_S)
+            if running:
+                self._task.cancel()
         await self._tg.__aexit__(kind, exc, tb)
 
     def wake(self) -> None:
@@ -86,8 +95,8 @@ class AnalysisWorker:
                 await self._idle.wait()
 
     async def _run(self) -> None:
-        while True:
-            while await self._one():
+        while not self._stopping.is_set():
+            while not self._stopping.is_set() and await self._one():
                 pass
             self._idle.set()
             with contextlib.suppress(TimeoutError):

@@ -38,6 +38,9 @@ __all__ = ["WebhookDispatcher"]
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "interview-engine-webhooks/1"
+# At shutdown the loop is asked to stop between cycles and given this long before it is cancelled:
+# cancelling a database call midway makes the driver drop its connection noisily.
+STOP_GRACE_S = 5.0
 
 
 class WebhookDispatcher:
@@ -55,6 +58,7 @@ class WebhookDispatcher:
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
         self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._tg = asyncio.TaskGroup()
         self._task: asyncio.Task[None] | None = None
         self._sending: set[str] = set()
@@ -71,8 +75,12 @@ class WebhookDispatcher:
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self._stopping.set()
+        self._wake.set()
         if self._task is not None:
-            self._task.cancel()
+            _, running = await asyncio.wait({self._task}, timeout=STOP_GRACE_S)
+            if running:
+                self._task.cancel()
         try:
             await self._tg.__aexit__(kind, exc, tb)
         finally:
@@ -84,7 +92,7 @@ class WebhookDispatcher:
 
     async def _run(self) -> None:
         async with asyncio.TaskGroup() as sends:
-            while True:
+            while not self._stopping.is_set():
                 try:
                     busy = await self._cycle(sends)
                 except Exception:
@@ -108,6 +116,8 @@ class WebhookDispatcher:
                 if d.id not in self._sending
             ]
         for delivery_id in ready:
+            if self._stopping.is_set():
+                break
             self._sending.add(delivery_id)
             sends.create_task(self._send(delivery_id))
         return bool(fanned or ready)
