@@ -21,6 +21,7 @@ from config.settings import Settings
 from engine.analysis.job import load_inputs, run_analysis
 from engine.clock import Clock
 from engine.dialogue.llm import LlmClient
+from engine.poller import Poller
 from engine.services import analyses, pipeline
 from engine.store.database import Database
 from engine.store.tables import AnalysisRow, SessionRow
@@ -29,10 +30,6 @@ from scoring.llm_scorer import LlmScorer
 from scoring.model import Scorer
 
 __all__ = ["AnalysisWorker", "open_analysis"]
-
-# At shutdown the loop is asked to stop between analyses and given this long before it is cancelled:
-# cancelling a database call midway makes the driver drop its connection noisily.
-STOP_GRACE_S = 5.0
 
 logger = logging.getLogger(__name__)
 
@@ -53,35 +50,24 @@ class AnalysisWorker:
         self._recordings_dir = recordings_dir
         self._scorers = scorers
         self._thresholds = thresholds
-        self._poll_s = poll_s
-        self._wake = asyncio.Event()
+        self._poller = Poller(poll_s)
         self._idle = asyncio.Event()
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._tg = asyncio.TaskGroup()
 
     async def __aenter__(self) -> AnalysisWorker:
         async with self._database.transaction() as db:
             recovered = await analyses.recover(db, self._clock.now())
         if recovered:
             logger.info("resuming %s analyses interrupted by the last stop", recovered)
-        await self._tg.__aenter__()
-        self._task = self._tg.create_task(self._run())
+        await self._poller.start(self._run)
         return self
 
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._task is not None:
-            _, running = await asyncio.wait({self._task}, timeout=STOP_GRACE_S)
-            if running:
-                self._task.cancel()
-        await self._tg.__aexit__(kind, exc, tb)
+        await self._poller.stop(kind, exc, tb)
 
     def wake(self) -> None:
-        self._wake.set()
+        self._poller.wake()
 
     async def wait_idle(self, timeout_s: float = 30.0) -> None:
         """Until no analysis is pending or running (for tests and the benchmark)."""
@@ -95,14 +81,11 @@ class AnalysisWorker:
                 await self._idle.wait()
 
     async def _run(self) -> None:
-        while not self._stopping.is_set():
-            while not self._stopping.is_set() and await self._one():
+        while not self._poller.stopping:
+            while not self._poller.stopping and await self._one():
                 pass
             self._idle.set()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._poll_s):
-                    await self._wake.wait()
-            self._wake.clear()
+            await self._poller.nap()
 
     async def _one(self) -> bool:
         """Claims and runs the oldest pending analysis; False when there is none."""

@@ -14,7 +14,6 @@ the retry schedule, and the delivery fails once the schedule is used up.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import email.utils
 import json
 import logging
@@ -26,6 +25,7 @@ import httpx
 
 from config.settings import WebhookSettings
 from engine.clock import Clock
+from engine.poller import Poller
 from engine.services import webhooks
 from engine.services.common import new_id
 from engine.store.database import Database
@@ -38,9 +38,6 @@ __all__ = ["WebhookDispatcher"]
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "interview-engine-webhooks/1"
-# At shutdown the loop is asked to stop between cycles and given this long before it is cancelled:
-# cancelling a database call midway makes the driver drop its connection noisily.
-STOP_GRACE_S = 5.0
 
 
 class WebhookDispatcher:
@@ -57,10 +54,7 @@ class WebhookDispatcher:
         self._settings = settings
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
-        self._tg = asyncio.TaskGroup()
-        self._task: asyncio.Task[None] | None = None
+        self._poller = Poller(settings.poll_s)
         self._sending: set[str] = set()
         self._slots = asyncio.Semaphore(settings.max_concurrency)
 
@@ -68,31 +62,24 @@ class WebhookDispatcher:
         self._client = httpx.AsyncClient(
             timeout=self._settings.timeout_s, follow_redirects=False, transport=self._transport
         )
-        await self._tg.__aenter__()
-        self._task = self._tg.create_task(self._run())
+        await self._poller.start(self._run)
         return self
 
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._task is not None:
-            _, running = await asyncio.wait({self._task}, timeout=STOP_GRACE_S)
-            if running:
-                self._task.cancel()
         try:
-            await self._tg.__aexit__(kind, exc, tb)
+            await self._poller.stop(kind, exc, tb)
         finally:
             if self._client is not None:
                 await self._client.aclose()
 
     def wake(self) -> None:
-        self._wake.set()
+        self._poller.wake()
 
     async def _run(self) -> None:
         async with asyncio.TaskGroup() as sends:
-            while not self._stopping.is_set():
+            while not self._poller.stopping:
                 try:
                     busy = await self._cycle(sends)
                 except Exception:
@@ -100,10 +87,7 @@ class WebhookDispatcher:
                     logger.exception("webhook dispatch cycle failed")
                     busy = False
                 if not busy:
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(self._settings.poll_s):
-                            await self._wake.wait()
-                    self._wake.clear()
+                    await self._poller.nap()
 
     async def _cycle(self, sends: asyncio.TaskGroup) -> bool:
         first_wait = timedelta(seconds=self._settings.retry_schedule_s[0])
@@ -116,7 +100,7 @@ class WebhookDispatcher:
                 if d.id not in self._sending
             ]
         for delivery_id in ready:
-            if self._stopping.is_set():
+            if self._poller.stopping:
                 break
             self._sending.add(delivery_id)
             sends.create_task(self._send(delivery_id))
@@ -130,7 +114,7 @@ class WebhookDispatcher:
             logger.exception("webhook delivery %s: attempt failed unexpectedly", delivery_id)
         finally:
             self._sending.discard(delivery_id)
-            self._wake.set()
+            self._poller.wake()
 
     async def _attempt(self, delivery_id: str) -> None:
         async with self._database.transaction() as db:
