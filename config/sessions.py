@@ -181,6 +181,8 @@ class Session(ResourceOut):
     is_test: bool = Field(description="Whether this is a test session.")
     retake_of: str | None = Field(description="The earlier session this one retakes.")
     external_id: str | None = Field(description="The participant's external_id, for reconciliation.")
+    participant_name: str | None = Field(default=None, description="The participant's name.")
+    participant_email: str | None = Field(default=None, description="The participant's email.")
     join_url: str | None = Field(description="Invite-only join URL; null once the session is final.")
     analysis_status: str | None = Field(
         description="PENDING, PROCESSING, COMPLETED or FAILED; null before the session completes."

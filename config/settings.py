@@ -15,6 +15,7 @@ __all__ = [
     "LlmSettings",
     "MediaSettings",
     "Settings",
+    "SignInSettings",
     "VadSettings",
 ]
 
@@ -147,6 +148,25 @@ class WebhookSettings(_Group):
         return schedule
 
 
+class SignInSettings(_Group):
+    """Recruiters' browser sign-in. Env: IE_SIGNIN__SESSION_TTL_S, IE_SIGNIN__IDLE_TIMEOUT_S, ..."""
+
+    session_ttl_s: float = Field(
+        default=12 * 3600, gt=0, le=30 * 86_400, description="A sign-in lasts at most this long."
+    )
+    idle_timeout_s: float = Field(
+        default=2 * 3600, gt=0, le=30 * 86_400, description="A sign-in unused for this long ends."
+    )
+    max_failures: int = Field(
+        default=5, ge=1, le=100, description="Failed passwords in a row before the account is locked."
+    )
+    lockout_s: float = Field(default=900, ge=0, le=86_400, description="How long a lock lasts.")
+    secure_cookie: bool | None = Field(
+        default=None,
+        description="Mark the cookie Secure; default: when public_base_url is https.",
+    )
+
+
 class MediaSettings(_Group):
     """WebRTC, recording and the live session. Env: IE_MEDIA__ICE_SERVERS='[{"urls": [...]}]', ..."""
 
@@ -226,6 +246,7 @@ class Settings(BaseSettings):
     llm: LlmSettings = Field(default_factory=LlmSettings)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    signin: SignInSettings = Field(default_factory=SignInSettings)
 
     @field_validator("database_url")
     @classmethod

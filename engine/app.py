@@ -19,8 +19,10 @@ from engine.api import (
     pipeline,
     profiles,
     public_links,
+    recruiters,
     session_media,
     sessions,
+    signin,
     stages,
     templates,
     webhooks,
@@ -34,7 +36,7 @@ from engine.clock import Clock, SystemClock
 from engine.live.registry import LiveSessions
 from engine.live.runtime import open_runtime
 from engine.store.database import Database
-from engine.web import STATIC_DIR
+from engine.web import STATIC_DIR, review
 from engine.webhooks.dispatcher import WebhookDispatcher
 from media.tts import TextToSpeech
 
@@ -90,6 +92,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None, tts: TextToSpe
         public_links,
         metrics,
         webhooks,
+        signin,
+        recruiters,
+        review,
     ):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -33,7 +33,16 @@ __all__ = [
     "parse_api_key",
 ]
 
-RESOURCES = ("agent_profiles", "templates", "stages", "participants", "sessions", "events", "webhooks")
+RESOURCES = (
+    "agent_profiles",
+    "templates",
+    "stages",
+    "participants",
+    "sessions",
+    "events",
+    "webhooks",
+    "recruiters",
+)
 ACTIONS = ("read", "write", "delete")
 ALL_SCOPES: tuple[str, ...] = tuple(f"{a}:{r}" for r in RESOURCES for a in ACTIONS)
 KEY_PREFIX = "ie"
@@ -43,18 +52,23 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: a company and what its key may do."""
+    """Who is calling: a company and what its key (or signed-in recruiter) may do."""
 
     company_id: str
     key_id: str
     scopes: frozenset[str]
+    recruiter_id: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """Who to record as having made a decision."""
+        return f"recruiter:{self.recruiter_id}" if self.recruiter_id else f"api_key:{self.key_id}"
 
     def require(self, *scopes: str) -> None:
         missing = sorted(s for s in scopes if s not in self.scopes)
         if missing:
-            raise Forbidden(
-                f"this API key lacks the scope(s): {', '.join(missing)}", {"missing_scopes": missing}
-            )
+            who = "this recruiter" if self.recruiter_id else "this API key"
+            raise Forbidden(f"{who} lacks the scope(s): {', '.join(missing)}", {"missing_scopes": missing})
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,13 +6,15 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, select
 
+from config.recruiters import RecruiterCreate
 from config.settings import Settings
-from engine.auth import IssuedKey, issue_api_key
+from engine.auth import ALL_SCOPES, IssuedKey, Principal, ensure_company, issue_api_key
 from engine.clock import Clock
+from engine.services import recruiters
 from engine.store.database import Database
 from engine.store.tables import CompanyRow
 
-__all__ = ["DEFAULT_COMPANY", "create_key", "first_run_key"]
+__all__ = ["DEFAULT_COMPANY", "create_key", "create_recruiter", "first_run_key"]
 
 DEFAULT_COMPANY = "default"
 
@@ -38,5 +40,18 @@ async def create_key(
         await database.migrate()
         async with database.transaction() as session:
             return await issue_api_key(session, company, clock, scopes=scopes, name=name)
+    finally:
+        await database.dispose()
+
+
+async def create_recruiter(settings: Settings, company: str, body: RecruiterCreate, clock: Clock) -> str:
+    """A recruiter account from the command line (the operator holds every scope); returns its id."""
+    database = Database(settings.resolved_database_url)
+    try:
+        await database.migrate()
+        async with database.transaction() as session:
+            owner = await ensure_company(session, company, clock)
+            operator = Principal(owner.id, "cli", frozenset(ALL_SCOPES))
+            return (await recruiters.create(session, operator, body, clock)).id
     finally:
         await database.dispose()

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from config.recruiters import RecruiterCreate
 from config.settings import Settings
 from engine.auth import ALL_SCOPES
-from engine.bootstrap import create_key, first_run_key
+from engine.bootstrap import create_key, create_recruiter, first_run_key
 from engine.clock import SystemClock
-from engine.errors import ValidationFailed
+from engine.errors import ApiError, ValidationFailed
 
 __all__ = ["main"]
 
@@ -41,6 +43,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--name", default="cli", help="label for the key")
     create.add_argument("--data-dir", type=Path, help="data directory (default ./data)")
+
+    people = sub.add_parser("recruiter", help="manage recruiter accounts (review pages sign-in)")
+    add = people.add_subparsers(dest="action", required=True).add_parser(
+        "create", help="create a recruiter; the password is read from the terminal or, piped, from stdin"
+    )
+    add.add_argument("--company", required=True, help="company (tenant) name; created if new")
+    add.add_argument("--email", required=True, help="sign-in email")
+    add.add_argument("--name", required=True, help="full name")
+    add.add_argument(
+        "--scope", action="append", dest="scopes", metavar="SCOPE", help="repeatable; default: review"
+    )
+    add.add_argument("--data-dir", type=Path, help="data directory (default ./data)")
     return parser
 
 
@@ -74,6 +88,31 @@ def _serve(settings: Settings) -> None:
     )
 
 
+def _read_password() -> str:
+    """Never from an argument: those show up in `ps` and shell history."""
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password (12 characters or more): ")
+        if getpass.getpass("Again: ") != first:
+            raise ValueError("the passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _create_recruiter(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        body = RecruiterCreate(
+            email=args.email, name=args.name, password=_read_password(), scopes=args.scopes
+        )
+        recruiter_id = asyncio.run(create_recruiter(settings, args.company, body, SystemClock()))
+    except (ValueError, ApiError) as exc:  # pydantic's ValidationError is a ValueError
+        print(f"error: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 2
+    print(
+        f"recruiter {body.email} ({recruiter_id}) of company {args.company}: sign in at {settings.base_url}/review"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = _settings(args)
@@ -83,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         _serve(settings)
         return 0
+    if args.command == "recruiter":
+        return _create_recruiter(settings, args)
     try:
         issued = asyncio.run(create_key(settings, args.company, args.scopes, SystemClock(), args.name))
     except ValidationFailed as exc:

@@ -10,6 +10,7 @@
         ├── Conflict             409  duplicates, illegal state transitions, resources in use
         ├── PayloadTooLarge      413
         ├── RangeNotSatisfiable  416  a Range header outside the file
+        ├── TooManyRequests      429  too many failed sign-ins (carries Retry-After)
         ├── ValidationFailed     422  a field's value breaks a rule
         └── ServiceUnavailable   503  no capacity for another live session, or shutting down
 """
@@ -28,6 +29,7 @@ __all__ = [
     "PayloadTooLarge",
     "RangeNotSatisfiable",
     "ServiceUnavailable",
+    "TooManyRequests",
     "Unauthorized",
     "ValidationFailed",
 ]
@@ -141,3 +143,16 @@ class RangeNotSatisfiable(ApiError):
     @property
     def headers(self) -> dict[str, str]:
         return {"Content-Range": f"bytes */{self.size}"}
+
+
+class TooManyRequests(ApiError):
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message, {"retry_after_s": retry_after_s})
+        self.retry_after_s = retry_after_s
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}

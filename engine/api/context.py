@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
+from engine import browser_sessions
 from engine.analysis.worker import AnalysisWorker
 from engine.auth import Principal, authenticate
 from engine.clock import Clock
@@ -51,6 +52,24 @@ class RequestCtx:
         return min(requested or self.settings.default_page_size, self.settings.max_page_size)
 
 
+async def _principal(
+    request: Request, db: AsyncSession, services: Services, authorization: str | None
+) -> Principal:
+    """An API key wins; without one, the review pages' sign-in cookie (CSRF-checked when unsafe)."""
+    token = request.cookies.get(browser_sessions.COOKIE)
+    if authorization or not token:
+        return await authenticate(db, authorization, services.clock)
+    principal, _row = await browser_sessions.resolve(db, token, services.clock, services.settings.signin)
+    browser_sessions.check_csrf(
+        request.method,
+        token,
+        request.headers.get(browser_sessions.CSRF_HEADER),
+        request.headers.get("origin"),
+        request.headers.get("host"),
+    )
+    return principal
+
+
 async def _context(
     request: Request,
     authorization: Annotated[
@@ -59,7 +78,7 @@ async def _context(
 ) -> AsyncIterator[RequestCtx]:
     services: Services = request.app.state.services
     async with services.database.transaction() as db:
-        principal = await authenticate(db, authorization, services.clock)
+        principal = await _principal(request, db, services, authorization)
         yield RequestCtx(db, principal, services.clock, services.settings)
 
 

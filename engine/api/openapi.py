@@ -75,6 +75,16 @@ def _document_errors(operation: dict[str, Any], method: str) -> None:
         responses[status] = {"description": description, "content": _ERROR_CONTENT}
 
 
+# Operations anyone may call, and what their errors mean there.
+PUBLIC_ERRORS = {
+    "/v1/auth/login": {
+        "401": "Wrong email or password, or an invalid API key.",
+        "403": "Cross-site request: the Origin header names another site.",
+        "429": "Too many failed sign-ins for this account; `Retry-After` says when to try again.",
+    }
+}
+
+
 def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -83,7 +93,14 @@ def install_openapi(app: FastAPI) -> None:
             )
             components = schema.setdefault("components", {})
             components["securitySchemes"] = {
-                "apiKey": {"type": "http", "scheme": "bearer", "description": "API key of your company."}
+                "apiKey": {"type": "http", "scheme": "bearer", "description": "API key of your company."},
+                "signInCookie": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "ie_session",
+                    "description": "Set by /v1/auth/login for the review pages. POST, PATCH and DELETE "
+                    "made with it must also send the sign-in's `X-CSRF-Token` header.",
+                },
             }
             schemas = components.setdefault("schemas", {})
             for unused in ("HTTPValidationError", "ValidationError"):
@@ -92,8 +109,11 @@ def install_openapi(app: FastAPI) -> None:
             for path, ops in schema["paths"].items():
                 if path.startswith("/v1/"):
                     for method, op in ops.items():
-                        op["security"] = [{"apiKey": []}]
+                        public = PUBLIC_ERRORS.get(path)
+                        op["security"] = [] if public else [{"apiKey": []}, {"signInCookie": []}]
                         _document_errors(op, method)
+                        for status, text in (public or {}).items():
+                            op["responses"][status] = {"description": text, "content": _ERROR_CONTENT}
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -45,7 +45,7 @@ class PipelinePosition(ApiModel):
 async def _session_out(ctx: Ctx, session_id: str) -> Session:
     row = await sessions.get(ctx.db, ctx.company_id, session_id)
     person = await sessions.participant_of(ctx.db, row)
-    return sessions.to_model(row, person.external_id, ctx.settings.base_url)
+    return sessions.to_model(row, person, ctx.settings.base_url)
 
 
 @router.post(
@@ -54,9 +54,7 @@ async def _session_out(ctx: Ctx, session_id: str) -> Session:
 )
 async def approve_session(session_id: IdPath, ctx: Ctx) -> Session:
     ctx.principal.require("write:sessions")
-    await pipeline.approve(
-        ctx.db, ctx.company_id, session_id, ctx.clock.now(), f"api_key:{ctx.principal.key_id}"
-    )
+    await pipeline.approve(ctx.db, ctx.company_id, session_id, ctx.clock.now(), ctx.principal.actor)
     return await _session_out(ctx, session_id)
 
 
@@ -66,9 +64,7 @@ async def approve_session(session_id: IdPath, ctx: Ctx) -> Session:
 )
 async def reject_session(session_id: IdPath, ctx: Ctx) -> Session:
     ctx.principal.require("write:sessions")
-    await pipeline.reject(
-        ctx.db, ctx.company_id, session_id, ctx.clock.now(), f"api_key:{ctx.principal.key_id}"
-    )
+    await pipeline.reject(ctx.db, ctx.company_id, session_id, ctx.clock.now(), ctx.principal.actor)
     return await _session_out(ctx, session_id)
 
 

@@ -18,6 +18,15 @@ from engine.store.tables import SessionRow
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 IdQuery = Annotated[str | None, Query(pattern=ID_PATTERN, description="Exact id.")]
+SearchQuery = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00]*$",
+        description="Participant's name, email or external_id contains this (any case).",
+    ),
+]
 
 
 class RetakeRequest(InputModel):
@@ -34,7 +43,7 @@ class RetakeRequest(InputModel):
 @router.post("", status_code=201, summary="Book a session (ids or inline objects, seed 004's rules)")
 async def create_session(body: SessionCreate, ctx: Ctx) -> Session:
     row, person = await sessions.create(ctx.db, ctx.principal, body, ctx.clock)
-    return sessions.to_model(row, person.external_id, ctx.settings.base_url)
+    return sessions.to_model(row, person, ctx.settings.base_url)
 
 
 @router.get("", summary="List sessions")
@@ -48,23 +57,24 @@ async def list_sessions(
     tag: SafeQuery = None,
     created_after: CreatedAfter = None,
     created_before: CreatedBefore = None,
+    q: SearchQuery = None,
     limit: Limit = None,
     cursor: Cursor = None,
 ) -> ListResponse[Session]:
     ctx.principal.require("read:sessions", "read:participants", "read:agent_profiles")
     flt = sessions.SessionFilter(
-        status, template_id, participant_id, stage_id, is_test, tag, created_after, created_before
+        status, template_id, participant_id, stage_id, is_test, tag, created_after, created_before, q
     )
     page = await sessions.list_page(ctx.db, ctx.company_id, flt, ctx.limit(limit), cursor)
-    ext = await sessions.external_ids(ctx.db, page.items)
+    people = await sessions.participants_of(ctx.db, page.items)
     base = ctx.settings.base_url
-    data = [sessions.to_model(r, ext.get(r.participant_id), base) for r in page.items]
+    data = [sessions.to_model(r, people.get(r.participant_id), base) for r in page.items]
     return ListResponse(data=data, next_cursor=page.next_cursor)
 
 
 async def _out(ctx: Ctx, row: SessionRow) -> Session:
     person = await sessions.participant_of(ctx.db, row)
-    return sessions.to_model(row, person.external_id, ctx.settings.base_url)
+    return sessions.to_model(row, person, ctx.settings.base_url)
 
 
 @router.get("/{session_id}", summary="Get a session with its analysis")
@@ -101,7 +111,7 @@ async def retake_session(session_id: IdPath, ctx: Ctx, body: RetakeRequest | Non
     ctx.principal.require("write:sessions", "read:participants")
     metadata = body.metadata if body is not None else None
     row, person = await sessions.retake(ctx.db, ctx.company_id, session_id, metadata, ctx.clock)
-    return sessions.to_model(row, person.external_id, ctx.settings.base_url)
+    return sessions.to_model(row, person, ctx.settings.base_url)
 
 
 @router.get("/{session_id}/join-link", summary="The invite-only join link (409 once the session is final)")

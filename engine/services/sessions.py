@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.enums import Focus, SessionStatus
@@ -71,13 +71,14 @@ class SessionFilter:
     tag: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    search: str | None = None
 
 
 def join_url(base_url: str, row: SessionRow) -> str:
     return f"{base_url}/join/{row.join_token}"
 
 
-def to_model(row: SessionRow, external_id: str | None, base_url: str) -> Session:
+def to_model(row: SessionRow, person: ParticipantRow | None, base_url: str) -> Session:
     return Session(
         id=row.id,
         created_at=row.created_at,
@@ -94,7 +95,9 @@ def to_model(row: SessionRow, external_id: str | None, base_url: str) -> Session
         metadata=row.metadata_,
         is_test=row.is_test,
         retake_of=row.retake_of,
-        external_id=external_id,
+        external_id=None if person is None else person.external_id,
+        participant_name=None if person is None else person.name,
+        participant_email=None if person is None else person.email,
         join_url=None if SessionStatus(row.status).is_terminal else join_url(base_url, row),
         analysis_status=row.analysis_status,
         analysis=row.analysis,
@@ -488,15 +491,30 @@ async def list_page(
         stmt = stmt.where(SessionRow.created_at >= flt.created_after)
     if flt.created_before:
         stmt = stmt.where(SessionRow.created_at < flt.created_before)
+    if flt.search:
+        stmt = stmt.where(SessionRow.participant_id.in_(_matching_participants(company_id, flt.search)))
     return await paginate(session, stmt, SessionRow.created_at, SessionRow.id, limit, cursor)
 
 
-async def external_ids(session: AsyncSession, rows: list[SessionRow]) -> dict[str, str | None]:
-    """participant id -> external_id for a page of sessions, in one query."""
+def _matching_participants(company_id: str, text: str) -> Select[str]:
+    """Participants whose name, email or external_id contains `text`, ignoring case. LIKE's wildcards in
+    the text match only themselves."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    return select(ParticipantRow.id).where(
+        ParticipantRow.company_id == company_id,
+        or_(
+            func.lower(ParticipantRow.name).like(pattern, escape="\\"),
+            func.lower(ParticipantRow.email).like(pattern, escape="\\"),
+            func.lower(func.coalesce(ParticipantRow.external_id, "")).like(pattern, escape="\\"),
+        ),
+    )
+
+
+async def participants_of(session: AsyncSession, rows: list[SessionRow]) -> dict[str, ParticipantRow]:
+    """participant id -> participant for a page of sessions, in one query."""
     ids = {r.participant_id for r in rows}
     if not ids:
         return {}
-    result = await session.execute(
-        select(ParticipantRow.id, ParticipantRow.external_id).where(ParticipantRow.id.in_(ids))
-    )
-    return {participant_id: external_id for participant_id, external_id in result.all()}
+    found = await session.scalars(select(ParticipantRow).where(ParticipantRow.id.in_(ids)))
+    return {person.id: person for person in found}

@@ -29,12 +29,14 @@ __all__ = [
     "AnalysisRow",
     "ApiKeyRow",
     "Base",
+    "BrowserSessionRow",
     "CompanyRow",
     "OutboxEventRow",
     "ParticipantRow",
     "ParticipantTagRow",
     "ProfileRow",
     "RecordingRow",
+    "RecruiterRow",
     "SessionRow",
     "StageRow",
     "TemplateRow",
@@ -103,6 +105,46 @@ class ApiKeyRow(Base):
     scopes: Mapped[list[Any]] = mapped_column(nullable=False)
     created_at: Mapped[datetime] = mapped_column(nullable=False)
     last_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class RecruiterRow(Timestamps, Base):
+    """A person who signs in to the review pages. Emails are unique across companies, so signing in
+    needs no company name."""
+
+    __tablename__ = "recruiters"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    scopes: Mapped[list[Any]] = mapped_column(nullable=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    locked_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    __table_args__ = (
+        Index(
+            "uq_recruiters_email_live",
+            "email",
+            unique=True,
+            sqlite_where=NOT_DELETED,
+            postgresql_where=NOT_DELETED,
+        ),
+    )
+
+
+class BrowserSessionRow(Base):
+    """A signed-in browser. The id is the SHA-256 of the cookie's token, so a leaked table signs no one in."""
+
+    __tablename__ = "browser_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"))
+    recruiter_id: Mapped[str | None] = mapped_column(ForeignKey("recruiters.id"), nullable=True, index=True)
+    api_key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id"), nullable=True, index=True)
+    scopes: Mapped[list[Any]] = mapped_column(nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(nullable=False)
+    last_seen_at: Mapped[datetime] = mapped_column(nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 

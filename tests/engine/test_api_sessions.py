@@ -21,7 +21,7 @@ from tests.engine.session_helpers import (
     snapshot,
     when,
 )
-from tests.helpers import StepClock, profile_body, template_body
+from tests.helpers import ApiClients, StepClock, profile_body, template_body
 
 # --- the happy paths -----------------------------------------------------------------------------------
 
@@ -309,3 +309,37 @@ async def test_list_filters_and_cursor_pagination(client: httpx.AsyncClient) -> 
     for params in ({"status": "paused"}, {"template_id": "nope"}, {"created_after": "2026-03-02T09:00:00"}):
         r = await client.get("/v1/sessions", params=params)
         assert r.status_code == 422, (params, r.text)
+
+
+async def test_search_by_name_email_or_external_id(client: httpx.AsyncClient, api: ApiClients) -> None:
+    profile = await make_profile(client, focus="generic")
+    people = [
+        ("Ada Lovelace", "ada@example.com", "ats-100"),
+        ("Grace Hopper", "grace@example.org", "ATS_200"),
+        ("Alan 100% Turing", "alan@example.net", None),
+    ]
+    booked = []
+    for name, mail, external in people:
+        person = await make_participant(client, name=name, email=mail, external_id=external)
+        booked.append(await book(client, participant_id=person["id"], agent_profile_id=profile["id"]))
+    ada, grace, alan = (s["id"] for s in booked)
+
+    listed_ada = expect(await client.get("/v1/sessions", params={"q": "LOVELACE"}), 200)["data"]
+    assert [s["id"] for s in listed_ada] == [ada]
+    assert listed_ada[0]["participant_name"] == "Ada Lovelace"
+    assert listed_ada[0]["participant_email"] == "ada@example.com"
+    assert await ids(client, "/v1/sessions", q="example.org") == [grace]
+    assert await ids(client, "/v1/sessions", q="ats") == [grace, ada]
+    assert await ids(client, "/v1/sessions", q="ats_") == [grace]  # "_" is no wildcard
+    assert await ids(client, "/v1/sessions", q="100%") == [alan]  # nor is "%"
+    assert await ids(client, "/v1/sessions", q="a%e") == []
+    assert await ids(client, "/v1/sessions", q="nobody") == []
+    # Another company's participants never match.
+    other = await api.client("globex")
+    other_profile = await make_profile(other, focus="generic")
+    person = await make_participant(other, name="Ada Twin", email="ada@globex.com")
+    await book(other, participant_id=person["id"], agent_profile_id=other_profile["id"])
+    assert await ids(client, "/v1/sessions", q="ada") == [ada]
+    r = await client.get("/v1/sessions", params={"q": "x" * 201})
+    assert r.status_code == 422
+    assert error_paths(r) == {"q"}

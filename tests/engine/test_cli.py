@@ -244,3 +244,35 @@ def test_api_key_create_on_a_fresh_dir_means_serve_makes_no_default_company(
     assert rc == 0
     assert cli.main(["serve", "--data-dir", str(data_dir)]) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_recruiter_create_reads_the_password_from_stdin_and_the_recruiter_can_sign_in(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    password = "a long and private passphrase"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(password + "\n"))
+    args = ["recruiter", "create", "--company", "acme", "--email", "Rita@Example.com", "--name", "Rita"]
+    assert cli.main([*args, "--data-dir", str(data_dir)]) == 0
+    out, err = capsys.readouterr()
+    assert "rita@example.com" in out
+    assert password not in out + err
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("too short\n"))
+    assert cli.main([*args[:5], "b@example.com", *args[6:], "--data-dir", str(data_dir)]) == 2
+    assert "password: must be at least 12 characters" in capsys.readouterr().err
+
+    async def sign_in() -> httpx.Response:
+        from engine.app import create_app
+
+        app = create_app(Settings(_env_file=None, data_dir=data_dir))
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+                body = {"email": "rita@example.com", "password": password}
+                return await client.post("/v1/auth/login", json=body)
+
+    response = asyncio.run(sign_in())
+    assert response.status_code == 200, response.text
+    assert response.json()["company"]["name"] == "acme"
