@@ -103,6 +103,9 @@ def _seed(base_url: str, key: str) -> tuple[dict[str, str], list[str]]:
         test = c.post(f"/v1/webhook-endpoints/{endpoint}/test")
         assert test.status_code == 202, test.text
         delivery = str(test.json()["id"])
+        recruiter = created(
+            "/v1/recruiters", {"email": "fuzz@example.com", "name": "Fuzz", "password": "fuzzing passphrase"}
+        )
     ids = {
         "token": public_token,
         "profile_id": profile,
@@ -114,6 +117,7 @@ def _seed(base_url: str, key: str) -> tuple[dict[str, str], list[str]]:
         "session_id": session,
         "endpoint_id": endpoint,
         "delivery_id": delivery,
+        "recruiter_id": recruiter,
     }
     return ids, stages
 
@@ -248,6 +252,14 @@ WRITE_ENDPOINTS: dict[tuple[str, str], Callable[[Target], dict[str, Any]]] = {
     ("POST", "/v1/webhook-endpoints/{endpoint_id}/rotate-secret"): lambda t: {},
     ("POST", "/v1/webhook-endpoints/{endpoint_id}/test"): lambda t: {},
     ("POST", "/v1/webhook-deliveries/{delivery_id}/redeliver"): lambda t: {},
+    ("POST", "/v1/recruiters"): lambda t: {
+        "email": f"{uuid.uuid4().hex}@example.com",
+        "name": "Rita",
+        "password": "a long enough passphrase",
+    },
+    ("PATCH", "/v1/recruiters/{recruiter_id}"): lambda t: {"name": "Rita R", "unlock": True},
+    ("POST", "/v1/auth/login"): lambda t: {"email": "fuzz@example.com", "password": "not the passphrase"},
+    ("POST", "/v1/auth/logout"): lambda t: {},
     ("POST", "/public/{token}/sessions"): lambda t: {
         "name": "Jo",
         "email": f"{uuid.uuid4().hex}@example.com",
@@ -471,7 +483,7 @@ def test_every_body_field_survives_nasty_values(
     assert field_paths or (
         method == "POST"
         and path.endswith(
-            ("/cancel", "/rerun", "/approve", "/reject", "/rotate-secret", "/test", "/redeliver")
+            ("/cancel", "/rerun", "/approve", "/reject", "/rotate-secret", "/test", "/redeliver", "/logout")
         )
     )  # no body
     with httpx.Client(base_url=target.base_url, headers=target.auth, timeout=30) as client:
