@@ -20,9 +20,7 @@ PASSWORD = "correct horse battery staple"
 OTHER_ORIGIN = "https://evil.example"
 
 
-async def recruiter(
-    client: httpx.AsyncClient, email: str = "rita@acme.com", **extra: object
-) -> JSON:
+async def recruiter(client: httpx.AsyncClient, email: str = "rita@acme.com", **extra: object) -> JSON:
     body = {"email": email, "name": "Rita Recruiter", "password": PASSWORD, **extra}
     return expect(await client.post("/v1/recruiters", json=body), 201)
 

@@ -60,7 +60,22 @@ async function readBody(response) {
   }
 }
 
-export async function request(method, path, { query, body, signal, headers = {}, auth = false } = {}) {
+export async function request(method, path, options = {}) {
+  try {
+    return await send(method, path, options);
+  } catch (error) {
+    // Signing in again in another tab replaces the cookie, and with it the token this tab holds:
+    // fetch the current one and try once more.
+    if (error.status !== 403 || error.details?.header !== 'X-CSRF-Token' || options.auth) throw error;
+    if (!(await me())) {
+      onUnauthorized?.(error);
+      throw error;
+    }
+    return send(method, path, options);
+  }
+}
+
+async function send(method, path, { query, body, signal, headers = {}, auth = false } = {}) {
   const sent = { Accept: 'application/json', ...headers };
   if (body !== undefined) sent['Content-Type'] = 'application/json';
   if (MUTATING.has(method) && csrfToken) sent['X-CSRF-Token'] = csrfToken;

@@ -5,7 +5,7 @@
  */
 
 import * as api from './api.js';
-import { announce, clear, errorBox, h } from './dom.js';
+import { announce, clear, errorBox, h, sentence } from './dom.js';
 import * as participantPage from './participant.js';
 import * as sessionPage from './session.js';
 import * as sessionsPage from './sessions.js';
@@ -66,7 +66,7 @@ async function render({ focus = false } = {}) {
       await found.route.page.render(root, ctx);
     } catch (error) {
       if (api.isAbort(error) || controller.signal.aborted) return;
-      clear(root).append(errorBox(error, 'This page could not be loaded'));
+      clear(root).append(errorBox(error, error.status === 404 ? 'Not found' : 'This page could not be loaded'));
     }
   }
   if (focus && !controller.signal.aborted) root.querySelector('h1')?.focus({ preventScroll: true });
@@ -169,7 +169,7 @@ async function onSignin(event) {
     // The address bar still holds the deep link the visitor came for.
     await render({ focus: true });
   } catch (failure) {
-    error.textContent = failure.message || 'Sign-in failed.';
+    error.textContent = sentence(failure.message) || 'Sign-in failed.';
     (signinMode === 'api_key' ? $('signin-api-key') : $('signin-password')).focus();
   } finally {
     submit.disabled = false;

@@ -156,10 +156,16 @@ export function empty(text) {
   return h('p', { class: 'state state-empty', text });
 }
 
+/** The API's messages start in lower case ("wrong email or password"); on screen they are sentences. */
+export function sentence(text) {
+  const value = String(text ?? '').trim();
+  return value ? value[0].toUpperCase() + value.slice(1) : value;
+}
+
 export function errorBox(error, title = 'Something went wrong') {
   return h('div', { class: 'notice', dataset: { kind: 'error' }, role: 'alert' },
     h('p', { class: 'notice-title', text: title }),
-    h('p', { class: 'notice-text', text: error?.message || String(error) }));
+    h('p', { class: 'notice-text', text: sentence(error?.message || String(error)) }));
 }
 
 /** Says something to screen readers through the page's polite live region. */

@@ -7,7 +7,7 @@
 import * as api from './api.js';
 import {
   FINAL_STATUSES, announce, clock, confirmDialog, empty, errorBox, facts, fill, formatNumber, h, humanize,
-  loading, outcomeBadge, recommendationBadge, statusBadge, time,
+  loading, outcomeBadge, recommendationBadge, sentence, statusBadge, time,
 } from './dom.js';
 
 const enc = encodeURIComponent;
@@ -121,19 +121,17 @@ function sessionsSection(sessions, stageNames, page) {
   const retakeId = retakeCandidate(ordered);
   section.append(h('div', { class: 'table-wrap' },
     h('table', { class: 'table table-participant' },
-      h('thead', {}, h('tr', {}, ['Session', 'Template · stage', 'Status', 'Rating', 'Recommendation', 'Stage result',
+      h('thead', {}, h('tr', {}, ['Session', 'Stage', 'Status', 'Rating', 'Recommendation', 'Stage result',
         'Actions'].map((text) => h('th', { scope: 'col', text })))),
       h('tbody', {}, ordered.map((s) => sessionRow(s, stageNames, page, s.id === retakeId))))));
   return section;
 }
 
-// The newest finished session may be retaken, unless a newer one at its stage is still open.
+// Only the participant's newest session may be retaken, once it is final: a newer session means the
+// pipeline has moved on (advanced, or a retake is already waiting), and a second one would compete with it.
 function retakeCandidate(newestFirst) {
-  const final = newestFirst.find((s) => FINAL_STATUSES.has(s.status) && !s.is_test);
-  if (!final) return null;
-  const openAfter = newestFirst.some((s) => !FINAL_STATUSES.has(s.status) && !s.is_test
-    && s.stage_id === final.stage_id && String(s.created_at) > String(final.created_at));
-  return openAfter ? null : final.id;
+  const real = newestFirst.filter((s) => !s.is_test);
+  return real.length && FINAL_STATUSES.has(real[0].status) ? real[0].id : null;
 }
 
 function sessionRow(session, stageNames, page, canRetake) {
@@ -151,13 +149,14 @@ function sessionRow(session, stageNames, page, canRetake) {
   }
   if (canRetake) actions.push(button('Schedule retake', 'retake', '', () => retake(session, page, status)));
   const rating = session.analysis?.general?.overallRating;
-  const where = [stageNames.get(session.stage_id), session.is_test ? 'test' : null].filter(Boolean).join(' · ');
+  const where = [page.templates.get(session.template_id)?.name, session.is_test ? 'test' : null]
+    .filter(Boolean).join(' · ');
   return h('tr', { 'data-testid': 'participant-session', dataset: { sessionId: session.id } },
     h('td', { 'data-label': 'Session' },
       h('a', { href: api.sessionPath(session.id) }, time(session.created_at)),
       session.duration_seconds ? h('span', { class: 'cell-sub', text: clock(session.duration_seconds) }) : null),
-    h('td', { 'data-label': 'Template · stage' },
-      page.templates.get(session.template_id)?.name ?? '—',
+    h('td', { 'data-label': 'Stage' },
+      stageNames.get(session.stage_id) ?? '—',
       where ? h('span', { class: 'cell-sub', text: where }) : null),
     h('td', { 'data-label': 'Status' }, statusBadge(session.status)),
     h('td', { class: 'cell-number', 'data-label': 'Rating', text: formatNumber(rating, 0) }),
@@ -203,7 +202,7 @@ async function decide(session, action, page, status) {
     await api.post(`/v1/sessions/${enc(session.id)}/${action}`);
   } catch (error) {
     status.textContent = '';
-    if (!api.isAbort(error)) notice(page, 'error', h('p', { class: 'notice-text', text: error.message }));
+    if (!api.isAbort(error)) notice(page, 'error', h('p', { class: 'notice-text', text: sentence(error.message) }));
     return;
   }
   const text = approve ? `Approved: ${page.person.name} advances to the next stage.`
@@ -236,7 +235,7 @@ async function copyLink(session, status, extra) {
   try {
     ({ url } = await api.get(`/v1/sessions/${enc(session.id)}/join-link`));
   } catch (error) {
-    status.textContent = error.message;
+    status.textContent = sentence(error.message);
     return;
   }
   if (await writeClipboard(url)) {
@@ -264,7 +263,7 @@ async function retake(session, page, status) {
     created = await api.post(`/v1/sessions/${enc(session.id)}/retake`);
   } catch (error) {
     status.textContent = '';
-    if (!api.isAbort(error)) notice(page, 'error', h('p', { class: 'notice-text', text: error.message }));
+    if (!api.isAbort(error)) notice(page, 'error', h('p', { class: 'notice-text', text: sentence(error.message) }));
     return;
   }
   const copy = h('button', { type: 'button', class: 'button button-small', text: 'Copy link' });

@@ -7,7 +7,7 @@
 
 import * as api from './api.js';
 import {
-  clock, errorBox, facts, fill, formatNumber, h, humanize, loading, outcomeBadge, recommendationBadge,
+  append, clock, errorBox, facts, fill, formatNumber, h, humanize, loading, outcomeBadge, recommendationBadge,
   scaleMax, statusBadge, time,
 } from './dom.js';
 
@@ -239,7 +239,7 @@ function scorecard(session, versions, seek) {
   const rating = general.overallRating;
   const versionText = analysis.version && versions.length > 1
     ? `version ${analysis.version} of ${versions.length}` : analysis.version ? `version ${analysis.version}` : '';
-  section.append(
+  append(section, [
     h('div', { class: 'score-summary' },
       h('div', { class: 'overall' },
         h('span', { class: 'overall-label', text: 'Overall rating' }),
@@ -260,7 +260,8 @@ function scorecard(session, versions, seek) {
     pointList('Strong points', general.strongPoints, 'strong-points'),
     pointList('Weak points', general.weakPoints, 'weak-points'),
     pointList('How to improve', analysis.improvementFeedback, 'improvement'),
-    pointList('Evaluation', general.evaluation, 'evaluation'));
+    pointList('Evaluation', general.evaluation, 'evaluation'),
+  ]);
   return section;
 }
 
