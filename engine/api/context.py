@@ -60,13 +60,7 @@ async def _principal(
     if authorization or not token:
         return await authenticate(db, authorization, services.clock)
     principal, _row = await browser_sessions.resolve(db, token, services.clock, services.settings.signin)
-    browser_sessions.check_csrf(
-        request.method,
-        token,
-        request.headers.get(browser_sessions.CSRF_HEADER),
-        request.headers.get("origin"),
-        request.headers.get("host"),
-    )
+    browser_sessions.check_csrf(request.method, token, request.headers)
     return principal
 
 

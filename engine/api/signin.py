@@ -84,7 +84,7 @@ async def _with_key(db: AsyncSession, api_key: str, services: Services) -> brows
 )
 async def login(body: LoginRequest, request: Request, response: Response) -> SignedIn:
     services: Services = request.app.state.services
-    browser_sessions.check_origin(request.headers.get("origin"), request.headers.get("host"))
+    browser_sessions.check_origin(request.headers)
     async with services.database.transaction() as db:
         if body.api_key is not None:
             opened: browser_sessions.BrowserSignIn | ApiError = await _with_key(db, body.api_key, services)
@@ -128,13 +128,7 @@ async def logout(request: Request) -> Response:
     services: Services = request.app.state.services
     token = request.cookies.get(browser_sessions.COOKIE)
     if token:
-        browser_sessions.check_csrf(
-            request.method,
-            token,
-            request.headers.get(browser_sessions.CSRF_HEADER),
-            request.headers.get("origin"),
-            request.headers.get("host"),
-        )
+        browser_sessions.check_csrf(request.method, token, request.headers)
         async with services.database.transaction() as db:
             await browser_sessions.revoke(db, token, services.clock)
     out = Response(status_code=204, headers=NO_STORE)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import wave
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,23 +19,17 @@ from config.settings import Settings
 from engine.app import create_app
 from engine.bootstrap import create_key
 from engine.clock import SystemClock
+from tests.chromium import launch, requires_chromium, screenshot
 from tests.engine.live_helpers import ANSWERS, booked_session
 from tests.server_thread import ServerThread
 from tests.speech import speech_wav
 
-CHROMIUM = Path(os.environ.get("IE_TEST_CHROMIUM", "/usr/bin/chromium"))
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 # Looser than the aiortc end-to-end test's bound: Chromium runs its echo canceller, noise suppressor
 # and gain control over the fake microphone, tuned for human voices, and they smear eSpeak's formant
 # voice (e.g. "error rate" came back as "aerobics"). The direct path is held to 0.25.
 BROWSER_MAX_WER = 0.6
 
-# Skipped only outside CI: under CI (where `make test` installs chromium) a missing browser is a failure,
-# so a broken install step cannot hide behind a skip.
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists() and not os.environ.get("CI"),
-    reason="Debian's chromium is not installed (make test installs it)",
-)
+pytestmark = requires_chromium
 
 
 @pytest.fixture
@@ -59,22 +52,12 @@ async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
     wav = tmp_path / "candidate.wav"
     speech_wav(wav, list(ANSWERS), gap_s=6.0, lead_silence_s=4.0, trail_silence_s=6.0)
     async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={wav}",
-                "--autoplay-policy=no-user-gesture-required",
-            ],
+        launched = await launch(
+            playwright,
+            "--disable-quic",
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={wav}",
         )
         try:
             yield launched
@@ -90,11 +73,6 @@ async def debug(page: Page) -> dict[str, Any]:
 
 async def wait_for(page: Page, condition: str, timeout_s: float) -> None:
     await page.wait_for_function(condition, timeout=timeout_s * 1000, polling=250)
-
-
-async def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def close_enough(heard: str) -> bool:
@@ -119,7 +97,7 @@ async def test_candidate_joins_in_chromium_talks_and_is_recorded(
             await page.check("#consent")
             await page.click("#check-mic")
             await wait_for(page, "() => window.interviewDebug.micReady === true", 20)
-            await screenshot(page, "1-setup")
+            await screenshot(page, "browser", "1-setup")
             await page.click("#start")
 
             # Interviewer audio and captions arrive; the candidate's answer comes back transcribed.
@@ -131,7 +109,7 @@ async def test_candidate_joins_in_chromium_talks_and_is_recorded(
             )
             await wait_for(page, "() => window.interviewDebug.remoteAudio.packetsReceived > 100", 20)
             state = await debug(page)
-            await screenshot(page, "2-call")
+            await screenshot(page, "browser", "2-call")
             assert state["connectionState"] == "connected"
             assert state["remoteAudio"]["bytesReceived"] > 5000
             assert state["remoteAudio"]["totalAudioEnergy"] > 0
@@ -142,7 +120,7 @@ async def test_candidate_joins_in_chromium_talks_and_is_recorded(
             await page.click("#end")
             await page.click("#confirm-end")
             await page.wait_for_selector("#screen-ended", state="visible", timeout=20_000)
-            await screenshot(page, "3-ended")
+            await screenshot(page, "browser", "3-ended")
         finally:
             await page.close()
 

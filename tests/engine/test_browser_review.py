@@ -6,7 +6,6 @@ test-artifacts/review/."""
 from __future__ import annotations
 
 import asyncio
-import os
 import wave
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from engine.auth import issue_api_key
 from engine.clock import SystemClock
 from engine.services import transcripts
 from engine.store.tables import SessionRow
+from tests.chromium import launch, requires_chromium, screenshot
 from tests.engine.analysis_helpers import STRONG, WEAK, complete_with
 from tests.engine.session_helpers import (
     book,
@@ -36,18 +36,13 @@ from tests.engine.session_helpers import (
 )
 from tests.server_thread import ServerThread
 
-CHROMIUM = Path(os.environ.get("IE_TEST_CHROMIUM", "/usr/bin/chromium"))
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "review"
 EMAIL, PASSWORD = "rita@acme.com", "correct horse battery staple"
 RATE = 16_000
 # The player's position after a seek lands within a frame or two of the target; playback moves it on
 # while the check runs.
 SEEK_TOLERANCE_S = 1.0
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists() and not os.environ.get("CI"),
-    reason="Debian's chromium is not installed (make test installs it)",
-)
+pytestmark = requires_chromium
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,28 +143,11 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Seeded]]:
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--autoplay-policy=no-user-gesture-required",
-            ],
-        )
+        launched = await launch(playwright)
         try:
             yield launched
         finally:
             await launched.close()
-
-
-async def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 async def current_time(page: Page) -> float:
@@ -193,7 +171,7 @@ async def test_recruiter_signs_in_plays_a_recording_and_seeks_from_the_transcrip
         await page.fill("[data-testid=signin-password]", "not the password")
         await page.click("[data-testid=signin-submit]")
         await page.wait_for_selector("[data-testid=signin-error]:not(:empty)")
-        await screenshot(page, "1-signin-refused")
+        await screenshot(page, "review", "1-signin-refused")
         await page.fill("[data-testid=signin-password]", PASSWORD)
         await page.click("[data-testid=signin-submit]")
 
@@ -202,7 +180,7 @@ async def test_recruiter_signs_in_plays_a_recording_and_seeks_from_the_transcrip
         await page.wait_for_function(
             "() => document.querySelectorAll('[data-testid=session-row]').length === 3"
         )
-        await screenshot(page, "2-sessions")
+        await screenshot(page, "review", "2-sessions")
         badges = await page.eval_on_selector_all(
             "[data-testid=session-row] [data-status]", "els => els.map(e => e.dataset.status)"
         )
@@ -244,7 +222,7 @@ async def test_recruiter_signs_in_plays_a_recording_and_seeks_from_the_transcrip
             "() => document.querySelectorAll('[data-testid=transcript-line].current').length === 1"
         )
         assert await target.evaluate("el => el.classList.contains('current')")
-        await screenshot(page, "3-session")
+        await screenshot(page, "review", "3-session")
 
         # An evidence quote seeks too.
         evidence = await page.query_selector("[data-testid=evidence]")
@@ -266,7 +244,7 @@ async def test_recruiter_signs_in_plays_a_recording_and_seeks_from_the_transcrip
         await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
         await page.goto(f"{base}/review/participants/{seeded.participant}")
         await page.wait_for_selector("[data-testid=pipeline]")
-        await screenshot(page, "4-participant")
+        await screenshot(page, "review", "4-participant")
         row = f"[data-testid=participant-session][data-session-id='{seeded.first}']"
         await page.click(f"{row} [data-testid=approve]")
         await page.click("[data-testid=confirm-ok]")
@@ -282,7 +260,7 @@ async def test_recruiter_signs_in_plays_a_recording_and_seeks_from_the_transcrip
         await page.click("[data-testid=participant-session] [data-testid=copy-link]")
         await page.wait_for_selector("text=Link copied")
         assert await page.evaluate("() => navigator.clipboard.readText()") == join_url
-        await screenshot(page, "5-participant-after-actions")
+        await screenshot(page, "review", "5-participant-after-actions")
 
         # Signing out ends access: the pages ask for a sign-in again.
         await page.click("[data-testid=signout]")

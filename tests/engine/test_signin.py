@@ -200,7 +200,7 @@ async def test_sign_out_password_change_and_deletion_end_sign_ins(
 
 
 async def test_sign_ins_expire_when_idle_and_at_their_end(
-    client: httpx.AsyncClient, api: ApiClients, clock: StepClock
+    client: httpx.AsyncClient, api: ApiClients, clock: StepClock, app: FastAPI
 ) -> None:
     await recruiter(client)
     page, _ = await signed_in(api)
@@ -216,6 +216,14 @@ async def test_sign_ins_expire_when_idle_and_at_their_end(
         clock.advance(timedelta(hours=1))
         response = await busy.get("/v1/auth/me")
     assert response.status_code == 401  # 12 hours at most, however busy
+
+    # Ended sign-ins are cleared when someone signs in; the live one stays.
+    services: Services = app.state.services
+    async with services.database.transaction() as db:
+        assert len((await db.scalars(select(BrowserSessionRow))).all()) == 2
+    await signed_in(api)
+    async with services.database.transaction() as db:
+        assert len((await db.scalars(select(BrowserSessionRow))).all()) == 1
 
 
 async def test_recruiters_see_only_their_company(client: httpx.AsyncClient, api: ApiClients) -> None:
