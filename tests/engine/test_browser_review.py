@@ -38,6 +38,7 @@ from tests.server_thread import ServerThread
 
 EMAIL, PASSWORD = "rita@acme.com", "correct horse battery staple"
 RATE = 16_000
+HOSTILE_NAME = "Grace <img src=x onerror=window.__xss=1> Hopper"
 # The player's position after a seek lands within a frame or two of the target; playback moves it on
 # while the check runs.
 SEEK_TOLERANCE_S = 1.0
@@ -118,7 +119,8 @@ async def seed(settings: Settings) -> Seeded:
             retake = expect(await client.post(f"/v1/sessions/{first['id']}/retake"), 201)
             await complete_with(app, client, retake["id"], WEAK)
             await record(services, client, retake["id"])
-            other = inline_participant(name="Grace Hopper", external_id="ats-grace")
+            # Markup in a name must show as text, never run or render.
+            other = inline_participant(name=HOSTILE_NAME, external_id="ats-grace")
             waiting = await book(client, stage_id=stage["id"], participant=other)
             await services.analysis.wait_idle()
             return Seeded(
@@ -189,7 +191,9 @@ async def test_recruiter_signs_in_plays_a_recording_and_seeks_from_the_transcrip
         await page.wait_for_function(
             "() => document.querySelectorAll('[data-testid=session-row]').length === 1"
         )
-        assert "Grace Hopper" in (await page.inner_text("[data-testid=sessions-table]"))
+        assert HOSTILE_NAME in (await page.inner_text("[data-testid=sessions-table]"))
+        assert await page.query_selector("[data-testid=sessions-table] img") is None
+        assert await page.evaluate("() => window.__xss") is None
         await page.fill("[data-testid=filter-search]", "")
         await page.select_option("[data-testid=filter-status]", "completed")
         await page.wait_for_function(
