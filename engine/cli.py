@@ -75,6 +75,10 @@ def _serve(settings: Settings) -> None:
         print(f"  {issued.secret_key}")
         print("Try it:")
         print(f"  curl -H 'Authorization: Bearer {issued.secret_key}' {settings.base_url}/v1/agent-profiles")
+        print(
+            f"Review interviews at {settings.base_url}/review: sign in with this key, or create a recruiter"
+        )
+        print("  with `interview-engine recruiter create --company default --email ... --name ...`.")
         # Flushed now: under Docker or systemd stdout is a pipe, block-buffered, and the key would
         # otherwise sit in the buffer until the server exits.
         sys.stdout.flush()
