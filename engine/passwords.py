@@ -64,9 +64,12 @@ class PasswordHasher:
         try:
             n, r, p = int(parts[1]), int(parts[2]), int(parts[3])
             salt, expected = _unb64(parts[4]), _unb64(parts[5])
+            # A cost that is not a power of two, or that needs more memory than maxmem, is refused by
+            # scrypt with ValueError: a damaged row then fails to verify instead of failing the request.
+            derived = self._derive(password, salt, n, r, p)
         except ValueError:
             return False
-        return hmac.compare_digest(self._derive(password, salt, n, r, p), expected)
+        return hmac.compare_digest(derived, expected)
 
     def needs_rehash(self, stored: str) -> bool:
         return not stored.startswith(f"scrypt${self.n}${self.r}${self.p}$")
