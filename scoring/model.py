@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 __all__ = [
+    "ASSESSED",
+    "INSUFFICIENT_EVIDENCE",
     "DimensionScore",
     "Evidence",
     "QuestionHint",
@@ -22,6 +24,11 @@ __all__ = [
     "ScoringError",
     "Segment",
 ]
+
+# DimensionScore.status values. A dimension without enough of the candidate's words on it is not
+# scored at all (score None): neither 0 nor a guess from the other answers.
+ASSESSED = "assessed"
+INSUFFICIENT_EVIDENCE = "insufficient_evidence"
 
 CANDIDATE = "candidate"  # Segment.speaker values, as stored (config.enums.Speaker)
 INTERVIEWER = "interviewer"
@@ -51,12 +58,26 @@ class Evidence:
 @dataclass(frozen=True, slots=True)
 class DimensionScore:
     name: str
-    score: float  # on the rubric's scale, 0..scale_max
-    rationale: str
+    score: float | None  # on the rubric's scale, 0..scale_max; None when not assessed
+    rationale: str  # why this score, or why there is none
     evidence: tuple[Evidence, ...] = ()
-    # What the score was built from, 0-1 each, when the scorer can say (the embedded one does):
-    # relevance, specificity, ownership, structure, depth. Drives the improvement feedback.
+    # What the score was built from, 0-1 each, when the scorer can say (the embedded one does).
+    # Drives the improvement feedback.
     parts: tuple[tuple[str, float], ...] = ()
+    status: str = ASSESSED  # or INSUFFICIENT_EVIDENCE (then score is None)
+
+    def __post_init__(self) -> None:
+        if (self.score is None) != (self.status == INSUFFICIENT_EVIDENCE):
+            raise ValueError("a dimension has a score exactly when it was assessed")
+
+    @property
+    def assessed(self) -> bool:
+        return self.score is not None
+
+    @classmethod
+    def insufficient(cls, name: str, why: str) -> DimensionScore:
+        """Not scored: `why` says what evidence was missing (never asked, too few words on it)."""
+        return cls(name, None, why, status=INSUFFICIENT_EVIDENCE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,5 @@
 """One analysis: read what a completed session left (transcript, plan, recording, page events), score
-it, check authenticity, build the scorecard.
+it, hold every score to the evidence gate (`scoring.evidence`), check authenticity, build the scorecard.
 
 Reading the recording and the detectors' numpy work run in a worker thread; the scorers are async
 (the LLM one waits on HTTP, the embedded one takes milliseconds).
@@ -25,15 +25,24 @@ from engine.services import join
 from engine.services.join import Interview
 from engine.store.database import Database
 from engine.store.tables import RecordingRow, SessionRow, TranscriptSegmentRow
-from scoring import authenticity
+from scoring import authenticity, evidence
 from scoring.embedded import EmbeddedScorer
 from scoring.model import DimensionScore, QuestionHint, Rubric, RubricItem, Scorer, ScoringError, Segment
-from scoring.scorecard import ScorecardInputs, build_scorecard
+from scoring.scorecard import DEFAULT_COVERAGE_THRESHOLD, ScorecardInputs, build_scorecard
 from scoring.synthetic import synthetic_analysis
 
-__all__ = ["AnalysisInputs", "load_inputs", "run_analysis"]
+__all__ = ["AnalysisInputs", "AnalysisPolicy", "completion_of", "load_inputs", "run_analysis"]
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AnalysisPolicy:
+    """How analyses are judged (settings.analysis): flag thresholds and the evidence rules."""
+
+    thresholds: authenticity.Thresholds
+    coverage_threshold: float = DEFAULT_COVERAGE_THRESHOLD
+    min_evidence_words: int = evidence.DEFAULT_MIN_WORDS
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,54 @@ def rubric_of(interview: Interview) -> Rubric:
     )
 
 
+_END_WORDS = {
+    "hangup": "the candidate ended the interview",
+    "idle": "the candidate went silent",
+    "lost": "the connection was lost",
+    "shutdown": "the engine stopped",
+    "error": "an error ended it",
+}
+
+
+def completion_of(progress: dict[str, Any]) -> dict[str, Any] | None:
+    """Whether the interview covered its plan, from the stored plan, progress and end reason; None when
+    the session kept no plan (nothing to compare with)."""
+    plan = progress.get("plan")
+    state = progress.get("progress")
+    if not isinstance(plan, dict) or not isinstance(state, dict):
+        return None
+    questions = [q for q in plan.get("questions", []) if isinstance(q, dict)]
+    asked = {str(x) for x in state.get("asked", [])}
+    skipped = {str(x) for x in state.get("skipped", [])}
+    not_asked = [q for q in questions if str(q.get("id")) not in asked]
+    reached = {str(q.get("dimension")) for q in questions if str(q.get("id")) in asked}
+    not_reached = sorted({str(q.get("dimension")) for q in not_asked} - reached)
+    end = str(progress.get("end_reason") or ("completed" if state.get("finished") else "unknown"))
+    finished = bool(state.get("finished"))
+    complete = finished and end == "completed" and not not_asked
+    planned, done = len(questions), len(questions) - len(not_asked)
+    if complete:
+        summary = f"The interview covered all {planned} planned questions."
+    elif end in _END_WORDS:
+        summary = f"The interview ended early: {_END_WORDS[end]} after {done} of {planned} planned questions."
+    elif finished and skipped:
+        summary = (
+            f"The interview ran out of time: {done} of {planned} planned questions were asked, "
+            f"{len(not_asked)} left out."
+        )
+    else:
+        summary = f"The interview ended after {done} of {planned} planned questions."
+    return {
+        "complete": complete,
+        "endReason": end,
+        "questionsPlanned": planned,
+        "questionsAsked": done,
+        "notAsked": [str(q.get("text", "")) for q in not_asked],
+        "dimensionsNotReached": not_reached,
+        "summary": summary,
+    }
+
+
 def _candidate_channel(path: Path | None) -> npt.NDArray[np.int16] | None:
     """The left (candidate) channel of the stereo recording; None when there is no readable file."""
     if path is None or not path.is_file():
@@ -107,13 +164,15 @@ def _flags(inputs: AnalysisInputs, thresholds: authenticity.Thresholds) -> list[
 
 
 async def _score(
-    scorers: Sequence[Scorer], rubric: Rubric, segments: Sequence[Segment]
+    scorers: Sequence[Scorer], embedded: EmbeddedScorer, rubric: Rubric, segments: Sequence[Segment]
 ) -> tuple[list[DimensionScore], str, list[str]]:
-    """The first scorer that succeeds; the embedded one (last) cannot fail on a transcript."""
+    """The first scorer that succeeds, held to the evidence gate whatever it said; the embedded one
+    (last) cannot fail on a transcript."""
     notes: list[str] = []
+    verdicts = await embedded.sufficiency(rubric, segments)
     for scorer in scorers:
         try:
-            return await scorer.score(rubric, segments), scorer.name, notes
+            return evidence.enforce(await scorer.score(rubric, segments), verdicts), scorer.name, notes
         except ScoringError as exc:
             logger.warning("the %s scorer failed (%s); falling back", scorer.name, exc)
             notes.append(f"The {scorer.name} scorer failed ({exc}); another scorer was used.")
@@ -123,10 +182,11 @@ async def _score(
 async def run_analysis(
     inputs: AnalysisInputs,
     scorers: Sequence[Scorer],
-    thresholds: authenticity.Thresholds,
+    policy: AnalysisPolicy,
     at: datetime,
 ) -> tuple[dict[str, Any], str]:
-    """The scorecard and the name of the scorer that produced its scores."""
+    """The scorecard and the name of the scorer that produced its scores. `scorers` are tried in
+    order and must end with the embedded scorer, which cannot fail on a transcript."""
     interview = inputs.interview
     if inputs.is_test:
         # A test session has no audio and no transcript: it gets generated test data again.
@@ -135,8 +195,11 @@ async def run_analysis(
             interview.session_id, interview.profile, interview.template, name, at
         ), "synthetic"
     rubric = rubric_of(interview)
-    scores, scorer, notes = await _score([*scorers, EmbeddedScorer()], rubric, inputs.segments)
-    flags = await asyncio.to_thread(_flags, inputs, thresholds)
+    embedded = scorers[-1] if scorers else None
+    if not isinstance(embedded, EmbeddedScorer):
+        raise ValueError("the last scorer must be the embedded one")
+    scores, scorer, notes = await _score(scorers, embedded, rubric, inputs.segments)
+    flags = await asyncio.to_thread(_flags, inputs, policy.thresholds)
     threshold = (interview.stage or {}).get("pass_threshold")
     card = build_scorecard(
         ScorecardInputs(
@@ -150,6 +213,8 @@ async def run_analysis(
             pass_threshold=float(threshold) if isinstance(threshold, int | float) else None,
             authenticity=flags,
             notes=notes,
+            coverage_threshold=policy.coverage_threshold,
+            completion=completion_of(interview.progress),
         )
     )
     return card, scorer

@@ -18,14 +18,15 @@ from pathlib import Path
 from types import TracebackType
 
 from config.settings import Settings
-from engine.analysis.job import load_inputs, run_analysis
+from engine.analysis.job import AnalysisPolicy, load_inputs, run_analysis
 from engine.clock import Clock
-from engine.dialogue.llm import LlmClient
 from engine.poller import Poller
 from engine.services import analyses, pipeline
 from engine.store.database import Database
 from engine.store.tables import AnalysisRow, SessionRow
+from llm import LlmClient
 from scoring import authenticity
+from scoring.embedded import EmbeddedScorer
 from scoring.llm_scorer import LlmScorer
 from scoring.model import Scorer
 
@@ -41,7 +42,7 @@ class AnalysisWorker:
         clock: Clock,
         recordings_dir: Path,
         scorers: Callable[[], Sequence[Scorer]],
-        thresholds: authenticity.Thresholds,
+        policy: AnalysisPolicy,
         *,
         poll_s: float = 1.0,
     ) -> None:
@@ -49,7 +50,7 @@ class AnalysisWorker:
         self._clock = clock
         self._recordings_dir = recordings_dir
         self._scorers = scorers
-        self._thresholds = thresholds
+        self._policy = policy
         self._poller = Poller(poll_s)
         self._idle = asyncio.Event()
 
@@ -97,7 +98,7 @@ class AnalysisWorker:
         analysis_id, session_id, number = claimed
         try:
             inputs = await load_inputs(self._database, session_id, self._recordings_dir)
-            card, scorer = await run_analysis(inputs, self._scorers(), self._thresholds, self._clock.now())
+            card, scorer = await run_analysis(inputs, self._scorers(), self._policy, self._clock.now())
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -119,6 +120,11 @@ class AnalysisWorker:
                     await pipeline.decide(db, session, card, now)
         logger.info("analysis %s of session %s completed by the %s scorer", number, session_id, scorer)
         return True
+
+
+def policy_of(settings: Settings) -> AnalysisPolicy:
+    a = settings.analysis
+    return AnalysisPolicy(thresholds_of(settings), a.coverage_threshold, a.min_evidence_words)
 
 
 def thresholds_of(settings: Settings) -> authenticity.Thresholds:
@@ -144,13 +150,15 @@ async def open_analysis(
             # Its own client: a dimension's JSON (rationale and quotes) needs more tokens than a spoken line.
             llm_settings = settings.llm.model_copy(update={"max_tokens": settings.analysis.llm_max_tokens})
             client = await stack.enter_async_context(LlmClient(llm_settings))
-            scorers.append(LlmScorer(client.reply))
+            scorers.append(LlmScorer(client.reply, samples=settings.analysis.llm_samples))
+        # Last, and the fallback: it cannot fail on a transcript. Its sentence model loads on first use.
+        scorers.append(EmbeddedScorer(min_words=settings.analysis.min_evidence_words))
         worker = AnalysisWorker(
             database,
             clock,
             settings.recordings_dir,
             lambda: scorers,
-            thresholds_of(settings),
+            policy_of(settings),
             poll_s=settings.analysis.poll_s,
         )
         yield await stack.enter_async_context(worker)

@@ -25,10 +25,9 @@ from engine.dialogue.events import (
     MediaEvent,
 )
 from engine.dialogue.latency import Backend, TurnLatency
-from engine.dialogue.llm import LlmClient, LlmError, build_messages
 from engine.dialogue.plan import InterviewPlan
 from engine.dialogue.prefetch import Prefetch
-from engine.dialogue.sentences import split_sentences
+from engine.dialogue.prompt import build_messages
 from engine.dialogue.turns import (
     Action,
     EndOfTurn,
@@ -41,6 +40,8 @@ from engine.dialogue.turns import (
     TurnTaker,
     detect_request,
 )
+from llm import LlmClient, LlmError
+from llm.sentences import split_sentences
 
 __all__ = ["Interviewer", "Port", "SpeakingFinished", "SpeakingStarted", "Spoken"]
 

@@ -10,11 +10,12 @@ from config.settings import Settings
 from engine.dialogue.director import Progress
 from engine.dialogue.interviewer import Interviewer, Port
 from engine.dialogue.latency import TurnLatency
-from engine.dialogue.llm import LlmClient, system_prompt
 from engine.dialogue.plan import InterviewPlan, build_plan
+from engine.dialogue.prompt import system_prompt
 from engine.dialogue.resume import ResumeError, fetch_resume, with_resume_skills
 from engine.dialogue.turns import TurnConfig
 from engine.services.join import Interview
+from llm import LlmClient
 
 __all__ = ["build_interviewer", "turn_config", "with_resume"]
 

@@ -13,8 +13,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from config.settings import Settings
-from engine.dialogue.llm import LlmClient
 from engine.live.turn_log import TurnLog
+from llm import LlmClient
 from media.asr import AsrOptions, SpeechRecognizer, WhisperRecognizer
 from media.asr_scheduler import AsrScheduler
 from media.espeak import EspeakTts

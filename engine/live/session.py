@@ -408,6 +408,8 @@ class LiveSession:
             if failed:
                 final = await self._store.move_to(SessionStatus.FAILED)
             elif reason in (EndReason.COMPLETED, EndReason.HANGUP) and self._connected.is_set():
+                # Kept for the analysis: a candidate who hung up did not finish the plan.
+                await self._store.save_progress({"end_reason": reason})
                 final = await self._store.move_to(SessionStatus.COMPLETED)
             if final and self._recorded:
                 # Only now is the recording whole: a resumable session would still append to it.

@@ -9,6 +9,10 @@ the next session and their events commit together or not at all):
   (`stage.passed`). A fail records `stage.failed`; with `allow_retry`, a first failure also schedules
   one retake of the stage (outcome `retry_scheduled`), and the retake's failure is final;
 - `human_approval`: the result waits (`awaiting_approval`) for `approve` (then as a pass) or `reject`.
+- Whatever `on_complete` says, an analysis that needs review (too little of the rubric assessed for a
+  verdict: `needsReview`, recommendation `needs_review`) never advances, fails or schedules a retry by
+  itself: the result waits for a human (`awaiting_approval`, `reason: needs_review`), and the
+  `stage.awaiting_approval` event carries the reasons.
 
 A rerun of the analysis does not decide again: the pipeline has already moved on. Test sessions never
 move the pipeline. The participant's position is read back by `position()`.
@@ -26,6 +30,7 @@ from config.enums import OnComplete, SessionStatus
 from engine.errors import Conflict
 from engine.services import events, sessions
 from engine.store.tables import ParticipantRow, SessionRow, StageRow
+from scoring.scorecard import NEEDS_REVIEW
 
 __all__ = ["approve", "decide", "position", "reject"]
 
@@ -40,14 +45,24 @@ async def decide(db: AsyncSession, row: SessionRow, result: dict[str, Any], now:
         return
     rating = result.get("general", {}).get("overallRating")
     threshold = float(stage.spec.get("pass_threshold", 60))
-    passed = isinstance(rating, int | float) and rating >= threshold
+    review = bool(result.get("needsReview")) or result.get("recommendation") == NEEDS_REVIEW
+    passed = not review and isinstance(rating, int | float) and rating >= threshold
     base = {
-        "passed": passed,
+        "passed": None if review else passed,
         "overallRating": rating,
         "passThreshold": threshold,
         "decidedAt": now.isoformat(),
     }
     person = await sessions.participant_of(db, row)
+    if review:
+        # Too little evidence for a verdict: no automatic step in either direction.
+        reasons = [str(r) for r in result.get("reviewReasons") or []] or [
+            "The analysis needs a human review before any decision."
+        ]
+        waiting = {**base, "outcome": AWAITING, "reason": NEEDS_REVIEW, "reviewReasons": reasons}
+        _set(row, {**waiting, "nextSessionId": None, "decidedBy": None}, now)
+        _event(db, "stage.awaiting_approval", row, person, now, reason=NEEDS_REVIEW, review_reasons=reasons)
+        return
     if stage.spec.get("on_complete") == OnComplete.HUMAN_APPROVAL.value:
         _set(row, {**base, "outcome": AWAITING, "nextSessionId": None, "decidedBy": None}, now)
         _event(db, "stage.awaiting_approval", row, person, now)

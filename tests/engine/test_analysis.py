@@ -16,6 +16,7 @@ from tests.engine.analysis_helpers import (
     STRONG,
     WEAK,
     analysed,
+    complete_with,
     completed_session,
     scheduled,
 )
@@ -93,6 +94,47 @@ async def test_rerun_adds_a_version_and_keeps_the_earlier_one(
         (1, "COMPLETED", "completed"),
     ]
     assert versions[1]["result"]["version"] == 1
+
+
+async def test_a_rerun_after_a_profile_change_follows_the_new_rubric(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    session = await scheduled(client)
+    # The System Design and Communication questions were asked; nothing was asked about Ownership.
+    await complete_with(app, client, session["id"], STRONG, only={0, 1})
+    first = await analysed(app, client, session["id"])
+    assert [(d["name"], d["status"]) for d in first["dimensions"]] == [
+        ("System Design", "assessed"),
+        ("Communication", "assessed"),
+        ("Ownership", "insufficient_evidence"),
+    ]
+    rubric = [
+        {"name": "System Design", "description": "Designs for scale", "weight": 40},
+        {"name": "Communication", "description": "Explains clearly", "weight": 40},
+        {"name": "Mentoring", "description": "Grows junior engineers", "weight": 20},
+    ]
+    expect(
+        await client.patch(f"/v1/agent-profiles/{session['agent_profile_id']}", json={"rubric": rubric}), 200
+    )
+    expect(await client.post(f"/v1/sessions/{session['id']}/analysis/rerun"), 202)
+    again = await analysed(app, client, session["id"])
+    assert again["version"] == 2
+    dims = {d["name"]: d for d in again["dimensions"]}
+    assert list(dims) == ["System Design", "Communication", "Mentoring"]
+    assert [dims[n]["weight"] for n in dims] == [40, 40, 20]
+    assert (dims["Mentoring"]["score"], dims["Mentoring"]["status"]) == (None, "insufficient_evidence")
+    assert "no question" in dims["Mentoring"]["rationale"]
+    assert again["coverage"]["insufficientEvidence"] == ["Mentoring"]
+    assert again["coverage"]["assessedWeight"] == 80.0
+    # The same answers, so the same scores on the dimensions both rubrics share.
+    for name in ("System Design", "Communication"):
+        assert dims[name]["score"] == next(d["score"] for d in first["dimensions"] if d["name"] == name)
+    # The earlier version keeps the rubric it was scored with.
+    versions = expect(await client.get(f"/v1/sessions/{session['id']}/analyses"), 200)["data"]
+    assert [[d["name"] for d in v["result"]["dimensions"]] for v in versions] == [
+        ["System Design", "Communication", "Mentoring"],
+        ["System Design", "Communication", "Ownership"],
+    ]
 
 
 async def test_rerun_is_refused_for_an_open_session_and_while_one_is_pending(

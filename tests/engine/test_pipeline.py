@@ -14,6 +14,7 @@ from tests.engine.session_helpers import (
     book,
     error_paths,
     expect,
+    listed,
     make_participant,
     make_profile,
     make_stage,
@@ -188,3 +189,62 @@ async def test_passing_the_last_stage_completes_the_pipeline(app: FastAPI, clien
     (passed,) = await events_of(client, "stage.passed")
     assert passed["data"]["session_id"] == session["id"]
     assert passed["data"]["stage_result"]["outcome"] == "passed"
+
+
+async def test_an_analysis_that_needs_review_waits_for_a_human_whatever_the_stage_says(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    # An auto-advancing stage that would also schedule a retry on a fail: neither may happen by itself.
+    _, screen, final, person = await pipeline_of(
+        client, screen={"pass_threshold": 60, "on_complete": "auto_advance", "allow_retry": True}, final={}
+    )
+    session = await book(client, participant_id=person["id"], stage_id=screen["id"])
+    # Only the System Design question (50% of the rubric weight) was asked and answered.
+    await complete_with(app, client, session["id"], STRONG, only={0})
+    analysis = await analysed(app, client, session["id"])
+    assert analysis["recommendation"] == "needs_review"
+    assert analysis["needsReview"] is True
+    assert analysis["coverage"]["assessedWeight"] == 50.0
+    assert analysis["coverage"]["insufficientEvidence"] == ["Communication", "Ownership"]
+    assert [(d["name"], d["status"]) for d in analysis["dimensions"]] == [
+        ("System Design", "assessed"),
+        ("Communication", "insufficient_evidence"),
+        ("Ownership", "insufficient_evidence"),
+    ]
+    reasons = analysis["reviewReasons"]
+    assert reasons
+    assert any("50%" in reason for reason in reasons)
+
+    waiting = dict(expect(await client.get(f"/v1/sessions/{session['id']}"), 200)["stage_result"])
+    assert (waiting["outcome"], waiting["reason"], waiting["reviewReasons"]) == (
+        "awaiting_approval",
+        "needs_review",
+        reasons,
+    )
+    assert (waiting["passed"], waiting["nextSessionId"], waiting["decidedBy"]) == (None, None, None)
+    assert waiting["passThreshold"] == 60
+    assert await events_of(client, "stage.advanced") == []
+    assert await events_of(client, "stage.failed") == []
+    assert await events_of(client, "stage.passed") == []
+    assert [s["id"] for s in await listed(client, "/v1/sessions", participant_id=person["id"])] == [
+        session["id"]
+    ]
+    (event,) = await events_of(client, "stage.awaiting_approval")
+    assert event["data"]["session_id"] == session["id"]
+    assert (event["data"]["reason"], event["data"]["review_reasons"]) == ("needs_review", reasons)
+    assert event["data"]["stage_result"]["outcome"] == "awaiting_approval"
+    position = expect(await client.get(f"/v1/participants/{person['id']}/pipeline"), 200)
+    assert position["current_stage_id"] == screen["id"]
+    assert position["stages"][0]["status"] == "awaiting_approval"
+
+    # A human reads the reasons and lets the candidate through: now the stage advances.
+    approved = expect(await client.post(f"/v1/sessions/{session['id']}/approve"), 200)["stage_result"]
+    assert approved["outcome"] == "approved"
+    assert approved["decidedBy"].startswith("api_key:")
+    nxt = expect(await client.get(f"/v1/sessions/{approved['nextSessionId']}"), 200)
+    assert (nxt["stage_id"], nxt["status"], nxt["participant_id"]) == (final["id"], "scheduled", person["id"])
+    (advanced,) = await events_of(client, "stage.advanced")
+    assert advanced["data"]["next_session_id"] == nxt["id"]
+    assert await events_of(client, "stage.failed") == []
+    position = expect(await client.get(f"/v1/participants/{person['id']}/pipeline"), 200)
+    assert position["current_stage_id"] == final["id"]

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from config.settings import LlmSettings
-from engine.dialogue.llm import ChatMessage, LlmClient
-from scoring.llm_scorer import REPLY_FORMAT, LlmScorer
+from llm import ChatMessage, LlmClient
+from scoring.llm_scorer import REPLY_FORMAT, LlmScorer, anchors
 from scoring.model import (
+    INSUFFICIENT_EVIDENCE,
     DimensionScore,
     Evidence,
     QuestionHint,
@@ -92,8 +93,26 @@ def _scorer(llm: LlmClient, **options: Any) -> LlmScorer:
 
 
 def _answer(score: Any, rationale: str = "Clear and concrete.", evidence: Any = ()) -> str:
+    """A reply in the requested order (quotes, rationale, score); no insufficient_evidence key, which
+    counts as false."""
     items = [{"segment_id": sid, "quote": quote} for sid, quote in evidence]
-    return json.dumps({"score": score, "rationale": rationale, "evidence": items})
+    return json.dumps({"evidence": items, "rationale": rationale, "score": score})
+
+
+def _abstain(rationale: str = "Never asked about it.") -> str:
+    return json.dumps({"evidence": [], "rationale": rationale, "score": None, "insufficient_evidence": True})
+
+
+def _in_turn(*replies: Script) -> Responder:
+    """The replies in the order the requests arrive."""
+    pending = iter(replies)
+    lock = threading.Lock()
+
+    def respond(body: dict[str, Any]) -> Script:
+        with lock:
+            return next(pending)
+
+    return respond
 
 
 def _script(text: str, **options: Any) -> Script:
@@ -290,8 +309,35 @@ async def test_json_inside_fences_or_prose_is_accepted(server: LlmServer, wrappe
         (_answer(6, "x", [("seg-2", "payments ledger")] * 6), "evidence"),
         ('{"rationale": "Missing the score.", "evidence": []}', "score"),
         ('{"score": 6, "rationale": "cut off', "no JSON object"),
+        ('{"evidence": [], "rationale": "Unsure.", "score": null}', "insufficient_evidence is not true"),
+        (
+            '{"evidence": [], "rationale": "x", "score": null, "insufficient_evidence": false}',
+            "insufficient_evidence is not true",
+        ),
+        (
+            '{"evidence": [], "rationale": "x", "score": 4, "insufficient_evidence": true}',
+            "score must be null",
+        ),
+        (
+            '{"evidence": [], "rationale": "x", "score": null, "insufficient_evidence": "yes"}',
+            "true or false",
+        ),
     ],
-    ids=["above", "below", "nan", "string", "bool", "blank-rationale", "six-quotes", "no-score", "truncated"],
+    ids=[
+        "above",
+        "below",
+        "nan",
+        "string",
+        "bool",
+        "blank-rationale",
+        "six-quotes",
+        "no-score",
+        "truncated",
+        "null-without-flag",
+        "null-with-flag-false",
+        "score-with-flag",
+        "flag-not-bool",
+    ],
 )
 async def test_an_invalid_reply_is_corrected_then_accepted(server: LlmServer, bad: str, problem: str) -> None:
     good = _answer(7, "Fixed.", [("seg-2", "payments ledger")])
@@ -392,11 +438,11 @@ async def test_the_request_carries_the_rubric_and_the_transcript(server: LlmServ
         "Ownership",
         "Designs an idempotent payment API.",
         "- Tell me about a system you designed. / Walk me through a design of yours. (skill: Distributed systems)",
-        "low (0 to 3)",
-        "mid (around 5)",
-        "high (8 to 10)",
+        "- 10 of 10 (top): " + anchors(RUBRIC, RUBRIC.items[0])[2],
+        "- 6 of 10 (middle): " + anchors(RUBRIC, RUBRIC.items[0])[1],
+        "- 2 of 10 (low): " + anchors(RUBRIC, RUBRIC.items[0])[0],
         "judge only what the candidate said",
-        "copied verbatim",
+        "verbatim from the candidate's segments",
         REPLY_FORMAT,
     ):
         assert expected in prompt, expected
@@ -429,8 +475,9 @@ async def test_anchors_follow_the_scale(server: LlmServer) -> None:
     assert score == DimensionScore("Reliability", 3.5, "Fair. (no verifiable quote)")
     prompt = _messages(server.requests[0].body)[0]["content"]
     assert "Scale: 0 to 5," in prompt
-    assert "low (0 to 1.5)" in prompt
-    assert "high (4 to 5)" in prompt
+    assert "- 1 of 5 (low): " in prompt
+    assert "- 3 of 5 (middle): " in prompt
+    assert "- 5 of 5 (top): " in prompt
 
 
 async def test_dimensions_run_concurrently_but_at_most_two_at_a_time(server: LlmServer) -> None:
@@ -488,7 +535,7 @@ async def test_a_long_rationale_is_cut_rather_than_retried(server: LlmServer) ->
 
 @pytest.mark.parametrize(
     "options",
-    [{"retries": -1}, {"timeout_s": 0}, {"retry_delay_s": -1}, {"concurrency": 0}],
+    [{"retries": -1}, {"timeout_s": 0}, {"retry_delay_s": -1}, {"concurrency": 0}, {"samples": 0}],
 )
 def test_invalid_options_are_rejected(options: dict[str, Any]) -> None:
     async def complete(messages: list[ChatMessage]) -> str:
@@ -496,3 +543,213 @@ def test_invalid_options_are_rejected(options: dict[str, Any]) -> None:
 
     with pytest.raises(ValueError, match=next(iter(options))):
         LlmScorer(complete, **options)
+
+
+# --- anchored levels, quotes first, abstention, samples, whole-word quotes
+
+
+def test_anchors_describe_this_dimension_and_differ_per_dimension() -> None:
+    design, reliability, communication = (anchors(RUBRIC, item) for item in RUBRIC.items)
+    for levels, description in (
+        (design, "sound architecture and trade-offs"),
+        (reliability, "handles failure, retries and on-call"),
+        (communication, "explains clearly to any audience"),
+    ):
+        low, middle, top = levels
+        assert len({low, middle, top}) == 3
+        for level in levels:
+            assert description in level.casefold(), (description, level)
+    assert len({design, reliability, communication}) == 3
+    low, middle, top = design
+    assert "System Design" in top
+    assert "concrete example of their own" in top
+    assert "measurable outcome" in top
+    assert "Distributed systems" in top  # the skill its planned question probes
+    assert "Designs an idempotent payment API" in top  # the pass criteria
+    assert "generic or only partly concrete" in middle
+    assert "repeats an earlier answer" in low
+    assert "Distributed systems" not in anchors(RUBRIC, RUBRIC.items[2])[2]  # not Communication's skill
+    assert anchors(RUBRIC, RUBRIC.items[0]) == design  # deterministic
+
+
+def test_anchors_pick_up_related_traits_and_the_objective() -> None:
+    ownership = RubricItem("Ownership", "Takes ownership of outcomes.", 100)
+    rubric = Rubric((ownership,), 10, skills=("Kafka",), traits=("Ownership", "Curiosity"), objective="Hire?")
+    _, middle, top = anchors(rubric, ownership)
+    assert "shows Ownership in what they did" in top
+    assert "Curiosity" not in top
+    assert "Kafka" not in top + middle  # a skill that shares no word with the dimension
+    assert "objective (Hire?)" in top  # no pass criteria: the objective instead
+    bare = anchors(Rubric((RubricItem("Grit", "", 100),), 10), RubricItem("Grit", "", 100))
+    assert all('"Grit"' in level for level in bare)
+
+
+async def test_the_prompt_asks_for_quotes_before_the_score_and_discounts_surface_features(
+    server: LlmServer,
+) -> None:
+    server.reset(_script(_answer(5, "Average.")))
+    async with _client(server) as llm:
+        await _scorer(llm).score(Rubric((RubricItem("Reliability", "Handles failure.", 100),), 10), SEGMENTS)
+    prompt = _messages(server.requests[0].body)[0]["content"]
+    assert REPLY_FORMAT in prompt
+    assert (
+        REPLY_FORMAT.index('"evidence"') < REPLY_FORMAT.index('"rationale"') < REPLY_FORMAT.index('"score"')
+    )
+    assert '"insufficient_evidence"' in REPLY_FORMAT
+    assert prompt.index("copy into evidence the quotes") < prompt.index("then decide the score")
+    for rule in (
+        "length, jargon, tool names, numbers and a confident tone earn nothing by themselves",
+        "repeated or reworded from another question earns nothing new",
+        "off-topic answer scores low however long",
+        "Technical correctness matters",
+        '"insufficient_evidence": true and "score": null',
+    ):
+        assert rule in prompt, rule
+
+
+async def test_an_abstention_is_insufficient_evidence_not_a_score(server: LlmServer) -> None:
+    server.reset(_script(_abstain("Reliability was never asked about.")))
+    async with _client(server) as llm:
+        [score] = await _scorer(llm).score(Rubric((RubricItem("Reliability", "", 100),), 10), SEGMENTS)
+    assert score == DimensionScore.insufficient("Reliability", "Reliability was never asked about.")
+    assert score.score is None
+    assert score.status == INSUFFICIENT_EVIDENCE
+    assert score.evidence == ()
+    assert len(server.requests) == 1
+
+
+async def test_a_null_score_without_the_flag_is_corrected(server: LlmServer) -> None:
+    bad = '{"evidence": [], "rationale": "Hard to say.", "score": null}'
+    server.reset(responder=_in_turn(_script(bad), _script(_abstain("Too little said on it."))))
+    async with _client(server) as llm:
+        [score] = await _scorer(llm).score(Rubric((RubricItem("Reliability", "", 100),), 10), SEGMENTS)
+    assert score == DimensionScore.insufficient("Reliability", "Too little said on it.")
+    first, second = (_messages(r.body) for r in server.requests)
+    assert second[:2] == first
+    assert second[2] == {"role": "assistant", "content": bad}
+    assert "insufficient_evidence is not true" in second[3]["content"]
+
+
+async def test_samples_keep_the_median_and_its_evidence(server: LlmServer) -> None:
+    server.reset(
+        responder=_in_turn(
+            _script(_answer(4, "Four.", [("seg-2", "payments ledger")])),
+            _script(_answer(9, "Nine.", [("seg-4", "an outbox table")])),
+            _script(_answer(6, "Six.", [("seg-4", "consumers were idempotent")])),
+        )
+    )
+    async with _client(server) as llm:
+        [score] = await _scorer(llm, samples=3).score(
+            Rubric((RubricItem("Reliability", "", 100),), 10), SEGMENTS
+        )
+    assert score == DimensionScore(
+        "Reliability",
+        6,
+        "Six. (median of 3 samples: 4, 6, 9)",
+        (Evidence("seg-4", 26.5, 44.0, "consumers were idempotent"),),
+    )
+    bodies = [r.body for r in server.requests]
+    assert len(bodies) == 3
+    assert bodies[0] == bodies[1] == bodies[2]  # independent requests, the same prompt
+
+
+async def test_samples_tied_around_the_median_share_their_evidence(server: LlmServer) -> None:
+    server.reset(
+        responder=_in_turn(
+            _script(_abstain("Barely touched on.")),
+            _script(_answer(4, "Some.", [("seg-2", "payments ledger")])),
+            _script(_answer(8, "More.", [("seg-4", "an outbox table"), ("seg-2", "payments ledger")])),
+        )
+    )
+    async with _client(server) as llm:
+        [score] = await _scorer(llm, samples=3).score(
+            Rubric((RubricItem("Reliability", "", 100),), 10), SEGMENTS
+        )
+    assert score.score == 6
+    assert score.rationale == "Some. (median of 2 samples: 4, 8; 1 found too little evidence)"
+    assert score.evidence == (
+        Evidence("seg-2", 6.0, 21.5, "payments ledger"),
+        Evidence("seg-4", 26.5, 44.0, "an outbox table"),
+    )
+
+
+async def test_most_samples_abstaining_make_the_dimension_insufficient(server: LlmServer) -> None:
+    server.reset(
+        responder=_in_turn(
+            _script(_abstain("Not asked.")),
+            _script(_answer(7, "Good.", [("seg-4", "an outbox table")])),
+            _script(_abstain("Only one sentence on it.")),
+        )
+    )
+    async with _client(server) as llm:
+        [score] = await _scorer(llm, samples=3).score(
+            Rubric((RubricItem("Reliability", "", 100),), 10), SEGMENTS
+        )
+    assert score.status == INSUFFICIENT_EVIDENCE
+    assert score.score is None
+    assert score.rationale == "Not asked. (2 of 3 samples found too little evidence)"
+
+
+async def test_a_failed_sample_is_left_out_and_all_failing_raises(server: LlmServer) -> None:
+    rubric = Rubric((RubricItem("Reliability", "", 100),), 10)
+    server.reset(
+        responder=_in_turn(
+            Script(mode="error", status=500, error_message="model crashed"),
+            _script(_answer(5, "Five.")),
+            _script(_answer(7, "Seven.", [("seg-4", "an outbox table")])),
+        )
+    )
+    async with _client(server) as llm:
+        [score] = await _scorer(llm, samples=3, retries=0).score(rubric, SEGMENTS)
+    assert score.score == 6
+    assert "(median of 2 samples: 5, 7; 1 failed)" in score.rationale
+    server.reset(Script(mode="error", status=500, error_message="model crashed"))
+    async with _client(server) as llm:
+        with pytest.raises(ScoringError, match=r"'Reliability' failed after 1 attempt\(s\): HTTP 500"):
+            await _scorer(llm, samples=3, retries=0).score(rubric, SEGMENTS)
+    assert len(server.requests) == 3
+
+
+async def test_samples_share_the_concurrency_limit(server: LlmServer) -> None:
+    rubric = Rubric((RubricItem("Design", "", 50), RubricItem("Reliability", "", 50)), 10)
+    server.reset(_script(_answer(5, "Ok."), first_token_delay_s=0.05))
+    in_flight = peak = 0
+    async with _client(server) as llm:
+
+        async def complete(messages: list[ChatMessage]) -> str:
+            nonlocal in_flight, peak
+            in_flight += 1
+            peak = max(peak, in_flight)
+            try:
+                return await llm.reply(messages)
+            finally:
+                in_flight -= 1
+
+        scores = await LlmScorer(complete, samples=3).score(rubric, SEGMENTS)
+    assert [s.score for s in scores] == [5, 5]
+    assert _requested(server) == ["Design"] * 3 + ["Reliability"] * 3
+    assert peak == 2
+
+
+async def test_quotes_are_widened_to_whole_words(server: LlmServer) -> None:
+    said = Segment(
+        "seg-7", "candidate", 60.0, 70.0, "We didn't lose a payment; Acme's ledger stayed consistent."
+    )
+    evidence = [
+        ("seg-2", "dempotency ke"),  # starts and ends inside words
+        ("seg-7", "idn't lose a paym"),  # an apostrophe inside a word
+        ("seg-7", "me's ledger"),
+        ("seg-7", "stayed consistent."),  # already whole words
+    ]
+    server.reset(_script(_answer(7, "Concrete.", evidence)))
+    async with _client(server) as llm:
+        [score] = await _scorer(llm).score(
+            Rubric((RubricItem("Reliability", "", 100),), 10), (*SEGMENTS, said)
+        )
+    assert score.evidence == (
+        Evidence("seg-2", 6.0, 21.5, "idempotency keys"),
+        Evidence("seg-7", 60.0, 70.0, "didn't lose a payment"),
+        Evidence("seg-7", 60.0, 70.0, "Acme's ledger"),
+        Evidence("seg-7", 60.0, 70.0, "stayed consistent"),
+    )
+    assert score.rationale == "Concrete."

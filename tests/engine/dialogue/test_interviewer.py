@@ -21,9 +21,9 @@ from engine.dialogue.events import (
 )
 from engine.dialogue.interviewer import IDLE_GOODBYE, NUDGE, Interviewer, Spoken
 from engine.dialogue.latency import TurnLatency
-from engine.dialogue.llm import LlmClient
 from engine.dialogue.plan import InterviewPlan, build_plan
 from engine.dialogue.turns import TurnConfig
+from llm import LlmClient
 from tests.helpers import profile_body, template_body
 from tests.llm_server import LlmServer, Script
 

@@ -4,7 +4,7 @@
  */
 
 import * as api from './api.js';
-import { formatNumber, h, recommendationBadge, scaleMax, statusBadge, time } from './dom.js';
+import { formatNumber, h, isAssessed, ratingText, recommendationBadge, scaleMax, statusBadge, time } from './dom.js';
 
 export function retakes(session, participantSessions) {
   const attempts = participantSessions
@@ -17,11 +17,13 @@ export function retakes(session, participantSessions) {
   const rows = [
     ['Date', (s) => time(s.completed_at ?? s.started_at ?? s.created_at)],
     ['Status', (s) => statusBadge(s.status)],
-    ['Overall rating', (s) => formatNumber(s.analysis?.general?.overallRating, 0)],
+    ['Overall rating', (s) => ratingText(s.analysis)],
     ['Recommendation', (s) => recommendationBadge(s.analysis?.recommendation)],
     ...names.map((n) => [n, (s) => {
       const d = (s.analysis?.dimensions ?? []).find((x) => x.name === n);
-      return d ? `${formatNumber(d.score)} / ${formatNumber(scaleMax(d.scale ?? s.analysis?.scale))}` : '—';
+      if (!d) return '—';
+      if (!isAssessed(d)) return h('span', { class: 'muted', text: 'Not assessed' });
+      return `${formatNumber(d.score)} / ${formatNumber(scaleMax(d.scale ?? s.analysis?.scale))}`;
     }]),
   ];
   return h('section', { class: 'card', 'data-testid': 'retakes', 'aria-labelledby': 'retakes-title' },

@@ -120,8 +120,17 @@ export function statusBadge(status) {
 const POSITIVE = new Set(['hire', 'admit', 'pass', 'ready', 'certified', 'positive']);
 const NEGATIVE = new Set(['no_hire', 'reject', 'fail', 'needs_training', 'not_certified', 'negative']);
 
+// Any vocabulary may say "needs_review": the scorer would not decide (too little assessed, interview cut
+// short), so a human must. It is never a verdict either way.
+export const NEEDS_REVIEW = 'needs_review';
+
+function recommendationKey(label) {
+  return String(label ?? '').toLowerCase().replace(/[\s-]+/g, '_');
+}
+
 export function recommendationTone(label) {
-  const key = String(label ?? '').toLowerCase().replace(/[\s-]+/g, '_');
+  const key = recommendationKey(label);
+  if (key === NEEDS_REVIEW) return 'attention';
   if (POSITIVE.has(key)) return 'positive';
   if (NEGATIVE.has(key)) return 'negative';
   return 'neutral';
@@ -129,7 +138,21 @@ export function recommendationTone(label) {
 
 export function recommendationBadge(label, attrs = {}) {
   if (!label) return h('span', { class: 'muted', text: '—', ...attrs });
-  return h('span', { class: 'badge', dataset: { tone: recommendationTone(label) }, text: humanize(label), ...attrs });
+  const key = recommendationKey(label);
+  return h('span', { class: 'badge', dataset: { tone: recommendationTone(label), recommendation: key },
+    text: key === NEEDS_REVIEW ? 'Needs human review' : humanize(label), ...attrs });
+}
+
+/** An analysis's overall rating as text: the number, "Not rated" when nothing could be assessed, or a dash. */
+export function ratingText(analysis) {
+  const rating = analysis?.general?.overallRating;
+  if (rating === null && analysis) return 'Not rated';
+  return formatNumber(rating, 0);
+}
+
+/** A dimension without enough evidence has no score (older analyses have no status: assessed). */
+export function isAssessed(dimension) {
+  return dimension?.status !== 'insufficient_evidence' && dimension?.score !== null;
 }
 
 // Stage outcomes and pipeline statuses (engine/services/pipeline.py).

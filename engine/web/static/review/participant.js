@@ -7,7 +7,7 @@
 import * as api from './api.js';
 import {
   FINAL_STATUSES, announce, clock, confirmDialog, empty, errorBox, facts, fill, formatNumber, h, humanize,
-  loading, outcomeBadge, recommendationBadge, sentence, statusBadge, time,
+  loading, outcomeBadge, ratingText, recommendationBadge, sentence, statusBadge, time,
 } from './dom.js';
 
 const enc = encodeURIComponent;
@@ -148,7 +148,6 @@ function sessionRow(session, stageNames, page, canRetake) {
     actions.push(button('Copy invite link', 'copy-link', '', () => copyLink(session, status, extra)));
   }
   if (canRetake) actions.push(button('Schedule retake', 'retake', '', () => retake(session, page, status)));
-  const rating = session.analysis?.general?.overallRating;
   const where = [page.templates.get(session.template_id)?.name, session.is_test ? 'test' : null]
     .filter(Boolean).join(' · ');
   return h('tr', { 'data-testid': 'participant-session', dataset: { sessionId: session.id } },
@@ -159,7 +158,7 @@ function sessionRow(session, stageNames, page, canRetake) {
       stageNames.get(session.stage_id) ?? '—',
       where ? h('span', { class: 'cell-sub', text: where }) : null),
     h('td', { 'data-label': 'Status' }, statusBadge(session.status)),
-    h('td', { class: 'cell-number', 'data-label': 'Rating', text: formatNumber(rating, 0) }),
+    h('td', { class: 'cell-number', 'data-label': 'Rating', text: ratingText(session.analysis) }),
     h('td', { 'data-label': 'Recommendation' }, recommendationBadge(session.analysis?.recommendation)),
     h('td', { 'data-label': 'Stage result' }, outcomeBadge(outcome)),
     h('td', { class: 'cell-actions', 'data-label': 'Actions' },

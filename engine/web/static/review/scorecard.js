@@ -1,11 +1,16 @@
 /*
  * The scorecard (overall rating, recommendation, stage result, dimensions with their evidence, points and
  * feedback) and the authenticity checks. Every evidence quote and flagged moment is a button that calls
- * seek(start, segmentId) so the claim can be checked against the recording.
+ * seek(start, segmentId) so the claim can be checked against the recording. What limits the numbers
+ * (coverage, the scorer's limits, why a human decides, an interview cut short) comes from coverage.js.
+ * A dimension without enough evidence has no score and no bar, and its weight does not count.
  */
 
 import * as api from './api.js';
-import { append, clock, facts, formatNumber, h, humanize, outcomeBadge, recommendationBadge, scaleMax } from './dom.js';
+import { coverageLine, incompleteNotice, reviewReasons, scorerNote } from './coverage.js';
+import {
+  append, clock, facts, formatNumber, h, humanize, isAssessed, outcomeBadge, recommendationBadge, scaleMax,
+} from './dom.js';
 
 const ANALYSIS_NOTES = {
   PENDING: 'Analysis pending: the scorecard appears here when it is ready.',
@@ -42,14 +47,22 @@ export function scorecard(session, versions, seek) {
     h('div', { class: 'score-summary' },
       h('div', { class: 'overall' },
         h('span', { class: 'overall-label', text: 'Overall rating' }),
-        h('span', { class: 'overall-value', 'data-testid': 'overall-rating', dataset: { value: String(rating ?? '') } },
-          rating === undefined || rating === null ? '—' : formatNumber(rating, 0),
-          h('span', { class: 'overall-max', text: '/100' }))),
+        // null (not absent): no dimension had enough evidence to score.
+        rating === null
+          ? h('p', { class: 'overall-none', 'data-testid': 'overall-rating', dataset: { value: '' },
+            text: 'No rating: nothing could be assessed' })
+          : h('span', { class: 'overall-value', 'data-testid': 'overall-rating', dataset: { value: String(rating ?? '') } },
+            rating === undefined ? '—' : formatNumber(rating, 0),
+            h('span', { class: 'overall-max', text: '/100' })),
+        coverageLine(analysis)),
       h('div', { class: 'recommendation' },
         h('span', { class: 'overall-label', text: 'Recommendation' }),
         recommendationBadge(analysis.recommendation, { 'data-testid': 'recommendation' }),
         analysis.recommendationBasis ? h('p', { class: 'basis', text: analysis.recommendationBasis }) : null),
       stageResult(session.stage_result)),
+    scorerNote(analysis),
+    reviewReasons(analysis),
+    incompleteNotice(analysis),
     h('p', { class: 'scorer muted', 'data-testid': 'scorer' },
       [`Scored by the ${analysis.scorer ?? 'unknown'} scorer`, versionText && `analysis ${versionText}`,
         analysis.scale && `scale ${analysis.scale}`].filter(Boolean).join(' · ')),
@@ -87,18 +100,24 @@ function dimensions(analysis, seek) {
       const max = scaleMax(d.scale ?? analysis.scale);
       const share = Math.min(Math.max((Number(d.score) || 0) / max, 0), 1);
       const weight = totalWeight ? Math.round(((Number(d.weight) || 0) / totalWeight) * 100) : null;
-      return h('li', { class: 'dimension', 'data-testid': 'dimension', dataset: { name: d.name } },
-        h('div', { class: 'dimension-head' },
-          h('h4', { class: 'dimension-name', text: d.name }),
-          weight !== null ? h('span', { class: 'muted', text: `Weight ${weight}%` }) : null,
-          h('span', { class: 'dimension-score', 'data-testid': 'dimension-score' },
-            formatNumber(d.score), h('span', { class: 'muted', text: ` / ${formatNumber(max)}` }))),
-        bar(share, share >= 0.6 ? 'high' : share >= 0.4 ? 'mid' : 'low'),
-        d.rationale ? h('p', { class: 'rationale', text: d.rationale }) : null,
-        (d.evidence ?? []).length ? h('ul', { class: 'evidence', 'aria-label': `Evidence for ${d.name}` },
-          d.evidence.map((e) => h('li', {}, seekButton('evidence', e.start,
-            [h('span', { class: 'seek-time', text: clock(e.start) }), h('q', { text: e.quote })], seek, e.segment_id,
-            { 'aria-label': `Play from ${clock(e.start)}: ${e.quote}` })))) : null);
+      const assessed = isAssessed(d);
+      return h('li', { class: ['dimension', assessed ? null : 'is-unassessed'], 'data-testid': 'dimension',
+        dataset: { name: d.name, status: assessed ? 'assessed' : 'insufficient_evidence' } },
+      h('div', { class: 'dimension-head' },
+        h('h4', { class: 'dimension-name', text: d.name }),
+        weight !== null ? h('span', { class: 'muted', 'data-testid': 'dimension-weight',
+          text: assessed ? `Weight ${weight}%` : `Weight ${weight}%, not counted` }) : null,
+        assessed
+          ? h('span', { class: 'dimension-score', 'data-testid': 'dimension-score' },
+            formatNumber(d.score), h('span', { class: 'muted', text: ` / ${formatNumber(max)}` }))
+          : h('span', { class: 'dimension-unassessed', 'data-testid': 'dimension-score',
+            text: 'Not assessed — insufficient evidence' })),
+      assessed ? bar(share, share >= 0.6 ? 'high' : share >= 0.4 ? 'mid' : 'low') : null,
+      d.rationale ? h('p', { class: 'rationale', text: d.rationale }) : null,
+      (d.evidence ?? []).length ? h('ul', { class: 'evidence', 'aria-label': `Evidence for ${d.name}` },
+        d.evidence.map((e) => h('li', {}, seekButton('evidence', e.start,
+          [h('span', { class: 'seek-time', text: clock(e.start) }), h('q', { text: e.quote })], seek, e.segment_id,
+          { 'aria-label': `Play from ${clock(e.start)}: ${e.quote}` })))) : null);
     })));
 }
 

@@ -4,7 +4,7 @@
  */
 
 import * as api from './api.js';
-import { announce, empty, errorBox, fill, formatNumber, h, loading, recommendationBadge, statusBadge, time } from './dom.js';
+import { announce, empty, errorBox, fill, h, loading, ratingText, recommendationBadge, statusBadge, time } from './dom.js';
 
 const PAGE_SIZE = 25;
 const TYPING_DELAY_MS = 350;
@@ -126,8 +126,8 @@ export async function render(root, ctx) {
       h('td', { 'data-label': 'Status' }, statusBadge(session.status)),
       h('td', { class: 'cell-number', 'data-label': 'Rating' },
         rating !== undefined && rating !== null
-          ? h('span', { class: 'rating', text: formatNumber(rating, 0) })
-          : h('span', { class: 'muted', text: analysing ? 'Analysing…' : '—' })),
+          ? h('span', { class: 'rating', text: ratingText(session.analysis) })
+          : h('span', { class: 'muted', text: analysing ? 'Analysing…' : ratingText(session.analysis) })),
       h('td', { 'data-label': 'Recommendation' }, recommendationBadge(session.analysis?.recommendation)),
       h('td', { 'data-label': 'Created' }, time(session.created_at)));
   }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.dialogue.sentences import SentenceSplitter, split_sentences
+from llm.sentences import SentenceSplitter, split_sentences
 
 CASES: list[tuple[str, list[str]]] = [
     ("", []),

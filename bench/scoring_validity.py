@@ -1,0 +1,370 @@
+"""Does the score mean what it says? The scorer against a panel's truth on the calibration set.
+
+    python -m bench.scoring_validity                       # the embedded scorer
+    python -m bench.scoring_validity --llm-base-url URL --llm-model NAME   # an LLM scorer too
+    python -m bench.scoring_validity --only swe-           # a subset (ids starting with it)
+
+`bench/calibration/*.json` holds scripted interviews (strong, medium, weak, and the adversarial kinds:
+repetition, buzzword salad, off-topic, confidently wrong, ended early, textbook, hedging but
+competent, equal-content pairs) with the truth a panel wrote before any scoring (README there). Each
+is scored the way the engine scores a session: the scorer, then the evidence gate, then the overall
+rating over assessed dimensions and the recommendation (pass mark 60, coverage threshold 70%).
+
+It reports: pairwise ranking accuracy against the truth's overall (pairs whose truth differs by at
+least 5 points), Spearman overall and per dimension, how many adversarial interviews score above a
+medium one, the gap within equal-content pairs, abstention correctness (insufficient evidence exactly
+where the truth has none), recommendation accuracy (pass / fail / needs review), and the share of
+evidence quotes found verbatim, at word boundaries, in the candidate's own segment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+from bench.report import machine, write_section
+from scoring import evidence
+from scoring.embedded import EmbeddedScorer
+from scoring.embeddings import SentenceEncoder
+from scoring.model import DimensionScore, QuestionHint, Rubric, RubricItem, Scorer, Segment
+from scoring.scorecard import DEFAULT_COVERAGE_THRESHOLD, NEEDS_REVIEW, rate
+
+CALIBRATION = Path(__file__).parent / "calibration"
+RESULTS = Path(__file__).parent / "results" / "scoring_validity.json"
+DOCS = Path(__file__).parent.parent / "docs" / "benchmarks.md"
+PASS_MARK = 60.0
+TIE_POINTS = 5  # truth overalls closer than this are not ranked against each other
+ADVERSARIAL = ("repetition", "buzzword_salad", "off_topic")
+WORDS_PER_SECOND = 2.5
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    kind: str
+    pair: str | None
+    rubric: Rubric
+    segments: tuple[Segment, ...]
+    truth_dims: dict[str, float | None]
+    truth_overall: float | None
+    truth_pass: bool | None
+
+
+@dataclass(frozen=True)
+class Result:
+    case: Case
+    scores: tuple[DimensionScore, ...]
+    overall: int | None
+    coverage: float
+    recommendation: str  # pass | fail | needs_review
+    seconds: float
+
+
+def load(path: Path) -> Case:
+    data = json.loads(path.read_text())
+    spec = data["rubric"]
+    items = tuple(RubricItem(d["name"], d["description"], float(d["weight"])) for d in spec["dimensions"])
+    hints = tuple(
+        QuestionHint((q["text"],), q["dimension"], q.get("skill") or "", tuple(q.get("keywords") or ()))
+        for q in data["plan"]
+    )
+    rubric = Rubric(
+        items,
+        int(spec["scale_max"]),
+        skills=tuple(spec.get("skills") or ()),
+        traits=tuple(spec.get("traits") or ()),
+        objective=spec.get("objective") or "",
+        pass_criteria=spec.get("pass_criteria") or "",
+        questions=hints,
+    )
+    segments: list[Segment] = []
+    t = 0.0
+    for i, line in enumerate(data["transcript"]):
+        length = max(len(line["text"].split()) / WORDS_PER_SECOND, 1.0)
+        segments.append(Segment(f"s{i}", line["speaker"], round(t, 2), round(t + length, 2), line["text"]))
+        t += length + 0.8
+    truth = data["truth"]
+    return Case(
+        data["id"],
+        data["kind"],
+        data.get("pair"),
+        rubric,
+        tuple(segments),
+        dict(truth["dimensions"]),
+        truth.get("overall"),
+        truth.get("pass"),
+    )
+
+
+async def score_case(case: Case, scorer: Scorer, embedded: EmbeddedScorer) -> Result:
+    started = time.perf_counter()
+    verdicts = await embedded.sufficiency(case.rubric, case.segments)
+    scores = evidence.enforce(await scorer.score(case.rubric, case.segments), verdicts)
+    seconds = time.perf_counter() - started
+    weights = {i.name: i.weight for i in case.rubric.items}
+    overall, coverage = rate(scores, weights, case.rubric.scale_max)
+    if overall is None or coverage < DEFAULT_COVERAGE_THRESHOLD:
+        recommendation = NEEDS_REVIEW
+    else:
+        recommendation = "pass" if overall >= PASS_MARK else "fail"
+    return Result(case, tuple(scores), overall, coverage, recommendation, seconds)
+
+
+# -- metrics --------------------------------------------------------------------------------------------
+
+
+def spearman(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    if len(xs) < 3:
+        return None
+
+    def ranks(values: Sequence[float]) -> list[float]:
+        order = sorted(range(len(values)), key=lambda i: values[i])
+        out = [0.0] * len(values)
+        i = 0
+        while i < len(order):
+            j = i
+            while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+                j += 1
+            for k in range(i, j + 1):
+                out[order[k]] = (i + j) / 2
+            i = j + 1
+        return out
+
+    rx, ry = ranks(xs), ranks(ys)
+    mx, my = statistics.fmean(rx), statistics.fmean(ry)
+    cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry, strict=True))
+    vx = sum((a - mx) ** 2 for a in rx) ** 0.5
+    vy = sum((b - my) ** 2 for b in ry) ** 0.5
+    return None if vx == 0 or vy == 0 else cov / (vx * vy)
+
+
+def _verbatim(quote: str, text: str) -> bool:
+    at = text.find(quote)
+    if at < 0 or not quote.strip():
+        return False
+    before = text[at - 1] if at > 0 else " "
+    after = text[at + len(quote)] if at + len(quote) < len(text) else " "
+    return not (before.isalnum() and quote[0].isalnum()) and not (after.isalnum() and quote[-1].isalnum())
+
+
+def metrics(results: Sequence[Result]) -> dict[str, Any]:
+    ranked = [r for r in results if r.case.truth_overall is not None and r.overall is not None]
+    agree = total = 0
+    for a, b in combinations(ranked, 2):
+        assert a.case.truth_overall is not None and b.case.truth_overall is not None
+        diff = a.case.truth_overall - b.case.truth_overall
+        if abs(diff) < TIE_POINTS:
+            continue
+        total += 1
+        assert a.overall is not None and b.overall is not None
+        agree += (a.overall - b.overall) * diff > 0
+    overall_rho = spearman(
+        [float(r.case.truth_overall or 0) for r in ranked], [float(r.overall or 0) for r in ranked]
+    )
+    per_dim: dict[str, tuple[list[float], list[float]]] = {}
+    for r in results:
+        scale = r.case.rubric.scale_max
+        for s in r.scores:
+            truth = r.case.truth_dims.get(s.name)
+            if truth is None or s.score is None:
+                continue
+            xs, ys = per_dim.setdefault(s.name, ([], []))
+            xs.append(float(truth))
+            ys.append(s.score / scale * 10)
+    dims = {name: spearman(xs, ys) for name, (xs, ys) in per_dim.items() if len(xs) >= 4}
+    pooled_x = [x for xs, _ in per_dim.values() for x in xs]
+    pooled_y = [y for _, ys in per_dim.values() for y in ys]
+    mediums = [r.overall for r in results if r.case.kind == "medium" and r.overall is not None]
+    floor = min(mediums) if mediums else None
+    above = [
+        r.case.id
+        for r in results
+        if r.case.kind in ADVERSARIAL and floor is not None and r.overall is not None and r.overall >= floor
+    ]
+    others_above = [
+        r.case.id
+        for r in results
+        if r.case.kind in ("confidently_wrong", "textbook")
+        and floor is not None
+        and r.overall is not None
+        and r.overall >= floor
+    ]
+    pairs: dict[str, list[Result]] = {}
+    for r in results:
+        if r.case.pair:
+            pairs.setdefault(r.case.pair, []).append(r)
+    gaps: dict[str, float] = {}
+    for name, members in pairs.items():
+        if len(members) != 2:
+            continue
+        a, b = members
+        scale = a.case.rubric.scale_max
+        by_b = {s.name: s.score for s in b.scores}
+        diffs = [
+            abs(s.score - by_b[s.name]) / scale * 10
+            for s in a.scores
+            if s.score is not None and by_b.get(s.name) is not None
+        ]
+        gaps[name] = round(max(diffs, default=0.0), 2)
+    abst_ok = abst_total = missed = false_abstain = 0
+    for r in results:
+        for s in r.scores:
+            if s.name not in r.case.truth_dims:
+                continue
+            expect_none = r.case.truth_dims[s.name] is None
+            abst_total += 1
+            abst_ok += expect_none == (s.score is None)
+            missed += expect_none and s.score is not None
+            false_abstain += (not expect_none) and s.score is None
+    rec_ok = sum(
+        (r.recommendation == NEEDS_REVIEW)
+        if r.case.truth_pass is None
+        else (r.recommendation == ("pass" if r.case.truth_pass else "fail"))
+        for r in results
+    )
+    verdict_without_evidence = [
+        r.case.id for r in results if r.case.truth_pass is None and r.recommendation != NEEDS_REVIEW
+    ]
+    quotes = ok_quotes = 0
+    for r in results:
+        texts = {s.id: s.text for s in r.case.segments if s.speaker == "candidate"}
+        for s in r.scores:
+            for e in s.evidence:
+                quotes += 1
+                ok_quotes += e.segment_id in texts and _verbatim(e.quote, texts[e.segment_id])
+    return {
+        "interviews": len(results),
+        "pairwise_accuracy": round(agree / total, 3) if total else None,
+        "pairs_ranked": total,
+        "spearman_overall": None if overall_rho is None else round(overall_rho, 3),
+        "spearman_dimensions_pooled": _round(spearman(pooled_x, pooled_y)),
+        "spearman_per_dimension": {k: _round(v) for k, v in sorted(dims.items())},
+        "lowest_medium_overall": floor,
+        "adversarial_at_or_above_a_medium": above,
+        "wrong_or_textbook_at_or_above_a_medium": others_above,
+        "equal_content_gap_points": gaps,
+        "abstention_accuracy": round(abst_ok / abst_total, 3) if abst_total else None,
+        "abstentions_missed": missed,
+        "abstentions_wrong": false_abstain,
+        "recommendation_accuracy": round(rec_ok / len(results), 3) if results else None,
+        "verdicts_without_evidence": verdict_without_evidence,
+        "quotes": quotes,
+        "quotes_verbatim_share": round(ok_quotes / quotes, 3) if quotes else None,
+        "seconds_per_interview_median": round(statistics.median([r.seconds for r in results]), 3),
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+# -- running and reporting --------------------------------------------------------------------------
+
+
+async def run(scorer_name: str, cases: Sequence[Case], args: argparse.Namespace) -> list[Result]:
+    embedded = EmbeddedScorer(await asyncio.to_thread(SentenceEncoder.load))
+    if scorer_name == "embedded":
+        return [await score_case(c, embedded, embedded) for c in cases]
+    from llm import LlmClient  # noqa: PLC0415 - only with --llm-base-url
+    from scoring.llm_scorer import LlmScorer  # noqa: PLC0415
+
+    from config.settings import LlmSettings  # noqa: PLC0415
+
+    settings = LlmSettings(base_url=args.llm_base_url, model=args.llm_model, max_tokens=800)
+    async with LlmClient(settings) as client:
+        llm = LlmScorer(client.reply, samples=args.llm_samples)
+        return [await score_case(c, llm, embedded) for c in cases]
+
+
+def table(results: Sequence[Result]) -> list[str]:
+    lines = [
+        "| interview | kind | truth | scored | coverage | truth verdict | recommendation |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in sorted(results, key=lambda r: (r.case.kind, r.case.id)):
+        truth = {True: "pass", False: "fail", None: "needs review"}[r.case.truth_pass]
+        lines.append(
+            f"| {r.case.id} | {r.case.kind} | {r.case.truth_overall if r.case.truth_overall is not None else '-'} "
+            f"| {r.overall if r.overall is not None else '-'} | {r.coverage:g}% | {truth} "
+            f"| {r.recommendation.replace('_', ' ')} |"
+        )
+    return lines
+
+
+def section(found: dict[str, dict[str, Any]], results: dict[str, list[Result]]) -> str:
+    lines = [
+        "## Scoring validity: the calibration set",
+        "",
+        f"`python -m bench.scoring_validity` on {machine()}. {len(next(iter(results.values())))} scripted "
+        "interviews in `bench/calibration/` (4 roles; strong, medium, weak, and adversarial kinds), "
+        "truth written by a panel's standards before scoring. Recommendation: pass mark 60, "
+        f"coverage threshold {DEFAULT_COVERAGE_THRESHOLD:g}% of the rubric weight.",
+        "",
+        "| metric | target | " + " | ".join(found) + " |",
+        "|---|---|" + "---|" * len(found),
+    ]
+    rows = [
+        ("pairwise ranking accuracy", ">= 0.90", "pairwise_accuracy"),
+        ("Spearman, overall", ">= 0.7", "spearman_overall"),
+        ("Spearman, dimensions pooled", "", "spearman_dimensions_pooled"),
+        ("adversarial at or above a medium", "none", "adversarial_at_or_above_a_medium"),
+        ("confidently wrong / textbook at or above a medium", "", "wrong_or_textbook_at_or_above_a_medium"),
+        ("equal-content gap, worst dimension (points of 10)", "<= 1", "equal_content_gap_points"),
+        ("abstention accuracy", "1.0", "abstention_accuracy"),
+        ("verdicts without enough evidence", "none", "verdicts_without_evidence"),
+        ("recommendation accuracy", ">= 0.9", "recommendation_accuracy"),
+        ("evidence quotes verbatim, word-bounded", "1.0", "quotes_verbatim_share"),
+        ("scoring time per interview, median (s)", "", "seconds_per_interview_median"),
+    ]
+    for label, target, key in rows:
+        cells = []
+        for name in found:
+            value = found[name][key]
+            if isinstance(value, list):
+                cells.append(", ".join(value) if value else "none")
+            elif isinstance(value, dict):
+                cells.append(", ".join(f"{k} {v:g}" for k, v in value.items()) or "-")
+            else:
+                cells.append("-" if value is None else f"{value:g}")
+        lines.append(f"| {label} | {target} | " + " | ".join(cells) + " |")
+    for name, metrics_ in found.items():
+        per_dim = ", ".join(f"{k} {v}" for k, v in metrics_["spearman_per_dimension"].items())
+        lines += ["", f"Spearman per dimension ({name}): {per_dim}."]
+    for name, rs in results.items():
+        lines += ["", f"Per interview ({name} scorer):", "", *table(rs)]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default="", help="score only interviews whose id starts with this")
+    parser.add_argument("--llm-base-url", default="", help="also score with this OpenAI-compatible LLM")
+    parser.add_argument("--llm-model", default="")
+    parser.add_argument("--llm-samples", type=int, default=1)
+    parser.add_argument("--no-write", action="store_true", help="print only; leave docs and results alone")
+    args = parser.parse_args()
+    cases = [load(p) for p in sorted(CALIBRATION.glob("*.json")) if p.stem.startswith(args.only)]
+    if not cases:
+        raise SystemExit(f"no calibration interviews in {CALIBRATION} matching {args.only!r}")
+    names = ["embedded", *(["llm"] if args.llm_base_url else [])]
+    results = {name: asyncio.run(run(name, cases, args)) for name in names}
+    found = {name: metrics(rs) for name, rs in results.items()}
+    print(json.dumps(found, indent=2))
+    print("\n".join(table(results["embedded"])))
+    if not args.no_write and not args.only:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps({"machine": machine(), "metrics": found}, indent=2) + "\n")
+        write_section(DOCS, section(found, results))
+
+
+if __name__ == "__main__":
+    main()
+
