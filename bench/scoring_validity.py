@@ -159,12 +159,14 @@ def metrics(results: Sequence[Result]) -> dict[str, Any]:
     ranked = [r for r in results if r.case.truth_overall is not None and r.overall is not None]
     agree = total = 0
     for a, b in combinations(ranked, 2):
-        assert a.case.truth_overall is not None and b.case.truth_overall is not None
+        assert a.case.truth_overall is not None
+        assert b.case.truth_overall is not None
         diff = a.case.truth_overall - b.case.truth_overall
         if abs(diff) < TIE_POINTS:
             continue
         total += 1
-        assert a.overall is not None and b.overall is not None
+        assert a.overall is not None
+        assert b.overall is not None
         agree += (a.overall - b.overall) * diff > 0
     overall_rho = spearman(
         [float(r.case.truth_overall or 0) for r in ranked], [float(r.overall or 0) for r in ranked]
@@ -207,11 +209,11 @@ def metrics(results: Sequence[Result]) -> dict[str, Any]:
             continue
         a, b = members
         scale = a.case.rubric.scale_max
-        by_b = {s.name: s.score for s in b.scores}
+        by_b = {s.name: s.score for s in b.scores if s.score is not None}
         diffs = [
             abs(s.score - by_b[s.name]) / scale * 10
             for s in a.scores
-            if s.score is not None and by_b.get(s.name) is not None
+            if s.score is not None and s.name in by_b
         ]
         gaps[name] = round(max(diffs, default=0.0), 2)
     abst_ok = abst_total = missed = false_abstain = 0
@@ -273,10 +275,9 @@ async def run(scorer_name: str, cases: Sequence[Case], args: argparse.Namespace)
     embedded = EmbeddedScorer(await asyncio.to_thread(SentenceEncoder.load))
     if scorer_name == "embedded":
         return [await score_case(c, embedded, embedded) for c in cases]
-    from llm import LlmClient  # noqa: PLC0415 - only with --llm-base-url
-    from scoring.llm_scorer import LlmScorer  # noqa: PLC0415
-
-    from config.settings import LlmSettings  # noqa: PLC0415
+    from config.settings import LlmSettings
+    from llm import LlmClient
+    from scoring.llm_scorer import LlmScorer
 
     settings = LlmSettings(base_url=args.llm_base_url, model=args.llm_model, max_tokens=800)
     async with LlmClient(settings) as client:
@@ -344,7 +345,9 @@ def section(found: dict[str, dict[str, Any]], results: dict[str, list[Result]]) 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--only", default="", help="score only interviews whose id starts with this")
     parser.add_argument("--llm-base-url", default="", help="also score with this OpenAI-compatible LLM")
     parser.add_argument("--llm-model", default="")
@@ -367,4 +370,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-

@@ -20,7 +20,8 @@ What it measures, per planned question (its follow-ups included):
    was said (elaboration, full at `FULL_WORDS`). Hedges ("I think", "maybe") cost nothing: a careful
    speaker who is right is not marked down for sounding careful.
 5. **Per dimension**: the mean over its questions, weighted by original words (up to `FULL_WORDS`),
-   mapped onto the rubric's scale.
+   spread by a fixed linear calibration (`CALIBRATION_SLOPE`, `CALIBRATION_OFFSET`) and mapped onto the
+   rubric's scale.
 
 Evidence: up to three stretches of the candidate's own segments, quoted verbatim and cut at word
 boundaries, chosen for relevance and substance, with the segment id and times.
@@ -61,9 +62,17 @@ RELEVANT_LOW = 0.06  # cosine (answer, question) at or below which an answer is 
 RELEVANT_HIGH = 0.20  # at or above which it addresses it
 DUPLICATE_LOW = 0.62  # cosine to an earlier answer's stretch from which repetition starts to cost
 DUPLICATE_HIGH = 0.82  # at or above which a stretch is a repeat and earns nothing
+PROTOTYPE_LOW = 0.2  # cosine to a part's prototypes below which the semantic half is 0
+PROTOTYPE_HIGH = 0.45  # at or above which it is 1
 FULL_WORDS = 90  # original words at which an answer counts as fully developed
 PLACE_MIN = 0.15  # without a plan: least cosine for an exchange to be placed on a dimension
 PLACE_MARGIN = 0.03  # and its lead over the second-best dimension
+# The product of the parts is compressed (a strong answer rarely has every part at 1): this spreads it
+# over the scale so that a strong interview reaches the top band. Fitted on half of the calibration
+# set (bench/calibration, the support and backend roles) by mapping the median weak and strong
+# interviews onto the panel's, and checked on the other half; monotone, so it changes no ranking.
+CALIBRATION_SLOPE = 1.25
+CALIBRATION_OFFSET = -0.05
 MAX_EVIDENCE = 3
 MAX_QUOTE_CHARS = 300
 WINDOW_WORDS = 30  # long sentences are compared in windows of about this many words
@@ -97,7 +106,25 @@ _RESULT = re.compile(
     r"never happened again|on time|ahead of|under budget|approved|adopted)\b|%|\bpercent\b",
     re.IGNORECASE,
 )
-_QUESTION_SENTENCE = re.compile(r"[^.!?]*\?")
+_PROTOTYPES = {
+    "reasoning": (
+        "I did it this way because it avoided the bigger risk, and the trade-off was worth it.",
+        "The reason I chose this option instead of the other one was the cost.",
+        "I realised the real cause was something else, so I changed my approach.",
+    ),
+    "ownership": (
+        "I took responsibility for it and did the work myself.",
+        "I decided what to do, then I did it and followed up personally.",
+    ),
+    "outcome": (
+        "As a result the problem was solved and the numbers improved.",
+        "In the end it worked: the customer was happy and it never happened again.",
+    ),
+    "specificity": (
+        "For example, last year at my previous job there was one specific situation with a customer.",
+        "It took 3 days, cost 40 thousand dollars and involved the billing database.",
+    ),
+}
 # Vocabulary that sounds like substance without carrying any: management and tech clichés. Present in
 # a story it costs little; stacked up in place of one, it marks the answer as a pitch, not an account.
 _BUZZ = re.compile(
@@ -250,6 +277,7 @@ def _assess(
     original_text = " ".join(s.text for s, o in zip(stretches, originality_each, strict=True) if o >= 0.5)
     original_words = float((originality_each * words).sum())
     parts = _substance(original_text, original_words, question)
+    _blend_prototypes(encoder, vectors[originality_each >= 0.5], parts)
     quality = sum(PART_WEIGHTS[k] * parts[k] for k in PART_WEIGHTS)
     value = relevance * originality * quality
     parts = {"relevance": relevance, "originality": originality, **parts}
@@ -287,14 +315,33 @@ def _substance(text: str, original_words: float, question: Question) -> dict[str
     }
 
 
+def _blend_prototypes(encoder: SentenceEncoder, kept: np.ndarray, parts: dict[str, float]) -> None:
+    """Each part the word patterns count, averaged with how close in meaning the answer's two closest
+    stretches come to what that part sounds like (`_PROTOTYPES`). Counting words alone swings with the
+    wording (the same story told with "I wrote" or "got a page from me"); the blend keeps the same
+    content within a point however it is put."""
+    if not len(kept):
+        return
+    protos = encoder.encode([p for group in _PROTOTYPES.values() for p in group])
+    at = 0
+    for part, group in _PROTOTYPES.items():
+        sims = np.max(kept @ protos[at : at + len(group)].T, axis=1)
+        at += len(group)
+        closest = float(np.sort(sims)[-2:].mean())
+        # Jargon sounds like all of these, so the semantic half is discounted like the counted one.
+        semantic = _ramp(closest, PROTOTYPE_LOW, PROTOTYPE_HIGH) * parts["concreteness"]
+        parts[part] = round(0.5 * parts[part] + 0.5 * semantic, 3)
+
+
 def _asked(question: Question) -> list[str]:
     """What the question was: the plan's wordings when it has them (an interviewer's preamble,
     "Hello, this is the interview for ...", would otherwise make any talk about the job look
-    relevant), else the question sentences of what the interviewer said."""
+    relevant), else the last sentences of what the interviewer said."""
     if question.planned:
         return [w for w in question.planned if w.strip()]
-    asked = [m.group(0).strip() for m in _QUESTION_SENTENCE.finditer(question.wording)]
-    return asked[-2:] or [question.wording]
+    sentences = [m.group(0).strip() for m in _SENTENCE.finditer(question.wording) if m.group(0).strip()]
+    # The question is at the end ("Thanks. Next one: tell me about X. How did you go about it?").
+    return [" ".join(sentences[-2:]), sentences[-1]] if sentences else [question.wording]
 
 
 def _ramp(value: float, low: float, high: float) -> float:
@@ -339,7 +386,8 @@ def _dimension(
     if not verdict.sufficient or not mine:
         return DimensionScore.insufficient(name, verdict.why or "Not assessed: no answer on this dimension.")
     weights = [a.weight for a in mine]
-    value = sum(a.value * w for a, w in zip(mine, weights, strict=True)) / sum(weights)
+    raw = sum(a.value * w for a, w in zip(mine, weights, strict=True)) / sum(weights)
+    value = min(max(CALIBRATION_SLOPE * raw + CALIBRATION_OFFSET, 0.0), 1.0)
     parts = {
         k: round(sum(a.parts[k] * w for a, w in zip(mine, weights, strict=True)) / sum(weights), 3)
         for k in mine[0].parts

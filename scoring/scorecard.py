@@ -147,7 +147,7 @@ def build_scorecard(inputs: ScorecardInputs) -> dict[str, Any]:
         "coverage": {
             "assessedWeight": coverage,
             "threshold": inputs.coverage_threshold,
-            "sufficient": coverage >= inputs.coverage_threshold,
+            "sufficient": overall is not None and coverage >= inputs.coverage_threshold,
             "assessed": [s.name for s in assessed],
             "insufficientEvidence": [s.name for s in inputs.scores if s.score is None],
         },
@@ -306,6 +306,8 @@ def _feedback(scores: Sequence[DimensionScore], shares: Mapping[str, float]) -> 
         known = {k: v for k, v in parts.items() if k in _TIPS}
         weakest = min(known, key=lambda k: known[k]) if known else "specificity"
         tips.append(_TIPS[weakest].format(dim=score.name))
+    if not scores:
+        return ["No feedback: no dimension had enough of the candidate's words to judge."]
     return tips or ["No dimension fell short: keep answering with concrete, first-person examples."]
 
 

@@ -3,7 +3,7 @@ content scores the same, quotes are the candidate's own words. Each rule on a co
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import pytest
 
@@ -73,8 +73,8 @@ OFF_TOPIC = (
 
 
 @pytest.fixture(scope="module")
-def encoder() -> Iterator[SentenceEncoder]:
-    yield SentenceEncoder.load()
+def encoder() -> SentenceEncoder:
+    return SentenceEncoder.load()
 
 
 @pytest.fixture
