@@ -44,6 +44,8 @@ PASS_MARK = 60.0
 TIE_POINTS = 5  # truth overalls closer than this are not ranked against each other
 ADVERSARIAL = ("repetition", "buzzword_salad", "off_topic")
 WORDS_PER_SECOND = 2.5
+FITTED = ("swe-", "support-")  # the roles the embedded scorer's calibration was fitted on
+HELD_OUT = ("data-", "sales-")
 
 
 @dataclass(frozen=True)
@@ -336,7 +338,18 @@ def section(found: dict[str, dict[str, Any]], results: dict[str, list[Result]]) 
             else:
                 cells.append("-" if value is None else f"{value:g}")
         lines.append(f"| {label} | {target} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Reading it: the embedded scorer cannot judge correctness, so the confidently wrong candidates "
+        "(fluent, specific, first-person, wrong) score like medium ones; that is what the honesty note on "
+        "the scorecard says, and why an LLM scorer or a human must confirm. Relevance comes from a small "
+        "sentence model whose question-answer similarity is modest even for real answers, so an "
+        "off-topic answer that talks about the job in general can still look half relevant. The "
+        "equal-content gap comes from the word-pattern half of the parts; the semantic half narrows it.",
+    ]
     for name, metrics_ in found.items():
+        if "half" in name:
+            continue
         per_dim = ", ".join(f"{k} {v}" for k, v in metrics_["spearman_per_dimension"].items())
         lines += ["", f"Spearman per dimension ({name}): {per_dim}."]
     for name, rs in results.items():
@@ -360,6 +373,12 @@ def main() -> None:
     names = ["embedded", *(["llm"] if args.llm_base_url else [])]
     results = {name: asyncio.run(run(name, cases, args)) for name in names}
     found = {name: metrics(rs) for name, rs in results.items()}
+    # The embedded scorer's one fitted constant (its linear calibration) was fitted on the backend and
+    # support roles only: the other two are a held-out check.
+    for label, prefixes in (("fitted half", FITTED), ("held-out half", HELD_OUT)):
+        subset = [r for r in results["embedded"] if r.case.id.startswith(prefixes)]
+        if len(subset) >= 4 and not args.only:
+            found[f"embedded, {label}"] = metrics(subset)
     print(json.dumps(found, indent=2))
     print("\n".join(table(results["embedded"])))
     if not args.no_write and not args.only:
