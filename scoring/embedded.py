@@ -62,6 +62,7 @@ RELEVANT_LOW = 0.06  # cosine (answer, question) at or below which an answer is 
 RELEVANT_HIGH = 0.20  # at or above which it addresses it
 DUPLICATE_LOW = 0.62  # cosine to an earlier answer's stretch from which repetition starts to cost
 DUPLICATE_HIGH = 0.82  # at or above which a stretch is a repeat and earns nothing
+SEMANTIC_SHARE = 0.5  # of each of specificity, reasoning, ownership and outcome: the prototypes
 PROTOTYPE_LOW = 0.2  # cosine to a part's prototypes below which the semantic half is 0
 PROTOTYPE_HIGH = 0.45  # at or above which it is 1
 FULL_WORDS = 90  # original words at which an answer counts as fully developed
@@ -330,7 +331,7 @@ def _blend_prototypes(encoder: SentenceEncoder, kept: np.ndarray, parts: dict[st
         closest = float(np.sort(sims)[-2:].mean())
         # Jargon sounds like all of these, so the semantic half is discounted like the counted one.
         semantic = _ramp(closest, PROTOTYPE_LOW, PROTOTYPE_HIGH) * parts["concreteness"]
-        parts[part] = round(0.5 * parts[part] + 0.5 * semantic, 3)
+        parts[part] = round((1 - SEMANTIC_SHARE) * parts[part] + SEMANTIC_SHARE * semantic, 3)
 
 
 def _asked(question: Question) -> list[str]:

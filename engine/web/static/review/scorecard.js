@@ -83,7 +83,8 @@ function stageResult(result) {
     h('span', { class: 'overall-label', text: 'Stage result' }),
     outcomeBadge(result.outcome),
     h('p', { class: 'basis' },
-      [result.passed === true ? 'Passed' : result.passed === false ? 'Not passed' : null,
+      [result.reason === 'needs_review' ? 'Waiting for a human: too little evidence for a verdict' : null,
+        result.passed === true ? 'Passed' : result.passed === false ? 'Not passed' : null,
         result.passThreshold !== undefined && result.passThreshold !== null
           ? `rating ${formatNumber(result.overallRating, 0)} vs pass mark ${formatNumber(result.passThreshold, 0)}` : null,
         result.decidedBy ? `decided by ${result.decidedBy}` : null].filter(Boolean).join(' · ')),
