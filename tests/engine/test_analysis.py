@@ -245,3 +245,41 @@ async def test_a_test_session_has_its_generated_analysis_as_version_one(client: 
     versions = expect(await client.get(f"/v1/sessions/{session['id']}/analyses"), 200)["data"]
     assert [(v["version"], v["status"], v["scorer"]) for v in versions] == [(1, "COMPLETED", "synthetic")]
     assert versions[0]["result"]["is_test_data"] is True
+
+
+async def test_the_engine_overrules_an_llm_that_scores_what_was_never_asked(
+    settings: Settings, clock: StepClock
+) -> None:
+    server = LlmServer()
+    server.start()
+    reply = '{"evidence": [{"segment_id": "%s", "quote": "Last year I designed"}], "rationale": "Strong.", "score": 9}'
+
+    def grade(body: dict[str, Any]) -> Script:
+        # Scores every dimension 9 from the one answer there is, as an over-eager model would.
+        lines = str(body["messages"][-1]["content"]).splitlines()
+        line = next(x for x in lines if "Last year I designed" in x)
+        return Script(tokens=[reply % line.split("]", 1)[0].lstrip("[")])
+
+    server.reset(responder=grade)
+    try:
+        llm = LlmSettings(base_url=server.base_url, model="scorer", first_token_timeout_s=3, idle_timeout_s=1)
+        application = create_app(settings.model_copy(update={"llm": llm}), clock=clock)
+        async with application.router.lifespan_context(application):
+            api = ApiClients(application, clock)
+            client = await api.client()
+            session = await scheduled(client)
+            await complete_with(application, client, str(session["id"]), STRONG, only={0})
+            analysis = await analysed(application, client, str(session["id"]))
+            assert analysis["scorer"] == "llm"
+            dims = {d["name"]: d for d in analysis["dimensions"]}
+            assert (dims["System Design"]["score"], dims["System Design"]["status"]) == (9, "assessed")
+            for name in ("Communication", "Ownership"):
+                assert dims[name]["score"] is None
+                assert dims[name]["status"] == "insufficient_evidence"
+                assert "Not assessed" in dims[name]["rationale"]
+            assert analysis["coverage"]["assessedWeight"] == 50
+            assert analysis["recommendation"] == "needs_review"
+            assert analysis["needsReview"] is True
+            await api.aclose()
+    finally:
+        server.stop()
