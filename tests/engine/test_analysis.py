@@ -3,6 +3,8 @@ LLM scorer in front with the embedded one as fallback, and nothing lost across a
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -199,8 +201,6 @@ async def test_an_analysis_interrupted_by_a_stop_is_done_after_the_restart(
 async def test_the_llm_scores_when_configured_and_the_embedded_scorer_takes_over_when_it_fails(
     settings: Settings, clock: StepClock
 ) -> None:
-    server = LlmServer()
-    server.start()
     reply = '{"score": 8, "rationale": "Concrete and owned.", "evidence": [{"segment_id": "%s", "quote": "I took it on myself"}]}'
 
     def grade(body: dict[str, Any]) -> Script:
@@ -209,35 +209,26 @@ async def test_the_llm_scores_when_configured_and_the_embedded_scorer_takes_over
         line = next(x for x in lines if "I took it on myself" in x)
         return Script(tokens=[reply % line.split("]", 1)[0].lstrip("[")])
 
-    server.reset(responder=grade)
-    try:
-        llm = LlmSettings(base_url=server.base_url, model="scorer", first_token_timeout_s=3, idle_timeout_s=1)
-        application = create_app(settings.model_copy(update={"llm": llm}), clock=clock)
-        async with application.router.lifespan_context(application):
-            api = ApiClients(application, clock)
-            client = await api.client()
-            session_id = await completed_session(application, client, STRONG)
-            segments = expect(await client.get(f"/v1/sessions/{session_id}/transcript"), 200)["segments"]
-            owner = next(s for s in segments if s["text"].startswith("In 2023"))
-            await application.state.services.analysis.wait_idle()
-            analysis = expect(await client.get(f"/v1/sessions/{session_id}"), 200)["analysis"]
-            assert analysis["scorer"] == "llm"
-            assert [d["score"] for d in analysis["dimensions"]] == [8, 8, 8]
-            quote = analysis["dimensions"][2]["evidence"][0]
-            assert (quote["segment_id"], quote["quote"]) == (owner["id"], "I took it on myself")
-            assert len(server.requests) >= 3  # one request per dimension
+    async with scored_by_llm(settings, clock, grade) as (application, client, server):
+        session_id = await completed_session(application, client, STRONG)
+        segments = expect(await client.get(f"/v1/sessions/{session_id}/transcript"), 200)["segments"]
+        owner = next(s for s in segments if s["text"].startswith("In 2023"))
+        await application.state.services.analysis.wait_idle()
+        analysis = expect(await client.get(f"/v1/sessions/{session_id}"), 200)["analysis"]
+        assert analysis["scorer"] == "llm"
+        assert [d["score"] for d in analysis["dimensions"]] == [8, 8, 8]
+        quote = analysis["dimensions"][2]["evidence"][0]
+        assert (quote["segment_id"], quote["quote"]) == (owner["id"], "I took it on myself")
+        assert len(server.requests) >= 3  # one request per dimension
 
-            # The endpoint fails: the rerun falls back to the embedded scorer and says so.
-            server.reset(Script(mode="error", status=500))
-            expect(await client.post(f"/v1/sessions/{session_id}/analysis/rerun"), 202)
-            await application.state.services.analysis.wait_idle(timeout_s=60)
-            fallback = expect(await client.get(f"/v1/sessions/{session_id}"), 200)["analysis"]
-            assert fallback["scorer"] == "embedded"
-            assert fallback["version"] == 2
-            assert any("llm scorer failed" in line for line in fallback["general"]["evaluation"])
-            await api.aclose()
-    finally:
-        server.stop()
+        # The endpoint fails: the rerun falls back to the embedded scorer and says so.
+        server.reset(Script(mode="error", status=500))
+        expect(await client.post(f"/v1/sessions/{session_id}/analysis/rerun"), 202)
+        await application.state.services.analysis.wait_idle(timeout_s=60)
+        fallback = expect(await client.get(f"/v1/sessions/{session_id}"), 200)["analysis"]
+        assert fallback["scorer"] == "embedded"
+        assert fallback["version"] == 2
+        assert any("llm scorer failed" in line for line in fallback["general"]["evaluation"])
 
 
 async def test_a_test_session_has_its_generated_analysis_as_version_one(client: httpx.AsyncClient) -> None:
@@ -250,8 +241,6 @@ async def test_a_test_session_has_its_generated_analysis_as_version_one(client: 
 async def test_the_engine_overrules_an_llm_that_scores_what_was_never_asked(
     settings: Settings, clock: StepClock
 ) -> None:
-    server = LlmServer()
-    server.start()
     reply = '{"evidence": [{"segment_id": "%s", "quote": "Last year I designed"}], "rationale": "Strong.", "score": 9}'
 
     def grade(body: dict[str, Any]) -> Script:
@@ -260,26 +249,36 @@ async def test_the_engine_overrules_an_llm_that_scores_what_was_never_asked(
         line = next(x for x in lines if "Last year I designed" in x)
         return Script(tokens=[reply % line.split("]", 1)[0].lstrip("[")])
 
-    server.reset(responder=grade)
+    async with scored_by_llm(settings, clock, grade) as (application, client, _):
+        session = await scheduled(client)
+        await complete_with(application, client, str(session["id"]), STRONG, only={0})
+        analysis = await analysed(application, client, str(session["id"]))
+        assert analysis["scorer"] == "llm"
+        dims = {d["name"]: d for d in analysis["dimensions"]}
+        assert (dims["System Design"]["score"], dims["System Design"]["status"]) == (9, "assessed")
+        for name in ("Communication", "Ownership"):
+            assert dims[name]["score"] is None
+            assert dims[name]["status"] == "insufficient_evidence"
+            assert "Not assessed" in dims[name]["rationale"]
+        assert analysis["coverage"]["assessedWeight"] == 50
+        assert analysis["recommendation"] == "needs_review"
+        assert analysis["needsReview"] is True
+
+
+@contextlib.asynccontextmanager
+async def scored_by_llm(
+    settings: Settings, clock: StepClock, responder: Callable[[dict[str, Any]], Script]
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient, LlmServer]]:
+    """An engine whose analyses go to a loopback LLM that answers with `responder`."""
+    server = LlmServer()
+    server.start()
+    server.reset(responder=responder)
     try:
         llm = LlmSettings(base_url=server.base_url, model="scorer", first_token_timeout_s=3, idle_timeout_s=1)
         application = create_app(settings.model_copy(update={"llm": llm}), clock=clock)
         async with application.router.lifespan_context(application):
             api = ApiClients(application, clock)
-            client = await api.client()
-            session = await scheduled(client)
-            await complete_with(application, client, str(session["id"]), STRONG, only={0})
-            analysis = await analysed(application, client, str(session["id"]))
-            assert analysis["scorer"] == "llm"
-            dims = {d["name"]: d for d in analysis["dimensions"]}
-            assert (dims["System Design"]["score"], dims["System Design"]["status"]) == (9, "assessed")
-            for name in ("Communication", "Ownership"):
-                assert dims[name]["score"] is None
-                assert dims[name]["status"] == "insufficient_evidence"
-                assert "Not assessed" in dims[name]["rationale"]
-            assert analysis["coverage"]["assessedWeight"] == 50
-            assert analysis["recommendation"] == "needs_review"
-            assert analysis["needsReview"] is True
+            yield application, await api.client(), server
             await api.aclose()
     finally:
         server.stop()
