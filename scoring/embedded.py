@@ -201,7 +201,7 @@ class EmbeddedScorer:
     def encoder(self) -> SentenceEncoder:
         with self._load_lock:
             if self._encoder is None:
-                self._encoder = SentenceEncoder.load()
+                self._encoder = SentenceEncoder.shared()
             return self._encoder
 
     def _questions(self, rubric: Rubric, transcript: Sequence[Segment]) -> list[Question]:

