@@ -3,13 +3,15 @@ launches /usr/bin/chromium (or IE_TEST_CHROMIUM)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, Playwright
+from playwright.async_api import Browser, Page, Playwright, async_playwright
 
-__all__ = ["ARTIFACTS", "CHROMIUM", "launch", "requires_chromium", "screenshot"]
+__all__ = ["ARTIFACTS", "CHROMIUM", "chromium", "launch", "requires_chromium", "screenshot"]
 
 CHROMIUM = Path(os.environ.get("IE_TEST_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -31,6 +33,17 @@ BASE_ARGS = (
     "--disable-sync",
     "--autoplay-policy=no-user-gesture-required",
 )
+
+
+@contextlib.asynccontextmanager
+async def chromium(*extra_args: str) -> AsyncIterator[Browser]:
+    """A launched Chromium, closed on the way out."""
+    async with async_playwright() as playwright:
+        launched = await launch(playwright, *extra_args)
+        try:
+            yield launched
+        finally:
+            await launched.close()
 
 
 async def launch(playwright: Playwright, *extra_args: str) -> Browser:

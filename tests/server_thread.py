@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 import time
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
 
 import uvicorn
 from fastapi import FastAPI
 
-__all__ = ["ServerThread"]
+from config.settings import Settings
+from engine.app import create_app
+from engine.clock import SystemClock
+
+__all__ = ["ServerThread", "serve_seeded"]
+
+T = TypeVar("T")
 
 
 class ServerThread:
@@ -38,3 +49,21 @@ class ServerThread:
         self.server.should_exit = True
         self.thread.join(30)
         assert not self.thread.is_alive(), "uvicorn did not shut down"
+
+
+@contextlib.contextmanager
+def serve_seeded(
+    tmp_path: Path, seed: Callable[[Settings], Coroutine[Any, Any, T]]
+) -> Iterator[tuple[str, T]]:
+    """An engine on SQLite under `tmp_path`, filled by `seed(settings)` first, then served over TCP:
+    the base URL and what `seed` returned."""
+    settings = Settings(
+        _env_file=None, data_dir=tmp_path / "data", database_url=f"sqlite+aiosqlite:///{tmp_path / 'e.db'}"
+    )
+    seeded = asyncio.run(seed(settings))
+    thread = ServerThread(create_app(settings, clock=SystemClock()))
+    base = thread.start()
+    try:
+        yield base, seeded
+    finally:
+        thread.stop()

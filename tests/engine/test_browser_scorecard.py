@@ -10,7 +10,6 @@ go to test-artifacts/review/ (desktop and 375 px wide)."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -20,16 +19,15 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from config.settings import Settings
 from engine.api.context import Services
 from engine.app import create_app
 from engine.auth import issue_api_key
-from engine.clock import SystemClock
 from engine.services import analyses
 from engine.store.tables import SessionRow
-from tests.chromium import ARTIFACTS, launch, requires_chromium, screenshot
+from tests.chromium import ARTIFACTS, chromium, requires_chromium, screenshot
 from tests.engine.analysis_helpers import STRONG, complete_with
 from tests.engine.session_helpers import (
     book,
@@ -39,7 +37,7 @@ from tests.engine.session_helpers import (
     make_stage,
     make_template,
 )
-from tests.server_thread import ServerThread
+from tests.server_thread import serve_seeded
 
 EMAIL, PASSWORD = "rita@acme.com", "correct horse battery staple"
 LIMITS = "Measures structure and relevance, not correctness; confirm with an LLM scorer or a human."
@@ -219,26 +217,14 @@ async def seed(settings: Settings) -> Seeded:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, Seeded]]:
-    settings = Settings(
-        _env_file=None, data_dir=tmp_path / "data", database_url=f"sqlite+aiosqlite:///{tmp_path / 'e.db'}"
-    )
-    seeded = asyncio.run(seed(settings))
-    thread = ServerThread(create_app(settings, clock=SystemClock()))
-    base = thread.start()
-    try:
-        yield base, seeded
-    finally:
-        thread.stop()
+    with serve_seeded(tmp_path, seed) as served:
+        yield served
 
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await launch(playwright)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with chromium() as launched:
+        yield launched
 
 
 async def sign_in(page: Page, base: str) -> None:
