@@ -156,9 +156,7 @@ async def interview(
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(INTERVIEW_LIMIT_S):
                     while True:
-                        try:
-                            await candidate.wait_for_question()
-                        except TimeoutError:
+                        if not await next_question(candidate):
                             break  # the interview ended
                         heard = heard_since(candidate, seen)
                         seen = len(candidate.report.messages)
@@ -192,6 +190,23 @@ async def interview(
             await candidate.close()
         analysis = await analysed(http, session_id)
     return {"id": case["id"], "kind": case["kind"], "truth": case["truth"], "spoken": len(spoken), **analysis}
+
+
+async def next_question(candidate: ScriptedCandidate) -> bool:
+    """Until the interviewer asks something (True) or the interview ends (False): after its closing
+    line the engine may say "listening" and then end, so waiting for a question alone could hang."""
+    waiting = asyncio.ensure_future(candidate.wait_for_question())
+    try:
+        while not waiting.done():
+            if candidate.report.ended is not None:
+                return False
+            await asyncio.wait({waiting}, timeout=0.5)
+        waiting.result()
+    except TimeoutError:
+        return False
+    finally:
+        waiting.cancel()
+    return candidate.report.ended is None
 
 
 async def analysed(http: httpx.AsyncClient, session_id: str, limit_s: float = 180.0) -> dict[str, Any]:
