@@ -343,8 +343,10 @@ def section(found: dict[str, dict[str, Any]], results: dict[str, list[Result]]) 
         "Reading it: the embedded scorer cannot judge correctness, so the confidently wrong candidates "
         "(fluent, specific, first-person, wrong) score like medium ones; that is what the honesty note on "
         "the scorecard says, and why an LLM scorer or a human must confirm. Relevance comes from a small "
-        "sentence model whose question-answer similarity is modest even for real answers, so an "
-        "off-topic answer that talks about the job in general can still look half relevant. The "
+        "sentence model whose question-answer similarity is modest even for real answers; the drift check "
+        "(an answer closer to a stock subject such as the company or a hobby than to the question) "
+        "brought both off-topic interviews down to the weak ones, but an answer about the right kind of "
+        "thing in the wrong setting can still look half relevant. The "
         "equal-content gap comes from the word-pattern half of the parts; the semantic half narrows it.",
     ]
     for name, metrics_ in found.items():

@@ -60,6 +60,14 @@ PART_WEIGHTS = {
 }
 RELEVANT_LOW = 0.06  # cosine (answer, question) at or below which an answer is off-topic
 RELEVANT_HIGH = 0.20  # at or above which it addresses it
+# Off-topic talk drifts to a few stock subjects (oneself, the company, hobbies, plans): an answer much
+# closer in meaning to one of `_DRIFT` than to the question asked is about that instead. The margin is
+# cosine(answer, closest drift topic) - cosine(answer, question): from DRIFT_LOW it starts to cost, at
+# DRIFT_HIGH the answer counts as off-topic. The absolute similarity alone cannot tell: a small sentence
+# model puts "why I love this company" about as close to a support question as a real account.
+DRIFT_LOW = 0.10
+DRIFT_HIGH = 0.25
+DRIFT_SAME_AS_ASKED = 0.5  # a drift topic this close to the question asked is the question: not drift
 DUPLICATE_LOW = 0.62  # cosine to an earlier answer's stretch from which repetition starts to cost
 DUPLICATE_HIGH = 0.82  # at or above which a stretch is a repeat and earns nothing
 SEMANTIC_SHARE = 0.5  # of each of specificity, reasoning, ownership and outcome: the prototypes
@@ -126,6 +134,24 @@ _PROTOTYPES = {
         "It took 3 days, cost 40 thousand dollars and involved the billing database.",
     ),
 }
+# Stock subjects an interview answer drifts to instead of the question (see DRIFT_LOW). General, not
+# about any role: a question on one of them (a motivation question) is excluded by DRIFT_SAME_AS_ASKED.
+_DRIFT = (
+    "Tell me about yourself and your background.",
+    "Why do you want to work for our company?",
+    "What do you know about our company and its products?",
+    "What do you like to do in your free time? What are your hobbies?",
+    "Tell me about your family and your personal life.",
+    "Where did you go on your last holiday?",
+    "What sports or games do you play?",
+    "What are your greatest strengths and weaknesses?",
+    "What salary are you expecting?",
+    "Where do you see yourself in five years?",
+    "What is your favourite book, film or TV show?",
+    "What do you think about the latest technology trends and the news?",
+    "How was your weekend?",
+    "What are you passionate about?",
+)
 # Vocabulary that sounds like substance without carrying any: management and tech clichés. Present in
 # a story it costs little; stacked up in place of one, it marks the answer as a pitch, not an account.
 _BUZZ = re.compile(
@@ -256,7 +282,9 @@ def _assess(
     per_stretch = np.max(vectors @ targets.T, axis=1)
     words = np.array([s.words for s in stretches], dtype=np.float64)
     top = float(np.max(vectors @ targets[:-1].T))
-    relevance = _ramp(max(whole, 0.8 * top), RELEVANT_LOW, RELEVANT_HIGH)
+    relevance = _ramp(max(whole, 0.8 * top), RELEVANT_LOW, RELEVANT_HIGH) * (
+        1.0 - _drift(encoder, targets[:-1], answer)
+    )
     originality_each = np.ones(len(stretches))
     repeated_from = ""
     if earlier:
@@ -290,6 +318,17 @@ def _assess(
         len(question.exchanges) - 1,
         repeated_from,
     )
+
+
+def _drift(encoder: SentenceEncoder, asked: np.ndarray, answer: np.ndarray) -> float:
+    """0 when the answer is about the question, 1 when it is about a stock subject instead (`_DRIFT`)."""
+    topics = encoder.encode(list(_DRIFT))
+    # A drift topic that is itself what was asked ("why this company?") cannot be drift.
+    topics = topics[np.max(topics @ asked.T, axis=1) < DRIFT_SAME_AS_ASKED]
+    if not len(topics):
+        return 0.0
+    margin = float(np.max(topics @ answer)) - float(np.max(asked @ answer))
+    return _ramp(margin, DRIFT_LOW, DRIFT_HIGH)
 
 
 def _substance(text: str, original_words: float, question: Question) -> dict[str, float]:

@@ -172,6 +172,43 @@ def test_off_topic_answers_score_low_however_long(scorer: EmbeddedScorer) -> Non
     assert "did not address" in found["System Design"].rationale
 
 
+# Off-topic talk that still sounds like an interview answer: praise of the employer, a hobby project.
+PRAISE = (
+    "First I want to say how much I admire this company. I have followed you since your first product "
+    "launch, I read every post on your engineering blog, and your culture and mission are exactly what I "
+    "am looking for. Your office looks amazing and everyone I have met here has been so friendly."
+)
+HOBBY_PROJECT = (
+    "Outside work I restore old motorbikes. Last winter I rebuilt a 1978 Honda in my garage, I stripped "
+    "the engine, ordered parts from Japan and rewired the whole thing myself. It took four months and in "
+    "the spring it started on the first kick, which was the best feeling."
+)
+
+
+@pytest.mark.parametrize("answer", [PRAISE, HOBBY_PROJECT], ids=["praise", "hobby"])
+def test_an_answer_about_something_else_scores_low_even_when_it_sounds_like_one(
+    scorer: EmbeddedScorer, answer: str
+) -> None:
+    drifted = scores(scorer, {**STRONG, "Communication": answer})["Communication"]
+    strong = scores(scorer, STRONG)["Communication"]
+    assert value(drifted) <= 3, drifted
+    assert value(drifted) <= value(strong) / 2, (drifted, strong)
+
+
+def test_a_question_about_the_company_is_answered_by_talking_about_it(scorer: EmbeddedScorer) -> None:
+    """The stock subjects off-topic talk drifts to are only drift when something else was asked."""
+    motivation = "Why do you want to work for our company?"
+    segments = [
+        Segment("i0", "interviewer", 0, 5, motivation),
+        Segment("c1", "candidate", 6, 30, PRAISE),
+    ]
+    items = (RubricItem("Motivation", "Why the candidate wants this job and this company.", 100),)
+    found = scorer.score_sync(
+        Rubric(items, 10, questions=(QuestionHint((motivation,), "Motivation"),)), segments
+    )
+    assert dict(found[0].parts)["relevance"] >= 0.8, found[0]
+
+
 def test_buzzwords_score_below_a_plain_relevant_answer(scorer: EmbeddedScorer) -> None:
     buzz = scores(scorer, {**STRONG, "System Design": BUZZWORDS})["System Design"]
     plain = scores(scorer, {**STRONG, "System Design": MEDIUM_DESIGN})["System Design"]
