@@ -193,10 +193,12 @@ def test_periodic_flush_without_being_asked(wav_path: Path) -> None:
         rec.write(0, 0, const(1, 800))
         rec.write(1, 0, const(2, 800))
         deadline = time.monotonic() + 5
-        while wav_info(wav_path).frames < 800:
+        # The writer thread updates the file, then its counter: wait for both, not only the file.
+        while wav_info(wav_path).frames < 800 or rec.frames_written < 800:
             assert time.monotonic() < deadline, "the writer never flushed on its own"
             time.sleep(0.01)
         assert rec.frames_written == 800
+        assert wav_info(wav_path).frames == 800
     finally:
         rec.close()
 
