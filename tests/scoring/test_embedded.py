@@ -190,7 +190,7 @@ def test_an_answer_about_something_else_scores_low_even_when_it_sounds_like_one(
     scorer: EmbeddedScorer, answer: str
 ) -> None:
     drifted = scores(scorer, {**STRONG, "Communication": answer})["Communication"]
-    strong = scores(scorer, STRONG)["Communication"]
+    strong = scores(scorer, {**STRONG})["Communication"]
     assert value(drifted) <= 3, drifted
     assert value(drifted) <= value(strong) / 2, (drifted, strong)
 
