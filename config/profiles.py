@@ -24,6 +24,7 @@ from config.enums import (
     Style,
     SuccessOutcome,
     Tone,
+    TtsEngine,
     UseCase,
 )
 from scoring import rules
@@ -132,16 +133,29 @@ def recommendation_labels(use_case: UseCase) -> tuple[str, ...]:
 
 
 class VoiceSettings(InputModel):
-    """How the interviewer sounds. The default engine is eSpeak NG; `name` is one of its voices."""
+    """How the interviewer sounds: which engine (the server's IE_TTS__ENGINE unless set), which of its
+    voices, how fast, and (eSpeak only) how high."""
 
+    engine: TtsEngine | None = Field(
+        default=None,
+        description="Speech engine: 'piper' (neural voice) or 'espeak' (eSpeak NG, needed for eSpeak voice "
+        "names and variants such as 'en-us+f3'); null uses the server's default (IE_TTS__ENGINE).",
+    )
     name: Annotated[
         str, StringConstraints(pattern=r"^[a-z]{2,3}([-_][a-z0-9]{1,8})*(\+[a-z0-9]{1,16})?$")
     ] = Field(
         default="en-us",
-        description="Voice, e.g. 'en-us', 'en-gb-x-rp', 'en-us+f3' (eSpeak NG voice names and variants).",
+        description="Voice: for piper 'en-us' or 'en_us-joe-medium'; for espeak an eSpeak NG voice name "
+        "with an optional variant, e.g. 'en-us', 'en-gb-x-rp', 'en-us+f3'. A voice the engine lacks falls "
+        "back to its default voice.",
     )
     rate: int = Field(default=170, ge=80, le=450, description="Speaking rate in words per minute.")
-    pitch: int = Field(default=50, ge=0, le=100, description="Base pitch, 0-100 (50 is the voice's normal).")
+    pitch: int = Field(
+        default=50,
+        ge=0,
+        le=100,
+        description="Base pitch, 0-100 (50 is the voice's normal). eSpeak only: Piper voices ignore it.",
+    )
 
 
 class Grounding(InputModel):

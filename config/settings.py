@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from config.enums import TtsEngine
+
 __all__ = [
     "AnalysisSettings",
     "AsrSettings",
@@ -16,6 +18,7 @@ __all__ = [
     "MediaSettings",
     "Settings",
     "SignInSettings",
+    "TtsSettings",
     "VadSettings",
 ]
 
@@ -68,6 +71,70 @@ class VadSettings(_Group):
     start_ms: int = Field(default=60, ge=0, le=1000, description="Speech needed before speech starts.")
     pre_roll_ms: int = Field(default=300, ge=0, le=2000, description="Audio kept before speech starts.")
     hangover_ms: int = Field(default=300, ge=0, le=5000, description="Silence before speech ends.")
+
+
+class TtsSettings(_Group):
+    """The interviewer's voice. Env: IE_TTS__ENGINE, IE_TTS__THREADS, IE_TTS__PRELOAD."""
+
+    engine: TtsEngine = Field(
+        default=TtsEngine.PIPER,
+        description="piper: the bundled neural voice (en_US-joe-medium), about 6 s of one core per minute "
+        "of speech; espeak: eSpeak NG, robotic but ~100x cheaper, for hosts short of CPU. A profile's "
+        "voice.engine overrides it.",
+    )
+    threads: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description="onnxruntime threads per Piper sentence. 1 keeps one synthesis on one core, so "
+        "concurrent sessions spread over the cores instead of contending; 2 about halves a lone "
+        "sentence's time on an idle host.",
+    )
+    preload: bool = Field(
+        default=True, description="Load the Piper voice at start-up (about 1.5 s) instead of first use."
+    )
+
+
+class TurnSettings(_Group):
+    """When the candidate's turn is over: the voice model (Smart Turn v3.2) beside the VAD and the
+    transcript. Env: IE_TURN__SMART, IE_TURN__THRESHOLD, ... (bench/turn_taking.py measures the trade-off)."""
+
+    smart: bool = Field(
+        default=True,
+        description="Ask the voice model whether the candidate sounds finished at each pause; false: the "
+        "VAD and the transcript alone decide (IE_MEDIA__TURN_SILENCE_MS). Needs the model package "
+        "(pip install --no-deps 'pipecat-ai==1.14.0'); without it the engine logs a warning and goes on "
+        "without.",
+    )
+    threshold: float = Field(
+        default=0.5,
+        gt=0,
+        lt=1,
+        description="Model probability at or above which the voice counts as finished. Higher: fewer "
+        "replies into a pause, more turns that wait IE_TURN__HESITATION_MS.",
+    )
+    pause_ms: int = Field(
+        default=100,
+        ge=20,
+        le=2000,
+        description="Silence inside an utterance after which the model is asked; it only speeds replies "
+        "up while shorter than IE_VAD__HANGOVER_MS.",
+    )
+    confident_silence_ms: int = Field(
+        default=0,
+        ge=0,
+        le=10_000,
+        description="Extra silence before replying when the voice sounds finished and the transcript looks "
+        "complete (the utterance is closed at the model's verdict).",
+    )
+    hesitation_ms: int = Field(
+        default=1000,
+        ge=0,
+        le=10_000,
+        description="Extra silence after the VAD's end of speech before replying when the voice sounds "
+        "unfinished: the longest the interviewer waits.",
+    )
+    workers: int = Field(default=1, ge=1, le=16, description="Threads running the model for all sessions.")
 
 
 class LlmSettings(_Group):
@@ -214,7 +281,6 @@ class MediaSettings(_Group):
         description="How long a disconnected peer may take to recover before the live session ends "
         "(the session stays resumable from its link).",
     )
-    tts_engine: Literal["espeak"] = Field(default="espeak", description="Text-to-speech engine.")
     barge_in_ms: int = Field(
         default=1200,
         ge=0,
@@ -263,6 +329,8 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO")
     asr: AsrSettings = Field(default_factory=AsrSettings)
     vad: VadSettings = Field(default_factory=VadSettings)
+    turn: TurnSettings = Field(default_factory=TurnSettings)
+    tts: TtsSettings = Field(default_factory=TtsSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)

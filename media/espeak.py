@@ -15,6 +15,10 @@ library; it is deliberately the module's only global state. Each call sets the c
 parameters afresh under the lock, so nothing is cached across calls that another instance could change.
 Synthesis takes about 1-2 ms per second of speech, so the lock is held only briefly.
 
+`EspeakTts.phonemize` exposes eSpeak's text-to-phoneme conversion (IPA) under the same lock: neural
+voices trained on eSpeak phonemes (`media.piper`) use it as their front end, so this module stays the only
+one that calls into the library.
+
 Output is not bit-identical between identical requests: eSpeak's pitch flutter keeps its phase in a
 function-static variable that nothing resets, so speech shifts by up to ~20 ms depending on what was
 synthesised before. Tests compare durations and word times with a tolerance, never bytes.
@@ -63,6 +67,7 @@ _PARAM_PUNCTUATION = 5
 _PARAM_CAPITALS = 6
 _PARAM_WORDGAP = 7
 _PUNCT_NONE = 0
+_PHONEMES_IPA = 0x02  # espeak_TextToPhonemes phonememode: IPA symbols, words separated by spaces
 
 # A voice is a voice file name (or eSpeak's display name) with an optional "+variant". Slashes and dots
 # are refused so that a name can never point eSpeak at a file outside its voice folders.
@@ -217,6 +222,32 @@ class EspeakTts:
         )
         return speech
 
+    def phonemize(self, text: str, voice_name: str = "en-us") -> str:
+        """`text` (plain text, never markup) as IPA phonemes in `voice_name`'s language, words separated
+        by spaces. eSpeak converts one clause per call; clauses are joined with a space, so punctuation
+        is not in the result. Blank or unpronounceable text gives "".
+
+        Raises ValueError for a voice eSpeak does not have.
+        """
+        name = self._checked_voice_name(voice_name)
+        # As in `synthesize`: one replacement character per NUL or lone surrogate.
+        encoded = text.replace("\x00", " ").encode("utf-8", errors="replace") + b"\x00"
+        buffer = ctypes.create_string_buffer(encoded, len(encoded))
+        pointer = ctypes.c_void_p(ctypes.addressof(buffer))
+        pieces: list[str] = []
+        with _LIBRARY_LOCK:
+            lib = self._ensure_initialized()
+            # Rate and pitch do not change phonemes; the default ones are set only so that selecting a
+            # voice has one code path.
+            self._apply_voice(lib, name, Voice(name=voice_name))
+            # espeak_TextToPhonemes advances `pointer` past the clause it converted (a character or two
+            # too far: it reads ahead), and sets it to NULL after the last one.
+            while pointer.value:
+                phonemes = lib.espeak_TextToPhonemes(ctypes.byref(pointer), _CHARS_UTF8, _PHONEMES_IPA)
+                if phonemes:
+                    pieces.append(phonemes.decode("utf-8", "replace"))
+        return " ".join(piece.strip() for piece in pieces if piece.strip())
+
     def _checked_voice_name(self, name: str) -> bytes:
         base, plus, variant = name.partition("+")
         if not _VOICE_NAME.fullmatch(base) or (plus and not _VARIANT_NAME.fullmatch(variant)):
@@ -258,6 +289,8 @@ class EspeakTts:
         lib.espeak_Synchronize.restype = ctypes.c_int
         lib.espeak_ListVoices.argtypes = [ctypes.c_void_p]
         lib.espeak_ListVoices.restype = ctypes.c_void_p
+        lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int]
+        lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
         # Initialising again (another instance did already) reloads the same data; it is how each
         # instance can be self-contained without a process-wide "initialised" flag.
         rate = int(

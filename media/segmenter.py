@@ -5,11 +5,16 @@ frame and runs the `VadStateMachine`. The frames before speech is confirmed sit 
 so an utterance's audio begins `pre_roll_ms` before its first voiced frame (the VAD reacts late to soft
 onsets; Whisper needs them). Times are stream times derived from sample counts, so they are exact and
 repeatable however the stream is chopped into pushes.
+
+With `pause_ms`, it also reports the silences inside an utterance before the hangover ends it
+(`PauseStarted`, and `PauseEnded` when the voice comes back), so a caller can judge early whether the
+speaker has finished, and close the utterance at once (`end_at_pause`) when they have.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
@@ -26,6 +31,8 @@ from media.vad import (
 __all__ = [
     "DEFAULT_MAX_UTTERANCE_S",
     "DEFAULT_TAIL_MS",
+    "PauseEnded",
+    "PauseStarted",
     "Segmenter",
     "SegmenterEvent",
     "UtteranceEnded",
@@ -60,7 +67,26 @@ class UtteranceEnded:
     audio: bytes = field(repr=False)
 
 
-SegmenterEvent: TypeAlias = UtteranceStarted | UtteranceEnded
+@dataclass(frozen=True, slots=True)
+class PauseStarted:
+    """The open utterance has been silent for `pause_ms`: the speaker may have finished, or may go on.
+    `speech_end` is the end of its last voiced frame (what `UtteranceEnded.end` will be if no voice
+    follows); `at` is the end of the frame that made the silence long enough."""
+
+    index: int
+    speech_end: float
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class PauseEnded:
+    """Voice came back in the same utterance, at `at`, before the hangover closed it."""
+
+    index: int
+    at: float
+
+
+SegmenterEvent: TypeAlias = UtteranceStarted | UtteranceEnded | PauseStarted | PauseEnded
 
 
 @dataclass(slots=True)
@@ -81,6 +107,9 @@ class Segmenter:
     An utterance whose audio plus tail would pass `max_utterance_s` is cut at the next voiced frame: that
     piece ends there (its `end` is its last voiced frame) and the next utterance starts at the same
     sample, so no audio is lost or repeated.
+
+    `pause_ms` (None: off) reports each silence inside an open utterance once it lasts that long; it has
+    an effect only when shorter than the VAD's hangover, which otherwise ends the utterance first.
     """
 
     def __init__(
@@ -90,9 +119,12 @@ class Segmenter:
         *,
         max_utterance_s: float = DEFAULT_MAX_UTTERANCE_S,
         tail_ms: int = DEFAULT_TAIL_MS,
+        pause_ms: int | None = None,
     ) -> None:
         if tail_ms < 0:
             raise ValueError("tail_ms must not be negative")
+        if pause_ms is not None and pause_ms <= 0:
+            raise ValueError("pause_ms must be positive (or None)")
         rate = config.sample_rate
         self._config = config
         self._classifier = (
@@ -114,6 +146,10 @@ class Segmenter:
         self._utterance: _Utterance | None = None  # its audio ends at `_pos`
         self._voiced_end = 0  # sample index just after the latest voiced frame
         self._next_index = 0
+        # Unvoiced frames that report a pause (0: off); the count so far inside the open utterance.
+        self._pause_frames = 0 if pause_ms is None else max(1, math.ceil(pause_ms / config.frame_ms))
+        self._silent_frames = 0
+        self._paused = False
 
     @property
     def config(self) -> VadConfig:
@@ -148,6 +184,25 @@ class Segmenter:
             events += self._frame_in(bytes(self._pending[i * frame_bytes : (i + 1) * frame_bytes]))
         del self._pending[: whole * frame_bytes]
         return events
+
+    def end_at_pause(self, index: int, speech_end: float) -> list[SegmenterEvent]:
+        """Close utterance `index` now, inside the pause that `PauseStarted(index, speech_end, ...)`
+        reported, instead of waiting for the hangover: the caller has judged that the speaker finished.
+        Its audio keeps the tail received so far. Does nothing (returns []) when that pause is over: the
+        voice came back, or the utterance has already ended."""
+        utterance = self._utterance
+        if (
+            utterance is None
+            or utterance.index != index
+            or not self._paused
+            or self._voiced_end != round(speech_end * self._rate)
+        ):
+            return []
+        now = self._current_pos()
+        # The VAD is mid-hangover; from QUIET, the next voice opens a new utterance with its pre-roll.
+        self._machine.reset()
+        end = self._voiced_end
+        return [self._close(end, min(end + self._tail, now), now / self._rate)]
 
     def flush(self, at: float) -> list[SegmenterEvent]:
         """End the open utterance now (the stream stopped); drops the partial frame and VAD state."""
@@ -210,7 +265,27 @@ class Segmenter:
         elif isinstance(event, SpeechEnded):
             speech_end = round(event.end * self._rate)
             events.append(self._close(speech_end, min(speech_end + self._tail, end), event.detected_at))
+        if self._utterance is not None and self._pause_frames:
+            pause = self._pause_event(voiced, end)
+            if pause is not None:
+                events.append(pause)
         return events
+
+    def _pause_event(self, voiced: bool, end: int) -> PauseStarted | PauseEnded | None:
+        """Track silence inside the open utterance (after this frame's own events)."""
+        utterance = self._utterance
+        assert utterance is not None
+        if voiced:
+            self._silent_frames = 0
+            if self._paused:
+                self._paused = False
+                return PauseEnded(utterance.index, end / self._rate)
+            return None
+        self._silent_frames += 1
+        if self._silent_frames != self._pause_frames:
+            return None
+        self._paused = True
+        return PauseStarted(utterance.index, self._voiced_end / self._rate, end / self._rate)
 
     def _remember(self, pcm: bytes) -> None:
         self._history += pcm
@@ -226,6 +301,8 @@ class Segmenter:
         return self._begin(start, audio)
 
     def _begin(self, start: int, audio: bytearray) -> UtteranceStarted:
+        self._silent_frames = 0
+        self._paused = False
         self._utterance = _Utterance(self._next_index, start, audio)
         self._next_index += 1
         logger.debug("utterance %s started at %s", self._utterance.index, start / self._rate)

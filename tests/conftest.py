@@ -22,9 +22,10 @@ from tests.postgres_server import PostgresServer, asyncpg_dsn, postgres_from_env
 
 BACKENDS = ["sqlite", "postgres"]
 
-# Apps that tests start (including servers in subprocesses, which inherit this) load the speech model
-# only when a live session needs it, not at every start-up.
+# Apps that tests start (including servers in subprocesses, which inherit this) load the speech models
+# (Whisper, the Piper voice) only when a live session needs them, not at every start-up.
 os.environ.setdefault("IE_ASR__PRELOAD", "false")
+os.environ.setdefault("IE_TTS__PRELOAD", "false")
 
 
 @pytest.fixture(scope="session")

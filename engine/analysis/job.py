@@ -111,14 +111,20 @@ def completion_of(progress: dict[str, Any]) -> dict[str, Any] | None:
     state = progress.get("progress")
     if not isinstance(plan, dict) or not isinstance(state, dict):
         return None
-    questions = [q for q in plan.get("questions", []) if isinstance(q, dict)]
+    every = [q for q in plan.get("questions", []) if isinstance(q, dict)]
     asked = {str(x) for x in state.get("asked", [])}
     skipped = {str(x) for x in state.get("skipped", [])}
+    # A reserve question is asked only while time is left (for a brief candidate): one not asked is
+    # not missing from the interview, and one asked counts as planned.
+    questions = [q for q in every if not q.get("reserve") or str(q.get("id")) in asked]
     not_asked = [q for q in questions if str(q.get("id")) not in asked]
     reached = {str(q.get("dimension")) for q in questions if str(q.get("id")) in asked}
-    not_reached = sorted({str(q.get("dimension")) for q in not_asked} - reached)
-    end = str(progress.get("end_reason") or ("completed" if state.get("finished") else "unknown"))
+    not_reached = sorted({str(q.get("dimension")) for q in every if str(q.get("id")) not in asked} - reached)
     finished = bool(state.get("finished"))
+    end = str(progress.get("end_reason") or ("completed" if finished else "unknown"))
+    if finished and end == "hangup":
+        # The interviewer had already closed: pressing End during its goodbye ends nothing early.
+        end = "completed"
     complete = finished and end == "completed" and not not_asked
     planned, done = len(questions), len(questions) - len(not_asked)
     if complete:

@@ -19,6 +19,7 @@ from config.settings import IceServer
 from engine.api.context import Services
 from engine.api.openapi import error_responses
 from engine.errors import Forbidden, ValidationFailed
+from engine.live.dialogue import expected_minutes
 from engine.services import join
 from engine.web import static_file
 from media.signalling import MAX_SDP_BYTES, OfferError, check_offer
@@ -46,7 +47,10 @@ class JoinState(ApiModel):
         description="The template's name (the profile's for template-less sessions)."
     )
     interviewer_name: str = Field(description="The agent profile's name.")
-    duration_minutes: int | None = Field(description="Planned length; null without a template.")
+    duration_minutes: int | None = Field(
+        description="Expected length: the stage's or template's duration, or less when the interview "
+        "plan has fewer questions than fill it; null without a template."
+    )
     recording_notice: str = Field(description="What the candidate consents to; show before capturing.")
     ice_servers: list[IceServer] = Field(description="Pass to RTCPeerConnection as iceServers.")
 
@@ -93,7 +97,8 @@ async def join_state(token: Token, request: Request) -> JoinState:
         candidate_name=interview.candidate_name,
         interview_title=template.name if template is not None else interview.profile.name,
         interviewer_name=interview.profile.name,
-        duration_minutes=template.duration_minutes if template is not None else None,
+        # The plan's own length, which is shorter than the template's when its questions run out.
+        duration_minutes=expected_minutes(interview) if template is not None else None,
         recording_notice=RECORDING_NOTICE,
         ice_servers=services.settings.media.ice_servers,
     )

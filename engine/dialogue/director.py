@@ -13,9 +13,15 @@ Rules:
 * Adaptive difficulty: after each question, a best answer strength >= 0.7 raises the level (easy,
   medium, hard), < 0.35 lowers it. Fixed difficulties never move.
 * practice_session: brief feedback precedes the next question.
-* Time: questions whose dimension is already covered are skipped while the remaining estimate does
-  not fit the time left; with less than ``CLOSE_RESERVE_S`` (plus a short answer) left the director
-  closes politely.
+* Each question is announced with the dimension it is tagged with (and scored on): "Let's talk about
+  system design.", "Still on system design.", "Back to system design.". A warm-up question and a
+  roleplay's turns are not announced.
+* Time (estimates in ``pacing.py``): a question on a dimension not yet covered is always asked while
+  a question fits at all (``MIN_QUESTION_S``). A further core question on a covered dimension is
+  skipped while the rest of the core does not fit the time left and a dimension still waits for its
+  first question; otherwise it is asked, like a reserve question, while it fits with a brief answer.
+  No question or follow-up may take the time still owed to the first question of each dimension not
+  yet covered. With ``CLOSE_RESERVE_S`` left, or nothing that fits, the director closes.
 """
 
 from __future__ import annotations
@@ -25,7 +31,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from engine.dialogue.plan import FOLLOW_UP_SECONDS, InterviewPlan, PlannedQuestion
+from engine.dialogue.pacing import FOLLOW_UP_SECONDS, FOLLOW_UP_SHARE, brisk
+from engine.dialogue.plan import InterviewPlan, PlannedQuestion
+from engine.dialogue.questions import spoken_name
 from scoring.answers import STRONG_ANSWER, AnswerFeatures, analyse, gaps
 
 __all__ = [
@@ -38,8 +46,8 @@ __all__ = [
 ]
 
 PROGRESS_VERSION = 1
-CLOSE_RESERVE_S = 30
-MIN_QUESTION_S = 60
+CLOSE_RESERVE_S = 30  # the closing line (about 10 s) and the end of the last answer
+MIN_QUESTION_S = 60  # a question read out and a brief answer
 RAISE_AT = 0.7
 LOWER_BELOW = 0.35
 
@@ -121,7 +129,14 @@ _PROBE_LEAD = {
     "strict": "That is not specific enough.",
     "challenging": "I'm not convinced yet.",
 }
-_CONVERSATIONAL = ("Moving on.", "Next,", "Let's switch topics.")
+_CONVERSATIONAL = ("Moving on.", "Next question.", "Here is another one.")
+# How a question is announced: the first on its dimension, another straight after, or a return to it.
+_FIRST_TOPIC = ("Let's start with {n}.",)
+_NEW_TOPIC = ("Let's talk about {n}.", "Let's turn to {n}.", "Now, a question on {n}.")
+_SAME_TOPIC = ("Still on {n}.", "Staying with {n}.")
+_BACK_TO = ("Back to {n}.", "Let's return to {n}.")
+_UNANNOUNCED = frozenset(["background", "scenario"])  # a warm-up; a roleplay stays in its scene
+_SELF_ANNOUNCED = frozenset(["dimension"])  # version 1 plans: the text opens "Let's talk about ..."
 
 
 def _probe(gap: str, question: PlannedQuestion, features: AnswerFeatures) -> str:
@@ -212,12 +227,9 @@ class EmbeddedDirector:
         """The opening (intro, format, recording notice) followed by the first question."""
         p = self._progress
         q = self._question()
-        text = self.current_question()
-        if q.id not in p.asked:
-            p.asked.append(q.id)
+        framed = self._ask(q, None)
         p.started = True
-        p.last_prompt = text
-        return f"{self.plan.opening} {self._frame(q, text, None)}"
+        return f"{self.plan.opening} {framed}"
 
     def repeat(self) -> str:
         p = self._progress
@@ -234,7 +246,7 @@ class EmbeddedDirector:
             return f"Let me put it another way: {_SIMPLE.get(p.probed[-1], _SIMPLE['example'])}"
         if p.level > 0 and q.easier and q.easier != q.text:
             return f"Let me put it another way. {q.easier}"
-        topic = q.skill or q.dimension.lower()
+        topic = q.skill or spoken_name(q.dimension)
         return f"Let me put it another way. Think of one real situation involving {topic}. What happened, and what did you do?"
 
     def resume_line(self) -> str:
@@ -261,19 +273,9 @@ class EmbeddedDirector:
         if remaining <= CLOSE_RESERVE_S:
             return self._close(features, note, time_up=True)
 
-        if (
-            p.follow_ups_used < self.plan.max_follow_ups
-            and features.strength < STRONG_ANSWER
-            and remaining > CLOSE_RESERVE_S + FOLLOW_UP_SECONDS
-        ):
-            gap = next((g for g in gaps(features) if g not in p.probed), None)
-            if gap is not None:
-                p.follow_ups_used += 1
-                p.probed.append(gap)
-                text = _probe(gap, q, features)
-                p.last_prompt = text
-                lead = _PROBE_LEAD.get(self.plan.tone, "Thank you.")
-                return DirectorReply("follow_up", f"{lead} {text}", q.id, q.dimension, features)
+        follow_up = self._follow_up(q, features, remaining)
+        if follow_up is not None:
+            return follow_up
 
         # The question is done: adapt the level, then find the next question that fits the time.
         if self.plan.difficulty == "adaptive":
@@ -287,20 +289,74 @@ class EmbeddedDirector:
             return self._close(features, note, time_up=p.index + 1 < len(self.plan.questions))
         p.index, p.follow_ups_used, p.probed, p.best_strength = nxt, 0, [], 0.0
         nq = self.plan.questions[nxt]
-        text = nq.wording(p.level)
-        p.asked.append(nq.id)
-        p.last_prompt = text
         ack = (
             "Thank you, your answer is recorded."
             if self.plan.mode == "async_interview"
             else self._pick(_ACK.get(self.plan.tone, _ACK["professional"]))
         )
-        framed = self._frame(nq, text, strong)
+        framed = self._ask(nq, strong)
         if practice:
             return DirectorReply("feedback_then_question", f"{note}{framed}", nq.id, nq.dimension, features)
         return DirectorReply("question", f"{ack} {framed}", nq.id, nq.dimension, features)
 
     # --- helpers ---------------------------------------------------------------------------------
+
+    def _follow_up(
+        self, q: PlannedQuestion, features: AnswerFeatures, remaining: float
+    ) -> DirectorReply | None:
+        """A probe for the first gap not yet probed, when the answer is weak, the profile allows another
+        follow-up, and the time owed to dimensions not yet asked about is not needed for it."""
+        p = self._progress
+        if p.follow_ups_used >= self.plan.max_follow_ups or features.strength >= STRONG_ANSWER:
+            return None
+        owed = self._owed(p.index + 1, q.dimension)
+        if FOLLOW_UP_SECONDS + owed > remaining - CLOSE_RESERVE_S:
+            return None
+        gap = next((g for g in gaps(features) if g not in p.probed), None)
+        if gap is None:
+            return None
+        p.follow_ups_used += 1
+        p.probed.append(gap)
+        text = _probe(gap, q, features)
+        p.last_prompt = text
+        lead = _PROBE_LEAD.get(self.plan.tone, "Thank you.")
+        return DirectorReply("follow_up", f"{lead} {text}", q.id, q.dimension, features)
+
+    def _short(self, q: PlannedQuestion) -> float:
+        """A question's estimate without its follow-ups: the least it should be given."""
+        allowance = FOLLOW_UP_SECONDS * FOLLOW_UP_SHARE * self.plan.max_follow_ups
+        return max(float(MIN_QUESTION_S), q.est_seconds - allowance)
+
+    def _owed(self, start: int, answered: str | None) -> float:
+        """Seconds still owed to the dimensions nobody has answered on: the first question left on
+        each, from `start` on (`answered`: a dimension that counts as covered already)."""
+        p = self._progress
+        done = set(p.covered) | ({answered} if answered else set())
+        total = 0.0
+        for q in self.plan.questions[start:]:
+            if q.dimension in done or q.id in p.skipped:
+                continue
+            done.add(q.dimension)
+            total += self._short(q)
+        return total
+
+    def _fits(self, index: int, available: float) -> bool:
+        p = self._progress
+        questions = self.plan.questions
+        q = questions[index]
+        if q.dimension not in p.covered:
+            return True  # coverage first: a dimension never asked about cannot be scored
+        owed = self._owed(index + 1, q.dimension)
+        # Asked while a brief answer still fits: the reserve is there for candidates who answer
+        # briefly, and the close waits at most for the rest of a longer answer.
+        brief = brisk(q.wording(p.level)) + owed <= available
+        if q.reserve:
+            return brief
+        rest = sum(x.est_seconds for x in questions[index:] if not x.reserve and x.id not in p.skipped)
+        on_schedule = rest <= available and q.est_seconds + owed <= available
+        # Behind schedule, extra questions give way while a dimension still waits for its first;
+        # once every dimension is covered, the core goes on like the reserve.
+        return on_schedule or (owed == 0 and brief)
 
     def _next_index(self, remaining: float) -> int | None:
         p = self._progress
@@ -309,27 +365,57 @@ class EmbeddedDirector:
         if available < MIN_QUESTION_S:
             p.skipped.extend(q.id for q in questions[p.index + 1 :])
             return None
-        nxt = p.index + 1
-        while nxt < len(questions):
-            rest = sum(q.est_seconds for q in questions[nxt:] if q.id not in p.skipped)
-            if rest > available and questions[nxt].dimension in p.covered:
-                p.skipped.append(questions[nxt].id)
-                nxt += 1
-                continue
-            return nxt
+        for nxt in range(p.index + 1, len(questions)):
+            if self._fits(nxt, available):
+                return nxt
+            p.skipped.append(questions[nxt].id)
         return None
+
+    def _ask(self, q: PlannedQuestion, strong: bool | None) -> str:
+        """Marks `q` asked and returns it as said: framed by the style and announced."""
+        p = self._progress
+        text = q.wording(p.level)
+        framed = self._frame(q, text, strong)
+        if q.id not in p.asked:
+            p.asked.append(q.id)
+        p.last_prompt = text
+        return framed
+
+    def _transition(self, q: PlannedQuestion) -> tuple[str, bool]:
+        """How `q` is announced, and whether that moves to another dimension."""
+        if q.kind in _UNANNOUNCED:
+            return "", False
+        if q.kind in _SELF_ANNOUNCED:
+            return "", True
+        by_id = {x.id: x for x in self.plan.questions}
+        earlier = [
+            by_id[i].dimension
+            for i in self._progress.asked
+            if i in by_id and by_id[i].kind not in _UNANNOUNCED
+        ]
+        options: tuple[str, ...]
+        if not earlier:
+            options = _FIRST_TOPIC
+        elif q.dimension not in earlier:
+            options = _NEW_TOPIC
+        elif earlier[-1] == q.dimension:
+            options = _SAME_TOPIC
+        else:
+            options = _BACK_TO
+        return self._pick(options).format(n=spoken_name(q.dimension)), options is not _SAME_TOPIC
 
     def _frame(self, q: PlannedQuestion, text: str, strong: bool | None) -> str:
         style = self.plan.style
-        if style == "structured":
-            number = len(self._progress.asked)
-            return f"Question {number} of {len(self.plan.questions)}, on {q.dimension}. {text}"
-        if style == "adaptive" and strong is not None:
-            lead = "Let's go a level deeper." if strong else "Let's look at a different area."
-            return f"{lead} {text}"
-        if style == "conversational" and strong is not None:
-            return f"{self._pick(_CONVERSATIONAL)} {text}"
-        return text
+        announced, moved = self._transition(q)
+        lead = ""
+        if style == "structured" and q.kind != "scenario":
+            lead = f"Question {len(self._progress.asked) + 1}."
+        elif style == "adaptive" and strong is not None and not moved:
+            # Staying on the dimension: say why the next question is harder or easier instead.
+            announced = "Let's go a level deeper." if strong else "Let's try a different angle."
+        elif style == "conversational" and strong is not None and not announced:
+            lead = self._pick(_CONVERSATIONAL)
+        return " ".join(part for part in (lead, announced, text) if part)
 
     def _close(self, features: AnswerFeatures, note: str, time_up: bool) -> DirectorReply:
         p = self._progress

@@ -8,7 +8,9 @@ __all__ = [
     "CandidateFinal",
     "CandidatePartial",
     "CandidateSpeechEnded",
+    "CandidateSpeechResumed",
     "CandidateSpeechStarted",
+    "CandidateTurnVerdict",
     "MediaEvent",
 ]
 
@@ -39,4 +41,28 @@ class CandidateFinal:
     end: float
 
 
-MediaEvent = CandidateSpeechStarted | CandidateSpeechEnded | CandidatePartial | CandidateFinal
+@dataclass(frozen=True, slots=True)
+class CandidateTurnVerdict:
+    """The voice model heard the candidate's latest pause: `complete` when their voice sounded finished
+    (`probability` at or above the configured threshold). About the open utterance, or the last one."""
+
+    at: float
+    complete: bool
+    probability: float
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateSpeechResumed:
+    """Voice came back inside the open utterance after a verdict on its pause: the verdict is withdrawn."""
+
+    at: float
+
+
+MediaEvent = (
+    CandidateSpeechStarted
+    | CandidateSpeechEnded
+    | CandidatePartial
+    | CandidateFinal
+    | CandidateTurnVerdict
+    | CandidateSpeechResumed
+)

@@ -21,7 +21,9 @@ from engine.dialogue.events import (
     CandidateFinal,
     CandidatePartial,
     CandidateSpeechEnded,
+    CandidateSpeechResumed,
     CandidateSpeechStarted,
+    CandidateTurnVerdict,
     MediaEvent,
 )
 from engine.dialogue.latency import Backend, TurnLatency
@@ -198,6 +200,10 @@ class Interviewer:
         if isinstance(signal, CandidateFinal):
             self._transcribed = signal.at
             return turns.final(signal.at, signal.text)
+        if isinstance(signal, CandidateTurnVerdict):
+            return turns.turn_verdict(signal.at, signal.complete)
+        if isinstance(signal, CandidateSpeechResumed):
+            return turns.speech_resumed(signal.at)
         if isinstance(signal, SpeakingStarted):
             return turns.interviewer_started(signal.at, signal.text)
         actions = turns.interviewer_finished(signal.at)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from config.enums import Focus, SessionMode
 from config.profiles import AgentProfileSpec
 from config.templates import EvaluationTemplateSpec
+from engine.dialogue.persona import introduction, persona
 from llm import ChatMessage, Role
 
 __all__ = ["build_messages", "system_prompt"]
@@ -87,17 +88,29 @@ _MODES = {
 }
 
 
+def _persona_line(intro: str) -> str:
+    """Who the model is. An intro that is already a sentence ("Hi, I'm Alex, ...") is quoted, not
+    spliced into "You are ...", which would make "You are Hi, I'm Alex"."""
+    phrase = persona(intro)
+    if phrase:
+        return f"You are {phrase}, an AI interviewer."
+    if intro.strip():
+        return f"You are an AI interviewer. You introduce yourself like this: {introduction(intro)}"
+    return "You are an AI interviewer."
+
+
 def system_prompt(
     profile: AgentProfileSpec,
     template: EvaluationTemplateSpec | None,
     stage_name: str | None = None,
     plan_hint: str | None = None,
+    minutes: int | None = None,
 ) -> str:
-    """The system prompt: persona, behaviour, what to determine, and the rules of a spoken interview."""
+    """The system prompt: persona, behaviour, what to determine, and the rules of a spoken interview.
+    `minutes`: the interview's expected length (the plan's), when it differs from the template's."""
     behavior = profile.behavior
-    intro = profile.intro.strip().rstrip(".")
     parts = [
-        f"You are {intro}, an AI interviewer." if intro else "You are an AI interviewer.",
+        _persona_line(profile.intro),
         f"You are conducting a live spoken interview as '{profile.name}'.",
         f"Your tone is {_TONES.get(behavior.tone.value, behavior.tone.value)}.",
         _STYLES.get(behavior.style.value, ""),
@@ -116,9 +129,8 @@ def system_prompt(
             parts.append("Traits to assess: " + "; ".join(template.traits) + ".")
         if template.pass_criteria:
             parts.append(f"To pass, the candidate must demonstrate: {template.pass_criteria}")
-        parts.append(
-            f"Question depth: {template.depth.value}. Planned length: {template.duration_minutes} minutes."
-        )
+        length = minutes or template.duration_minutes
+        parts.append(f"Question depth: {template.depth.value}. Planned length: {length} minutes.")
     dimensions = "; ".join(f"{d.name} ({d.description})" if d.description else d.name for d in profile.rubric)
     parts.append(f"Answers will later be scored on: {dimensions}.")
     grounding = profile.grounding

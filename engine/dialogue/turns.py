@@ -13,6 +13,14 @@ States:
   utterance joins the same turn. A turn needs at least one non-empty final transcript; when the final
   arrives after the deadline, the turn ends as soon as it arrives. With no candidate speech, the
   interviewer nudges once after `nudge_after_s` and gives up after `end_after_s`.
+
+  A voice model may also judge the latest utterance (`turn_verdict`: did the voice sound finished?).
+  Finished and a complete-looking transcript: the turn ends `confident_silence_s` after the utterance
+  end, the fast path. Unfinished (a trailing "and", a held or rising tone, a pause mid-sentence): it
+  waits `hesitation_s`, whatever the transcript says, which is also the longest any turn waits.
+  Finished but the words are not: the transcript's longer wait. No verdict (no model, or it was too
+  slow): the transcript alone decides, as above. A verdict applies to the utterance it was made in;
+  `speech_resumed` (voice again inside that utterance) and the next utterance withdraw it.
 - `THINKING`: the turn ended (`EndOfTurn`); the interviewer is preparing a reply. No timers run.
 - `SPEAKING`: the interviewer is talking. Candidate speech over it first `Pause`s the interviewer at
   once (with `hold_on_overlap`): its audio goes silent, holding its place, so a barge-in is heeded
@@ -28,6 +36,9 @@ called exactly once per `speech_ended`, in the same order, with `""` when nothin
 (or recognition failed), so the machine knows when a turn's text is complete; `partial` refers to the
 utterance in progress. `interviewer_started` / `interviewer_finished` bracket each interviewer
 utterance (`interviewer_finished` is still called after an `Interrupt`; it is then a no-op).
+`turn_verdict` refers to the open utterance, or to the last one when none is open, and
+`speech_resumed` to the open one; a caller must not deliver a verdict about an utterance once a later
+one has started.
 """
 
 from __future__ import annotations
@@ -105,9 +116,22 @@ class TurnConfig:
     """Word overlap with the interviewer's current text at or above which candidate text is echo."""
     nudge_after_s: float = 15.0
     end_after_s: float = 60.0
+    confident_silence_s: float = 0.0
+    """Extra silence after the utterance end when the voice model heard a finished turn and the transcript
+    looks complete (instead of `end_silence_s`). The caller typically ends the utterance early then, at
+    the model's verdict, so the VAD's hangover is not waited out either."""
+    hesitation_s: float = 1.0
+    """Extra silence after the utterance end when the voice model heard an unfinished turn, whatever the
+    transcript says. The cap on any wait: keep it above `end_silence_s + incomplete_extra_s`."""
 
     def __post_init__(self) -> None:
-        for name in ("end_silence_s", "incomplete_extra_s", "barge_in_min_s"):
+        for name in (
+            "end_silence_s",
+            "incomplete_extra_s",
+            "barge_in_min_s",
+            "confident_silence_s",
+            "hesitation_s",
+        ):
             value = getattr(self, name)
             if not value >= 0:  # also rejects NaN
                 raise ValueError(f"{name} must be >= 0, got {value!r}")
@@ -312,6 +336,7 @@ class _Utterance:
     overlapped: bool = False
     echo_ref: str = ""
     barge_start: float | None = None  # while the interviewer talks over it
+    verdict: bool | None = None  # the voice model's: finished (True), unfinished (False), not heard
 
 
 @dataclass(slots=True)
@@ -319,6 +344,7 @@ class _Turn:
     finals: list[str] = field(default_factory=list)
     last_end: float | None = None  # the latest utterance end in this turn
     last_partial: str = ""  # the latest partial of an utterance whose final is pending
+    verdict: bool | None = None  # the voice model's verdict on the latest utterance
 
 
 class TurnTaker:
@@ -406,8 +432,26 @@ class TurnTaker:
         )
         self._idle_anchor = None
         self._nudged = False
+        self._turn.verdict = None  # it was about the end of an utterance that is no longer the last
         actions = self._hold() if speaking else []
         return actions + self._check_barge_in(now)
+
+    def speech_resumed(self, now: float) -> list[Action]:
+        """Voice came back inside the open utterance: a verdict on the pause before it no longer holds."""
+        if self._utterance is not None:
+            self._utterance.verdict = None
+        return []
+
+    def turn_verdict(self, now: float, complete: bool) -> list[Action]:
+        """The voice model's verdict on the candidate's audio up to the latest pause: `complete` when the
+        voice sounded finished. About the open utterance, or the last one when none is open."""
+        if self._utterance is not None:
+            self._utterance.verdict = complete
+            return []
+        if self._turn.last_end is None:
+            return []  # no turn is waiting to end (it already has, or none began)
+        self._turn.verdict = complete
+        return self._check_timers(now)
 
     def partial(self, now: float, text: str) -> list[Action]:
         """A partial hypothesis for the utterance in progress."""
@@ -428,6 +472,7 @@ class TurnTaker:
         self._pending.append(_Pending(utterance.overlapped, utterance.echo_ref))
         self._turn.last_end = now
         self._turn.last_partial = utterance.partial
+        self._turn.verdict = utterance.verdict
         self._idle_anchor = now
         if self._held and self._state is TurnState.SPEAKING:
             # Over before it became a barge-in: the interviewer carries on.
@@ -495,9 +540,14 @@ class TurnTaker:
         if self._state is not TurnState.LISTENING or self._utterance is not None or turn.last_end is None:
             return None
         live = " ".join(t for t in (self._turn_text(), turn.last_partial) if t)
-        wait = self.config.end_silence_s
-        if not looks_complete(live):
-            wait += self.config.incomplete_extra_s
+        config = self.config
+        complete = looks_complete(live)
+        if turn.verdict is False:
+            wait = config.hesitation_s
+        elif turn.verdict and complete:
+            wait = config.confident_silence_s
+        else:
+            wait = config.end_silence_s + (0.0 if complete else config.incomplete_extra_s)
         anchor = turn.last_end
         if self._listening_since is not None:
             anchor = max(anchor, self._listening_since)

@@ -17,19 +17,22 @@ from engine.dialogue.turns import TurnConfig
 from engine.services.join import Interview
 from llm import LlmClient
 
-__all__ = ["build_interviewer", "turn_config", "with_resume"]
+__all__ = ["build_interviewer", "expected_minutes", "interview_plan", "turn_config", "with_resume"]
 
 logger = logging.getLogger(__name__)
 
 
 def turn_config(settings: Settings) -> TurnConfig:
     media = settings.media
+    turn = settings.turn
     return TurnConfig(
         end_silence_s=media.turn_silence_ms / 1000,
         barge_in_min_s=media.barge_in_ms / 1000,
         hold_on_overlap=media.barge_in_hold,
         nudge_after_s=media.idle_nudge_s,
         end_after_s=max(media.idle_end_s, media.idle_nudge_s + 1),
+        confident_silence_s=turn.confident_silence_ms / 1000,
+        hesitation_s=turn.hesitation_ms / 1000,
     )
 
 
@@ -63,6 +66,31 @@ async def with_resume(interview: Interview, settings: Settings) -> Interview:
     return dataclasses.replace(interview, participant=with_resume_skills(interview.participant, text))
 
 
+def interview_plan(interview: Interview) -> tuple[InterviewPlan, Progress | None]:
+    """The saved plan and progress on a resume; otherwise a fresh plan for the session's stage."""
+    saved = _saved(interview)
+    if saved is not None:
+        return saved
+    stage_name = str(interview.stage.get("name")) if interview.stage else None
+    stage_minutes = interview.stage.get("duration_minutes") if interview.stage else None
+    plan = build_plan(
+        interview.profile,
+        interview.template,
+        stage_name,
+        interview.participant,
+        duration_minutes=stage_minutes if isinstance(stage_minutes, int) else None,
+    )
+    return plan, None
+
+
+def expected_minutes(interview: Interview) -> int:
+    """How long the candidate is told the interview takes: the plan's expected length, which is less
+    than the template's or stage's duration when the plan's questions run out first. (Before the
+    interview starts this plan does not yet have the resume's skills, which can only add questions.)"""
+    plan, _ = interview_plan(interview)
+    return plan.stated_minutes
+
+
 def build_interviewer(
     interview: Interview,
     port: Port,
@@ -72,20 +100,12 @@ def build_interviewer(
     on_turn: Callable[[TurnLatency], None] | None = None,
 ) -> Interviewer:
     stage_name = str(interview.stage.get("name")) if interview.stage else None
-    stage_minutes = interview.stage.get("duration_minutes") if interview.stage else None
-    saved = _saved(interview)
-    if saved is not None:
-        plan, progress = saved
-    else:
-        plan = build_plan(
-            interview.profile,
-            interview.template,
-            stage_name,
-            interview.participant,
-            duration_minutes=stage_minutes if isinstance(stage_minutes, int) else None,
-        )
-        progress = None
-    prompt = system_prompt(interview.profile, interview.template, stage_name) if llm is not None else ""
+    plan, progress = interview_plan(interview)
+    prompt = (
+        system_prompt(interview.profile, interview.template, stage_name, minutes=plan.stated_minutes)
+        if llm is not None
+        else ""
+    )
     return Interviewer(
         port,
         plan,

@@ -110,14 +110,24 @@ class LiveSessions:
             done.set()
 
     def preload(self) -> None:
-        """Load the speech model in the background so the first interview does not wait for it."""
+        """Load the speech models in the background so the first interview does not wait for them."""
         self._tg.create_task(self._preload(), name="asr-preload")
+        if self._runtime.turn_model is not None:
+            self._tg.create_task(self._preload_turn_model(), name="smart-turn-preload")
 
     async def _preload(self) -> None:
         try:
             await self._runtime.asr.warm_up()
         except Exception:
             logger.exception("loading the speech recognition model failed; sessions will retry")
+
+    async def _preload_turn_model(self) -> None:
+        runner = self._runtime.turn_model
+        assert runner is not None
+        try:
+            await runner.warm_up()
+        except Exception:
+            logger.exception("loading the end-of-turn model failed; sessions will retry at each pause")
 
     def hang_up(self, session_id: str, reason: str) -> bool:
         live = self._live.get(session_id)

@@ -3,8 +3,11 @@
 Inbound audio is resampled to 16 kHz and segmented into utterances in a worker thread (one hop per
 20 ms frame, so the event loop never does DSP); utterances go to the shared ASR scheduler (partials
 while the candidate speaks, a final when they stop); the interviewer speaks through a paced outbound
-track. Both sides go to the recording on one timeline: seconds since the recording began, which
-carries on across reconnects.
+track. With the end-of-turn voice model, each pause inside an utterance (`IE_TURN__PAUSE_MS` of
+silence, before the VAD's hangover ends it) goes to the model with the last 8 s of the candidate's audio
+(`PauseJudge`); a finished-sounding pause closes the utterance at the next frame, so its transcription
+starts without waiting out the hangover. Both sides go to the recording on one timeline: seconds since
+the recording began, which carries on across reconnects.
 
 Every task belongs to the session's TaskGroup; `run()` returns only after all of them have ended, the
 peer connection is closed and the recording is on disk.
@@ -15,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +38,7 @@ from engine.dialogue.interviewer import Spoken
 from engine.dialogue.latency import TurnLatency
 from engine.live.channel import EventChannel
 from engine.live.dialogue import build_interviewer, with_resume
+from engine.live.pauses import PauseJudge, PauseKey
 from engine.live.runtime import MediaRuntime
 from engine.live.speaker import InterviewerSpeech
 from engine.live.store import LiveStore
@@ -43,8 +48,9 @@ from media.asr import pcm_to_float
 from media.audio import SAMPLE_RATE, FrameResampler, InboundClock, pcm_duration
 from media.outbound import InterviewerTrack
 from media.recording import StereoRecorder
-from media.segmenter import Segmenter, SegmenterEvent, UtteranceEnded, UtteranceStarted
+from media.segmenter import PauseStarted, Segmenter, SegmenterEvent, UtteranceEnded, UtteranceStarted
 from media.signalling import accept_offer, rtc_configuration
+from media.smart_turn import RecentAudio
 
 __all__ = ["EndReason", "LiveSession"]
 
@@ -67,6 +73,16 @@ class EndReason:
 
 class _Stopped(Exception):
     """Raised inside the TaskGroup to end every task once the session is over."""
+
+
+@dataclass(slots=True)
+class _Heard:
+    """What one inbound frame's hop through the audio pipeline produced."""
+
+    pcm: bytes
+    events: list[SegmenterEvent]
+    partial: bytes | None  # audio for a partial hypothesis, when one is due
+    recent: bytes | None  # the last 8 s, when a pause started: what the turn model hears
 
 
 class LiveSession:
@@ -96,10 +112,17 @@ class LiveSession:
         self._track = InterviewerTrack(self.now, on_audio=self._interviewer_audio)
         self._inbound: MediaStreamTrack | None = None
         self._channel = EventChannel(self._on_page_message)
-        self._speaker = InterviewerSpeech(
-            self._track, self._channel, store, runtime.tts, interview.profile.voice
-        )
-        self._segmenter = Segmenter(runtime.vad, runtime.classifier())
+        voice = interview.profile.voice
+        self._speaker = InterviewerSpeech(self._track, self._channel, store, runtime.tts_for(voice), voice)
+        turn = self._settings.turn
+        self._pauses: PauseJudge | None = None
+        if runtime.turn_model is not None:
+            self._pauses = PauseJudge(
+                runtime.turn_model, turn.threshold, now=self.now, emit=self._emit, name=self.session_id
+            )
+        pause_ms = turn.pause_ms if self._pauses is not None else None
+        self._segmenter = Segmenter(runtime.vad, runtime.classifier(), pause_ms=pause_ms)
+        self._recent = RecentAudio() if self._pauses is not None else None
         self._resampler = FrameResampler(SAMPLE_RATE)
         self._inbound_clock = InboundClock()
         self._speaking = False
@@ -228,15 +251,25 @@ class LiveSession:
                 continue
             arrival = self.now()
             start = self._inbound_clock.place(frame.pts, frame.sample_rate or 48000, arrival, frame.samples)
-            pcm, events, partial = await asyncio.to_thread(self._process, frame, start)
-            if self._recorder is not None and pcm:
-                self._recorder.write(CANDIDATE, round(start * SAMPLE_RATE), pcm)
-            await self._handle(events, partial)
+            cut = self._pauses.take_cut() if self._pauses is not None else None
+            heard = await asyncio.to_thread(self._process, frame, start, cut)
+            if self._recorder is not None and heard.pcm:
+                self._recorder.write(CANDIDATE, round(start * SAMPLE_RATE), heard.pcm)
+            await self._handle(heard.events, heard.partial, heard.recent)
 
-    def _process(self, frame: Any, start: float) -> tuple[bytes, list[SegmenterEvent], bytes | None]:
-        """Runs in a worker thread; calls for one session never overlap (the consumer awaits each)."""
+    def _process(self, frame: Any, start: float, cut: PauseKey | None) -> _Heard:
+        """Runs in a worker thread; calls for one session never overlap (the consumer awaits each), which
+        is why a cut of the utterance waits for the next frame's hop (at most 20 ms) rather than taking
+        one of its own."""
         pcm = self._resampler.resample(frame)
-        events = self._segmenter.push(pcm, start) if pcm else []
+        events = self._segmenter.end_at_pause(*cut) if cut is not None else []
+        if pcm:
+            if self._recent is not None:
+                self._recent.push(pcm)
+            events += self._segmenter.push(pcm, start)
+        recent = None
+        if self._recent is not None and any(isinstance(e, PauseStarted) for e in events):
+            recent = self._recent.snapshot()
         partial = None
         if self._segmenter.speaking and not self._partial_running:
             audio = self._segmenter.current_audio() or b""
@@ -244,11 +277,15 @@ class LiveSession:
             if len(audio) - self._partial_len >= step:
                 self._partial_len = len(audio)
                 partial = audio
-        return pcm, events, partial
+        return _Heard(pcm, events, partial, recent)
 
-    async def _handle(self, events: list[SegmenterEvent], partial: bytes | None) -> None:
+    async def _handle(
+        self, events: list[SegmenterEvent], partial: bytes | None, recent: bytes | None
+    ) -> None:
         tg = self._tg
         for event in events:
+            if self._pauses is not None:
+                self._pauses.heard(event, recent, tg)
             if isinstance(event, UtteranceStarted):
                 self._speaking = True
                 self._partial_len = 0

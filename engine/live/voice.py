@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 
 from config.profiles import VoiceSettings
 from media.audio import OUTPUT_RATE, SAMPLE_RATE, resample_pcm
 from media.outbound import Utterance
-from media.tts import TextToSpeech, Voice
+from media.tts import DEFAULT_VOICE, TextToSpeech, Voice
 
 __all__ = ["render", "voice_of"]
 
@@ -23,10 +24,11 @@ def _render(tts: TextToSpeech, text: str, voice: Voice) -> Utterance:
     try:
         speech = tts.synthesize(text, voice)
     except ValueError:
-        # A profile may name a voice this engine does not have; speaking in the default voice beats
-        # a silent interviewer.
+        # A profile may name a voice this engine does not have (an eSpeak variant while Piper is the
+        # server's default); speaking in the engine's default voice, at the profile's rate, beats a
+        # silent interviewer.
         logger.warning("voice %r is not available; using the default voice", voice.name)
-        speech = tts.synthesize(text, Voice())
+        speech = tts.synthesize(text, replace(voice, name=DEFAULT_VOICE.name))
     return Utterance(
         text=text,
         pcm_out=resample_pcm(speech.pcm, speech.sample_rate, OUTPUT_RATE),

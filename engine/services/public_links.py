@@ -20,8 +20,9 @@ from config.participants import ParticipantSpec, normalize_email
 from config.sessions import SessionCreate
 from engine.auth import Principal
 from engine.clock import Clock
+from engine.dialogue.plan import build_plan
 from engine.errors import Conflict, NotFound
-from engine.services import participants, sessions
+from engine.services import participants, profiles, sessions, templates
 from engine.store.tables import ParticipantRow, ProfileRow, SessionRow, StageRow, TemplateRow
 
 __all__ = [
@@ -118,14 +119,21 @@ def _duration(template: TemplateRow, stage: StageRow | None) -> int | None:
     return None
 
 
+def _expected(template: TemplateRow, stage: StageRow, profile: ProfileRow) -> int | None:
+    """The length the entry stage's interview plan states (nobody's background yet): the duration,
+    or less when the plan's questions run out first."""
+    minutes = _duration(template, stage)
+    plan = build_plan(profiles.spec_of(profile), templates.spec_of(template), duration_minutes=minutes)
+    return plan.stated_minutes
+
+
 async def state(session: AsyncSession, token: str) -> LinkState:
     template = await find_template(session, token)
     entry = await _entry_stage(session, template)
-    stage, profile = entry if entry is not None else (None, None)
     return LinkState(
         interview_title=template.name,
-        interviewer_name=profile.name if profile is not None else None,
-        duration_minutes=_duration(template, stage),
+        interviewer_name=entry[1].name if entry is not None else None,
+        duration_minutes=_expected(template, *entry) if entry is not None else _duration(template, None),
     )
 
 

@@ -23,8 +23,9 @@ async def booked_session(client: httpx.AsyncClient, skills: list[str] | None = N
     """A scheduled session of a template with `skills`; returns (session id, join token)."""
     # A brisk interviewer voice: the tests wait for every line to be played in real time.
     profile = await make_profile(client, voice={"name": "en-us", "rate": 280, "pitch": 50})
-    # A ten-minute template: the plan keeps about one question per rubric dimension, so tests stay short.
-    template = await make_template(client, skills=skills or ["Go", "PostgreSQL"], duration_minutes=10)
+    # The shortest template (five minutes): the plan keeps one question per rubric dimension and one in
+    # reserve, so tests stay short. (Brief answers leave time, and the director asks the reserve.)
+    template = await make_template(client, skills=skills or ["Go", "PostgreSQL"], duration_minutes=5)
     stage = await make_stage(client, template["id"], profile["id"])
     session = await book(client, stage_id=stage["id"], participant=inline_participant())
     token = str(session["join_url"]).rsplit("/", 1)[1]

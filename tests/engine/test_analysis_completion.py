@@ -96,3 +96,54 @@ def test_without_a_plan_there_is_nothing_to_compare_with() -> None:
     assert completion_of({"end_reason": "hangup"}) is None
     assert completion_of({"progress": {"asked": ["q1"], "finished": True}}) is None
     assert completion_of({"plan": {"questions": PLAN_QUESTIONS}}) is None  # a plan but no progress
+
+
+RESERVE = [
+    {
+        "id": "q5",
+        "text": "What habit matters most for design?",
+        "dimension": "System Design",
+        "reserve": True,
+    },
+    {"id": "q6", "text": "How do you explain trade-offs?", "dimension": "Communication", "reserve": True},
+]
+
+
+def with_reserve(asked: list[str], **kwargs: Any) -> dict[str, Any]:
+    stored = state(asked, **kwargs)
+    stored["plan"] = {**stored["plan"], "version": 2, "questions": PLAN_QUESTIONS + RESERVE}
+    return stored
+
+
+def test_reserve_questions_left_unasked_are_not_missing() -> None:
+    # Reserve questions are asked only while time is left: the core done, the interview is complete.
+    completion = completion_of(
+        with_reserve(["q1", "q2", "q3", "q4"], skipped=["q5", "q6"], finished=True, end_reason="completed")
+    )
+    assert completion is not None
+    assert (completion["complete"], completion["questionsPlanned"], completion["notAsked"]) == (True, 4, [])
+    # One asked counts among the planned ones.
+    asked = completion_of(
+        with_reserve(["q1", "q2", "q3", "q4", "q5"], skipped=["q6"], finished=True, end_reason="completed")
+    )
+    assert asked is not None
+    assert (asked["complete"], asked["questionsPlanned"], asked["questionsAsked"]) == (True, 5, 5)
+    assert asked["summary"] == "The interview covered all 5 planned questions."
+
+
+def test_a_hangup_says_the_interview_ended_early_with_reserve_questions_too() -> None:
+    completion = completion_of(with_reserve(["q1", "q2"], finished=False, end_reason="hangup"))
+    assert completion is not None
+    assert (completion["complete"], completion["endReason"]) == (False, "hangup")
+    assert completion["questionsPlanned"] == 4
+    assert completion["dimensionsNotReached"] == ["Communication", "Ownership"]
+    assert completion["summary"] == (
+        "The interview ended early: the candidate ended the interview after 2 of 4 planned questions."
+    )
+
+
+def test_a_hangup_during_the_goodbye_is_a_normal_end() -> None:
+    # The director had closed (finished) when the candidate pressed End: nothing was cut short.
+    completion = completion_of(state(["q1", "q2", "q3", "q4"], finished=True, end_reason="hangup"))
+    assert completion is not None
+    assert (completion["complete"], completion["endReason"]) == (True, "completed")

@@ -37,7 +37,7 @@ def full_profile() -> dict[str, Any]:
             "includeRecommendation": False,
             "includeImprovementFeedback": True,
         },
-        voice={"name": "en-gb-x-rp+f3", "rate": 150, "pitch": 60},
+        voice={"engine": "espeak", "name": "en-gb-x-rp+f3", "rate": 150, "pitch": 60},
     )
 
 
@@ -82,6 +82,8 @@ async def test_create_fills_defaults(client: httpx.AsyncClient) -> None:
         "scenarioContext": None,
     }
     assert [d["description"] for d in profile["rubric"]] == ["", ""]
+    # No engine: the server's IE_TTS__ENGINE speaks.
+    assert profile["voice"] == {"engine": None, "name": "en-us", "rate": 170, "pitch": 50}
 
 
 async def test_list_pages_newest_first_with_each_profile_once(client: httpx.AsyncClient) -> None:
@@ -182,6 +184,7 @@ async def test_bad_input_is_422_with_the_field_path(client: httpx.AsyncClient) -
         (profile_body(intro="hello\x00"), "intro"),
         (profile_body(colour="blue"), "colour"),
         (profile_body(scorecard={"includeTranscript": True, "includeVideo": True}), "scorecard.includeVideo"),
+        (profile_body(voice={"engine": "festival"}), "voice.engine"),
     ]
     for body, path in cases:
         error = field_error(await client.post(URL, json=body))

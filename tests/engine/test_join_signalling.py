@@ -11,7 +11,15 @@ from aiortc import RTCPeerConnection
 from fastapi import FastAPI
 
 from tests.engine.live_helpers import booked_session
-from tests.engine.session_helpers import error_paths, expect
+from tests.engine.session_helpers import (
+    book,
+    error_paths,
+    expect,
+    inline_participant,
+    make_profile,
+    make_stage,
+    make_template,
+)
 from tests.helpers import ApiClients
 
 
@@ -57,6 +65,25 @@ async def test_state_of_a_fresh_link(api: ApiClients) -> None:
     assert state["interviewer_name"] == "Senior Engineering Interviewer"
     assert "recorded" in state["recording_notice"]
     assert state["ice_servers"] == []
+    assert state["duration_minutes"] == 5  # the template's: the plan fills it
+    await raw.aclose()
+
+
+async def test_state_says_how_long_the_interview_really_is(api: ApiClients) -> None:
+    # An hour on one dimension, with no skills or traits to ask about: the plan's questions run out
+    # long before the hour does, and the page says the plan's length, as the interviewer will.
+    client = await api.client()
+    profile = await make_profile(client, rubric=[{"name": "Communication", "weight": 100}])
+    template = await make_template(client, skills=[], traits=[], duration_minutes=60)
+    stage = await make_stage(client, template["id"], profile["id"])
+    session = await book(client, stage_id=stage["id"], participant=inline_participant())
+    token = str(session["join_url"]).rsplit("/", 1)[1]
+    raw = api.raw_client()
+    minutes = expect(await raw.get(f"/join/{token}/state"), 200)["duration_minutes"]
+    assert 10 < minutes < 30
+    # A stage's own duration is the plan's budget.
+    expect(await client.patch(f"/v1/stages/{stage['id']}", json={"duration_minutes": 10}), 200)
+    assert expect(await raw.get(f"/join/{token}/state"), 200)["duration_minutes"] == 10
     await raw.aclose()
 
 

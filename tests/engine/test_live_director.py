@@ -41,7 +41,9 @@ async def test_the_interviewer_holds_for_a_backchannel_and_stops_for_a_barge_in(
         await asyncio.sleep(1.0)  # well inside the opening
         nodded_at = candidate.now()
         await candidate.speak(synthesize("Mm-hmm.", lead_silence_s=0.0, trail_silence_s=0.0))
-        await asyncio.sleep(2.0)
+        # Timed so that the answer lands inside the opening's third sentence with either voice (eSpeak's
+        # brisk opening reaches it sooner than Piper's): a cut between two sentences truncates none.
+        await asyncio.sleep(2.5)
         spoke_at = candidate.now()
         answered_at = await candidate.speak(synthesize(ANSWER, lead_silence_s=0.0, trail_silence_s=0.0))
         await asyncio.sleep(1.0)
@@ -184,7 +186,7 @@ async def test_when_time_runs_out_the_interviewer_closes_instead_of_asking_more(
         await first.close()
     await asyncio.wait_for(live.wait_closed(session_id), 30)
 
-    # As if that first part had taken most of the template's ten minutes: the talk time the director
+    # As if that first part had taken most of the template's five minutes: the talk time the director
     # counts is kept with the session, and 40 s are left.
     async with app.state.services.database.transaction() as db:
         row = await db.get(SessionRow, session_id)

@@ -103,6 +103,9 @@ async def test_state_names_the_interview_its_interviewer_and_length(link: Link) 
     # A stage's own length is the session's length.
     expect(await link.owner.patch(f"/v1/stages/{link.stage['id']}", json={"duration_minutes": 45}), 200)
     assert (await link.anyone.get(f"{link.path}/state")).json()["duration_minutes"] == 45
+    # Four hours is more than the interview plan has questions for: the page says the plan's length.
+    expect(await link.owner.patch(f"/v1/stages/{link.stage['id']}", json={"duration_minutes": 240}), 200)
+    assert 45 < (await link.anyone.get(f"{link.path}/state")).json()["duration_minutes"] < 240
 
 
 async def test_state_before_any_stage_has_an_interviewer(api: ApiClients, client: httpx.AsyncClient) -> None:

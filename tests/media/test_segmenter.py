@@ -7,7 +7,14 @@ import random
 import numpy as np
 import pytest
 
-from media.segmenter import Segmenter, SegmenterEvent, UtteranceEnded, UtteranceStarted
+from media.segmenter import (
+    PauseEnded,
+    PauseStarted,
+    Segmenter,
+    SegmenterEvent,
+    UtteranceEnded,
+    UtteranceStarted,
+)
 from media.vad import VadConfig, WebRtcVadClassifier
 from tests.media.test_vad import harmonic_tone
 
@@ -191,6 +198,66 @@ def test_a_cut_inside_a_pause_ends_the_piece_at_its_last_voiced_frame() -> None:
         UtteranceStarted(1, 2.6),
         UtteranceEnded(1, 2.6, 4.0, 4.3, samples(pcm, 41600, 67200)),
     ]
+
+
+# -- pauses inside an utterance (the end-of-turn model's cue) ------------------------------------------
+
+
+def test_pauses_inside_an_utterance_are_reported_before_the_hangover() -> None:
+    pcm = silence(1.0) + tone(1.0) + silence(0.2) + tone(0.5) + silence(1.0)
+    events = feed(Segmenter(CONFIG, LoudnessClassifier(), pause_ms=100), pcm, 333)
+    # 100 ms after the voice stops (at 2.0 s, then at 2.7 s), before the 300 ms hangover; the voice coming
+    # back at 2.2 s ends the first pause, and the utterance is the same one as without pauses.
+    assert events == [
+        UtteranceStarted(0, 0.7),
+        PauseStarted(0, 2.0, 2.1),
+        PauseEnded(0, 2.22),
+        PauseStarted(0, 2.7, 2.8),
+        UtteranceEnded(0, 0.7, 2.7, 3.0, samples(pcm, 11200, 46400)),
+    ]
+    plain = feed(Segmenter(CONFIG, LoudnessClassifier()), pcm, 333)
+    assert [e for e in events if isinstance(e, UtteranceStarted | UtteranceEnded)] == plain
+
+
+def test_a_pause_as_long_as_the_hangover_is_never_reported() -> None:
+    events = feed(Segmenter(CONFIG, LoudnessClassifier(), pause_ms=300), SPEECH)
+    assert events == SPEECH_EVENTS
+    with pytest.raises(ValueError, match="pause_ms"):
+        Segmenter(CONFIG, LoudnessClassifier(), pause_ms=0)
+
+
+def test_end_at_pause_closes_the_utterance_at_once_and_the_voice_opens_the_next() -> None:
+    segmenter = Segmenter(CONFIG, LoudnessClassifier(), pause_ms=100)
+    head = silence(1.0) + tone(1.0) + silence(0.14)
+    events = feed(segmenter, head)
+    assert events[-1] == PauseStarted(0, 2.0, 2.1)
+    # Closed 140 ms into the pause instead of 300: the audio keeps the silence received so far.
+    assert segmenter.end_at_pause(0, 2.0) == [UtteranceEnded(0, 0.7, 2.0, 2.14, samples(head, 11200, 34240))]
+    assert not segmenter.speaking
+    assert segmenter.end_at_pause(0, 2.0) == []  # once
+    rest = silence(0.5) + tone(0.5) + silence(1.0)
+    events = feed(segmenter, rest, at=2.14)
+    pcm = head + rest
+    # The next utterance's pre-roll starts where the closed one's audio stopped, not earlier.
+    assert events == [
+        UtteranceStarted(1, 2.34),
+        PauseStarted(1, 3.14, 3.24),
+        UtteranceEnded(1, 2.34, 3.14, 3.44, samples(pcm, 37440, 53440)),
+    ]
+
+
+def test_end_at_pause_does_nothing_once_the_voice_is_back_or_for_another_pause() -> None:
+    segmenter = Segmenter(CONFIG, LoudnessClassifier(), pause_ms=100)
+    pcm = silence(1.0) + tone(1.0) + silence(0.2) + tone(0.3)
+    events = feed(segmenter, pcm)
+    assert events[-1] == PauseEnded(0, 2.22)
+    assert segmenter.end_at_pause(0, 2.0) == []  # the voice came back: that pause is over
+    assert segmenter.speaking
+    events = feed(segmenter, silence(0.12), at=2.5)
+    assert events == [PauseStarted(0, 2.5, 2.6)]
+    assert segmenter.end_at_pause(0, 2.0) == []  # a stale pause of the same utterance
+    assert segmenter.end_at_pause(1, 2.5) == []  # not the open utterance
+    assert [type(e) for e in segmenter.end_at_pause(0, 2.5)] == [UtteranceEnded]
 
 
 def test_max_utterance_must_hold_the_pre_roll_and_the_tail() -> None:

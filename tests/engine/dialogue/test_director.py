@@ -49,7 +49,7 @@ def test_no_follow_up_on_strong_answer() -> None:
     assert reply.kind == "question"
     assert reply.question_id == "q2"
     assert reply.features is not None
-    assert reply.features.strength == 0.894
+    assert reply.features.strength == 0.794
 
 
 def test_follow_ups_target_what_is_missing() -> None:
@@ -111,18 +111,21 @@ def test_practice_session_gives_feedback() -> None:
 def test_async_interview_never_follows_up() -> None:
     d = EmbeddedDirector(make_plan(mode="async_interview", probingDepth="high"))
     replies = run(d, [VAGUE] * 3)
-    assert [r.kind for r in replies] == ["question", "question", "closing"]
+    assert [r.kind for r in replies] == ["question", "question", "question"]
     assert replies[0].text.startswith("Thank you, your answer is recorded.")
 
 
 def test_closes_after_last_question_with_next_steps() -> None:
-    d = EmbeddedDirector(make_plan(probingDepth="low"))
-    replies = run(d, [STRONG] * 3)
-    assert [r.kind for r in replies] == ["question", "question", "closing"]
+    plan = make_plan(probingDepth="low")
+    d = EmbeddedDirector(plan)
+    # A minute an answer: the thirty minutes outlast every question, the reserve's included.
+    replies = run(d, [STRONG] * len(plan.questions))
+    assert [r.kind for r in replies] == ["question"] * (len(plan.questions) - 1) + ["closing"]
     assert replies[-1].text.startswith("Thank you, that completes the interview.")
     assert d.finished
+    assert d.progress.asked == [q.id for q in plan.questions]
     assert d.progress.covered == ["System Design", "Communication"]
-    assert d.next_after("anything", 999).kind == "closing"
+    assert d.next_after("anything", 9999).kind == "closing"
 
 
 def test_time_up_closes_politely() -> None:
@@ -136,21 +139,65 @@ def test_time_up_closes_politely() -> None:
 
 def test_short_on_time_skips_covered_dimensions() -> None:
     plan = make_plan(probingDepth="low", minutes=10)
-    assert [q.dimension for q in plan.questions] == ["System Design", "System Design", "Communication"]
+    assert [q.dimension for q in plan.core] == [
+        "System Design",
+        "System Design",
+        "System Design",
+        "Communication",
+        "Communication",
+    ]
     d = EmbeddedDirector(plan)
     d.opening()
-    # 600 s budget; after 360 s only 210 s are left: not enough for both remaining questions.
+    # 600 s budget; after 360 s only 210 s are left (less 30 s to close): not enough for the rest of
+    # the core, so the further System Design questions give way to Communication's first.
     reply = d.next_after(STRONG, 360)
-    assert reply.question_id == "q3"
+    assert reply.question_id == "q4"
     assert reply.dimension == "Communication"
-    assert d.progress.skipped == ["q2"]
+    assert d.progress.skipped == ["q2", "q3"]
+    # Every dimension covered, 120 s left: the next question is asked while a brief answer fits...
+    assert d.next_after(STRONG, 480).question_id == "q5"
+    # ...and with 70 s left, none does: a polite close, on time.
+    closing = d.next_after(STRONG, 530)
+    assert closing.text.startswith("We've reached the end of our time.")
+    assert d.progress.skipped == ["q2", "q3", *(q.id for q in plan.questions[5:])]
+
+
+def test_a_follow_up_never_takes_the_time_owed_to_a_dimension_not_yet_asked() -> None:
+    plan = make_plan(probingDepth="high", minutes=10)
+    d = EmbeddedDirector(plan)
+    d.opening()
+    # 600 s: after a vague first answer at 440 s, 130 s are left before the close; a follow-up (45 s)
+    # would leave less than Communication's first question needs (about 110 s without its own
+    # follow-ups), so that question comes instead.
+    reply = d.next_after(VAGUE, 440)
+    assert (reply.kind, reply.dimension) == ("question", "Communication")
+    # With time to spare the same answer is probed.
+    d2 = EmbeddedDirector(plan)
+    d2.opening()
+    assert d2.next_after(VAGUE, 60).kind == "follow_up"
+
+
+def test_questions_are_announced_by_dimension() -> None:
+    d = EmbeddedDirector(make_plan(probingDepth="low", style="conversational"), seed="s1")
+    opening = d.opening()
+    assert opening.endswith(f"Let's start with system design. {d.current_question()}")
+    nxt = d.next_after(STRONG, 60)
+    assert nxt.dimension == "System Design"
+    assert any(f"{lead} system design. " in nxt.text for lead in ("Still on", "Staying with"))
+    while nxt.dimension == "System Design":
+        nxt = d.next_after(STRONG, 60 * (len(d.progress.asked) + 1))
+    assert any(
+        lead.format(n="communication") in nxt.text
+        for lead in ("Let's talk about {n}.", "Let's turn to {n}.", "Now, a question on {n}.")
+    ), nxt.text
+    assert "We look for" not in nxt.text
 
 
 def test_repeat_rephrase_resume() -> None:
     d = EmbeddedDirector(make_plan(probingDepth="medium"))
     opening = d.opening()
     question = d.current_question()
-    assert opening.endswith(f"Question 1 of 3, on System Design. {question}")
+    assert opening.endswith(f"Question 1. Let's start with system design. {question}")
     assert d.repeat() == f"Of course. {question}"
     assert d.rephrase() == f"Let me put it another way. {d.plan.questions[0].easier}"
     d.next_after(VAGUE, 30)

@@ -17,7 +17,9 @@ from engine.dialogue.events import (
     CandidateFinal,
     CandidatePartial,
     CandidateSpeechEnded,
+    CandidateSpeechResumed,
     CandidateSpeechStarted,
+    CandidateTurnVerdict,
 )
 from engine.dialogue.interviewer import IDLE_GOODBYE, NUDGE, Interviewer, Spoken
 from engine.dialogue.latency import TurnLatency
@@ -223,6 +225,34 @@ async def test_resume_skips_the_intro_and_asks_the_pending_question_again() -> N
     await second_port.until(lambda: bool(second_port.spoken))
     assert second_port.spoken[0].text.startswith("Welcome back.")
     assert progress.last_prompt in second_port.spoken[0].text
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+
+
+async def test_the_voice_models_verdict_decides_how_long_the_interviewer_waits() -> None:
+    patient = TurnConfig(end_silence_s=1.0, hesitation_s=2.0, nudge_after_s=5, end_after_s=10)
+    port = FakePort()
+    interviewer = Interviewer(port, plan(), None, seed="s9", turns=patient)
+    running = asyncio.create_task(interviewer.run())
+    await port.until(lambda: bool(port.spoken))
+    # Finished voice and finished words: the reply starts as soon as the final is in, not 1 s later.
+    now = port.now()
+    interviewer.hear(CandidateSpeechStarted(now))
+    interviewer.hear(CandidateTurnVerdict(now + 0.001, True, 0.9))
+    interviewer.hear(CandidateSpeechEnded(now + 0.002, now))
+    interviewer.hear(CandidateFinal(now + 0.003, STRONG, now - 2, now))
+    await port.until(lambda: len(port.spoken) >= 2, limit_s=0.8)
+    # A verdict withdrawn because the voice came back: the transcript's 1 s wait again.
+    now = port.now()
+    interviewer.hear(CandidateSpeechStarted(now))
+    interviewer.hear(CandidateTurnVerdict(now + 0.001, True, 0.9))
+    interviewer.hear(CandidateSpeechResumed(now + 0.002))
+    interviewer.hear(CandidateSpeechEnded(now + 0.003, now))
+    interviewer.hear(CandidateFinal(now + 0.004, STRONG, now - 2, now))
+    with pytest.raises(TimeoutError):
+        await port.until(lambda: len(port.spoken) >= 3, limit_s=0.7)
+    await port.until(lambda: len(port.spoken) >= 3, limit_s=2)
     running.cancel()
     with pytest.raises(asyncio.CancelledError):
         await running

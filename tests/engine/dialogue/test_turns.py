@@ -176,6 +176,114 @@ def test_thinking_until_the_interviewer_speaks_again() -> None:
     assert turns.next_deadline() == pytest.approx(8.0 + 15.0)
 
 
+# -- the voice model's verdict ----------------------------------------------------------------------
+#
+# What the live session does around these: a pause 100 ms into the candidate's silence goes to the model;
+# a finished-sounding verdict closes the utterance at once (speech_ended comes ~0.2 s after the voice,
+# not after the 0.3 s hangover); an unfinished one leaves the hangover to run.
+
+
+def test_finished_voice_and_finished_words_end_the_turn_as_soon_as_the_final_is_in() -> None:
+    turns = listening(at=3.0)
+    turns.speech_started(4.0)
+    assert turns.turn_verdict(6.2, complete=True) == []  # in the pause, before the utterance closes
+    assert turns.speech_ended(6.21) == []
+    assert turns.next_deadline() == pytest.approx(6.21 + 15.0)  # the final is still on its way
+    assert turns.final(6.39, "I would use a queue.") == [EndOfTurn("I would use a queue.", None)]
+
+
+def test_finished_voice_but_a_trailing_and_waits_as_the_words_say() -> None:
+    turns = listening(at=3.0)
+    turns.speech_started(4.0)
+    turns.turn_verdict(6.2, complete=True)
+    turns.speech_ended(6.21)
+    assert turns.final(6.39, "I would use a queue and") == []
+    assert turns.next_deadline() == pytest.approx(6.21 + 0.25 + 0.9)
+
+
+def test_unfinished_voice_waits_for_the_hesitation_even_after_finished_words() -> None:
+    # "I would use a queue." with a held, rising tone: Whisper's full stop says finished, the voice not.
+    turns = listening(at=3.0)
+    turns.speech_started(4.0)
+    turns.turn_verdict(6.2, complete=False)
+    turns.speech_ended(6.3)
+    assert turns.final(6.5, "I would use a queue.") == []
+    assert turns.next_deadline() == pytest.approx(6.3 + 1.0)
+    assert turns.tick(6.3 + 0.9) == []  # a 1.2 s pause from the voice's end at 6.0 is not cut into
+    # ...and a long silence still ends the turn: the hesitation is the cap, the interview never hangs.
+    assert turns.tick(6.3 + 1.0) == [EndOfTurn("I would use a queue.", None)]
+
+
+def test_speech_after_an_unfinished_verdict_joins_the_same_turn() -> None:
+    turns = listening(at=3.0)
+    turns.speech_started(4.0)
+    turns.turn_verdict(6.2, complete=False)
+    turns.speech_ended(6.3)
+    turns.final(6.5, "I would use a queue")
+    assert turns.speech_started(6.9) == []  # 0.9 s later: no deadline had passed
+    assert turns.next_deadline() is None
+    turns.speech_ended(8.0)
+    assert turns.final(8.2, "and process the jobs in order.") == []
+    # This utterance has no verdict of its own (the model was slow): the words decide, as without it.
+    assert turns.next_deadline() == pytest.approx(8.25)
+    assert turns.tick(8.25) == [EndOfTurn("I would use a queue and process the jobs in order.", None)]
+
+
+def test_a_verdict_withdrawn_when_the_voice_comes_back_in_the_same_utterance() -> None:
+    turns = listening(at=3.0)
+    turns.speech_started(4.0)
+    turns.turn_verdict(6.2, complete=True)
+    assert turns.speech_resumed(6.25) == []  # the voice was back before the hangover ran out
+    turns.speech_ended(7.3)
+    turns.final(7.5, "I would use a queue for the orders.")
+    assert turns.next_deadline() == pytest.approx(7.3 + 0.25)  # the transcript's wait, not the fast path
+
+
+def test_a_late_verdict_moves_the_deadline_and_one_after_the_turn_is_ignored() -> None:
+    turns = listening(at=3.0)
+    turns.speech_started(4.0)
+    turns.speech_ended(6.3)
+    turns.final(6.4, "We chose Postgres.")
+    assert turns.next_deadline() == pytest.approx(6.55)
+    assert turns.turn_verdict(6.45, complete=False) == []
+    assert turns.next_deadline() == pytest.approx(7.3)
+    assert turns.turn_verdict(6.5, complete=True) == [EndOfTurn("We chose Postgres.", None)]
+    assert turns.turn_verdict(6.6, complete=True) == []  # thinking: nothing left to end
+    assert state(turns) is TurnState.THINKING
+
+
+def test_a_new_utterance_forgets_the_last_verdict() -> None:
+    turns = listening(at=3.0)
+    turns.speech_started(4.0)
+    turns.turn_verdict(5.1, complete=True)
+    turns.speech_ended(5.11)  # "Yes", finished-sounding...
+    turns.speech_started(5.25)  # ...and the candidate goes on: the verdict was about "Yes" alone
+    turns.final(5.3, "Yes")
+    turns.speech_ended(7.3)
+    assert turns.final(7.4, "we sharded by customer.") == []
+    assert turns.next_deadline() == pytest.approx(7.55)
+
+
+def test_a_backchannel_over_the_interviewer_with_a_finished_verdict_ends_no_turn() -> None:
+    turns = speaking(TurnConfig())
+    assert turns.speech_started(11.0) == [Pause()]
+    assert turns.turn_verdict(11.5, complete=True) == []
+    assert turns.speech_ended(11.51) == [Resume()]
+    assert turns.final(11.7, "Mm-hmm.") == []  # dropped: a backchannel over the interviewer
+    assert turns.interviewer_finished(14.0) == []
+    assert turns.tick(14.5) == []
+    assert state(turns) is TurnState.LISTENING
+
+
+def test_a_backchannel_as_the_whole_answer_is_a_turn() -> None:
+    # In listening, "Yeah." is the answer (a yes/no question): finished voice and words, no wait.
+    turns = listening(at=3.0)
+    turns.speech_started(4.0)
+    turns.turn_verdict(4.6, complete=True)
+    turns.speech_ended(4.61)
+    assert turns.final(4.8, "Yeah.") == [EndOfTurn("Yeah.", None)]
+
+
 # -- barge-in ---------------------------------------------------------------------------------------
 
 
@@ -551,6 +659,7 @@ def test_config_defaults() -> None:
     assert config.hold_on_overlap is True
     assert config.echo_similarity == 0.6
     assert (config.nudge_after_s, config.end_after_s) == (15.0, 60.0)
+    assert (config.confident_silence_s, config.hesitation_s) == (0.0, 1.0)
     assert "mm-hmm" in config.backchannels
     assert "i see" in config.backchannels
 
@@ -562,6 +671,8 @@ def test_config_defaults() -> None:
         ({"end_silence_s": math.nan}, "end_silence_s"),
         ({"incomplete_extra_s": -1.0}, "incomplete_extra_s"),
         ({"barge_in_min_s": -0.01}, "barge_in_min_s"),
+        ({"confident_silence_s": -0.1}, "confident_silence_s"),
+        ({"hesitation_s": math.nan}, "hesitation_s"),
         ({"echo_similarity": 0.0}, "echo_similarity"),
         ({"echo_similarity": 1.5}, "echo_similarity"),
         ({"nudge_after_s": 0.0}, "nudge_after_s"),

@@ -1,0 +1,627 @@
+"""Turn-taking benchmark: does the interviewer reply soon after an answer ends, without taking the floor
+when the candidate only pauses mid-sentence?
+
+Each answer is two interview-style sentences, synthesised one sentence at a time, with two hesitation
+pauses of 0.5-1.2 s spliced in mid-sentence at word boundaries (the audio before a pause is the start of
+the sentence as the voice says it inside the sentence, cut at the TTS's word marks, so its prosody is
+that of a speaker who is not done) and a shorter gap between the sentences; then 3 s of silence. A
+faint noise floor (about -66 dBFS) stands in for a microphone's. The stream goes, frame by frame, through
+the engine's own pieces: `Segmenter` (webrtcvad, the default VAD settings), `RecentAudio` and the Smart
+Turn model, Whisper tiny.en (the bundled model) for each utterance's final, and the pure `TurnTaker`,
+wired as `engine/live/session.py` wires them (a pause probe after `pause_ms`, the verdict to the turn
+taker, a finished-sounding pause closing the utterance at the next frame, a verdict dropped when the
+voice comes back). Time is simulated: each final arrives a fixed transcription delay after its utterance
+ends (default 180 ms: the engine's VAD-end-to-final median at one session in the media benchmark above),
+each verdict a fixed model delay after its pause starts (default 100 ms: the inference time measured
+here, about 90 ms, plus a frame), so every setting sees the same audio and the same costs, the numbers do
+not move with the load on a shared machine, and a run takes minutes. The real inference and
+transcription times of the run are reported beside them.
+
+Reported per voice and setting:
+
+- false cut-ins: the share of mid-sentence pauses (and, apart, of sentence gaps) during which the
+  interviewer would have taken the turn; after one, the turn taker starts afresh, so every pause counts;
+- delay: from the end of the answer's last sound (last 10 ms frame above -45 dBFS) to the end of the
+  turn, median and p95: the engine's endpointing, the part of the reply time that policy sets (a real
+  call adds transcription queueing under load, reply generation, synthesis and the network).
+
+    .venv/bin/python -m bench.turn_taking --voices espeak,piper --markdown docs/benchmarks.md
+
+The voices are synthetic (eSpeak NG; Piper when installed): no human speech ships in a package we can
+install. Smart Turn was trained on human (and some neural TTS) speech, so how it judges these voices is
+part of what this measures, not a property of real candidates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import heapq
+import json
+import random
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.report import machine, pct, write_section
+from config.settings import AsrSettings
+from engine.dialogue.turns import EndOfTurn, TurnConfig, TurnTaker
+from media.asr import AsrOptions, WhisperRecognizer, pcm_to_float
+from media.segmenter import PauseEnded, PauseStarted, Segmenter, UtteranceEnded, UtteranceStarted
+from media.smart_turn import RecentAudio, SmartTurnModel
+from media.tts import DEFAULT_VOICE, TextToSpeech
+from media.vad import VadConfig, WebRtcVadClassifier
+from tests.speech import resample
+
+SECTION = "## Turn-taking: replying soon without cutting in"
+RATE = 16_000
+FRAME_S = 0.02
+SOUND_DBFS = -45.0
+QUESTION = "Tell me about a system you designed and the trade-offs you made."
+
+THRESHOLDS = (0.3, 0.5, 0.7, 0.9)
+SENTENCES = (
+    "I would put the incoming orders on a queue and let a pool of workers process them in order.",
+    "We moved the billing service to Kubernetes because the old servers kept failing under load.",
+    "In my last role I led a team of five engineers that built the payments platform from scratch.",
+    "The main trade-off was consistency against availability when the network between regions failed.",
+    "I think the best approach would be to cache the results in Redis for a few minutes at most.",
+    "First I would look at the error logs, and then I would check the latency dashboard for spikes.",
+    "My biggest weakness is that I sometimes take on too much of the work myself instead of delegating.",
+    "We measured the response times before and after the change and the median dropped by half.",
+    "I usually start by writing a small prototype so that we can test the idea with real users early.",
+    "That project taught me to ask for feedback early instead of waiting until everything was finished.",
+    "The database was the bottleneck, so we added read replicas and moved the reports off the primary.",
+    "When two teams disagreed about the interface, I wrote down both options and we picked one together.",
+    "Our deployments used to take an hour, and after we automated the pipeline they took ten minutes.",
+    "I would shard the users table by customer so that no single node holds more than a few million rows.",
+    "The hardest bug I fixed was a race condition that only happened when two requests arrived together.",
+    "We chose PostgreSQL over a document store because most of our queries joined several tables.",
+    "To onboard new engineers I paired with each of them for their first week on a real ticket.",
+    "The service retried failed calls with exponential backoff and gave up after about thirty seconds.",
+    "I try to keep pull requests small, because reviewers catch more problems in a short change.",
+    "We found the memory leak by comparing heap snapshots taken an hour apart on the staging server.",
+    "If I had more time I would have written load tests before the launch rather than after it.",
+    "The customer wanted a new feature every week, so we agreed on a monthly release with a demo.",
+    "I measured the cache hit rate first, and it turned out that most requests missed the cache anyway.",
+    "Our on-call rotation had six people, and each incident got a short written review the next day.",
+    "For the search feature we used an inverted index that we rebuilt every night from the main tables.",
+    "I learned to estimate work in small pieces, because my large estimates were always far too low.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    label: str
+    smart: bool
+    end_silence_s: float = 0.25
+    pause_ms: int = 100
+    threshold: float = 0.5
+    confident_silence_s: float = 0.0
+    hesitation_s: float = 1.0
+
+
+SETTINGS = (
+    Setting("silence and words, 250 ms (before)", smart=False),
+    Setting("silence and words, 100 ms", smart=False, end_silence_s=0.10),
+    Setting("silence and words, 600 ms", smart=False, end_silence_s=0.60),
+    Setting("silence and words, 1000 ms", smart=False, end_silence_s=1.00),
+    Setting("model 0.5, probe at 100 ms", smart=True),
+    Setting("model 0.5, probe at 200 ms", smart=True, pause_ms=200),
+    Setting("model 0.3, probe at 100 ms", smart=True, threshold=0.3),
+    Setting("model 0.7, probe at 100 ms", smart=True, threshold=0.7),
+    Setting("model 0.9, probe at 100 ms", smart=True, threshold=0.9),
+    Setting("model 0.5, probe at 100 ms, hesitation 0.7 s", smart=True, hesitation_s=0.7),
+    Setting("model 0.5, probe at 100 ms, confident silence 200 ms", smart=True, confident_silence_s=0.2),
+)
+
+DEFAULTS = SETTINGS[4]  # the engine's defaults (config/settings.py TurnSettings)
+
+# -- the answers --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """A silence inside an answer: from the end of the sound before it to the start of the sound after."""
+
+    start_s: float
+    end_s: float
+    kind: str  # "hesitation" (mid-sentence) or "sentence" (between the two sentences)
+
+
+@dataclass(slots=True)
+class Answer:
+    pcm: bytes
+    gaps: list[Gap]
+    end_s: float  # end of the last sound
+
+
+def sound_span(samples: np.ndarray) -> tuple[int, int]:
+    """First and last+1 sample of the 10 ms frames above SOUND_DBFS."""
+    frame = RATE // 100
+    n = len(samples) // frame
+    if n == 0:
+        return 0, len(samples)
+    frames = samples[: n * frame].astype(np.float64).reshape(n, frame)
+    rms = np.sqrt(np.mean(frames * frames, axis=1)) / 32768.0
+    loud = np.nonzero(20 * np.log10(np.maximum(rms, 1e-9)) > SOUND_DBFS)[0]
+    if len(loud) == 0:
+        return 0, 0
+    return int(loud[0]) * frame, (int(loud[-1]) + 1) * frame
+
+
+def quietest_cut(samples: np.ndarray, around: int, reach: int) -> int:
+    """The start of the quietest 10 ms within `reach` samples of `around`: a word mark that is an estimate
+    (Piper's) lands on the boundary rather than inside a word."""
+    frame = RATE // 100
+    lo, hi = max(frame, around - reach), min(len(samples) - frame, around + reach)
+    best, best_energy = around, float("inf")
+    for start in range(lo, hi, frame // 2):
+        chunk = samples[start : start + frame].astype(np.float64)
+        energy = float(np.dot(chunk, chunk))
+        if energy < best_energy:
+            best, best_energy = start, energy
+    return best
+
+
+def render_sentence(tts: TextToSpeech, text: str, cuts: int, rng: random.Random) -> list[np.ndarray]:
+    """`text` spoken in one piece, cut at `cuts` word boundaries (not near either end): its pieces."""
+    speech = tts.synthesize(text, DEFAULT_VOICE)
+    samples = np.frombuffer(resample(speech.pcm, speech.sample_rate, RATE), dtype="<i2")
+    first, last = sound_span(samples)
+    samples = samples[first:last]
+    offset = first / RATE
+    marks = [m for m in speech.words if m.start_s - offset > 0.3]
+    eligible = marks[2:-2]  # keep a couple of words at either end: a pause there is not mid-sentence
+    chosen = sorted(rng.sample(range(len(eligible)), cuts), key=lambda i: eligible[i].start_s)
+    points = [
+        quietest_cut(samples, round((eligible[i].start_s - offset) * RATE), RATE * 6 // 100) for i in chosen
+    ]
+    pieces, previous = [], 0
+    for point in points:
+        piece = samples[previous:point]
+        end = sound_span(piece)[1]
+        pieces.append(piece[:end])
+        rest = samples[point:]
+        previous = point + sound_span(rest)[0]
+    pieces.append(samples[previous:])
+    return pieces
+
+
+def build_answer(tts: TextToSpeech, texts: Sequence[str], rng: random.Random) -> Answer:
+    parts: list[np.ndarray] = [np.zeros(RATE, dtype=np.int16)]
+    gaps: list[Gap] = []
+    position = RATE
+
+    def add_silence(seconds: float, kind: str) -> None:
+        nonlocal position
+        samples = round(seconds * RATE)
+        gaps.append(Gap(position / RATE, (position + samples) / RATE, kind))
+        parts.append(np.zeros(samples, dtype=np.int16))
+        position += samples
+
+    for index, text in enumerate(texts):
+        if index:
+            add_silence(rng.uniform(0.3, 0.6), "sentence")
+        pieces = render_sentence(tts, text, 1, rng)
+        for number, piece in enumerate(pieces):
+            if number:
+                add_silence(rng.uniform(0.5, 1.2), "hesitation")
+            parts.append(piece.astype(np.int16))
+            position += len(piece)
+    end_s = position / RATE
+    parts.append(np.zeros(3 * RATE, dtype=np.int16))
+    mixed = np.concatenate(parts).astype(np.float64)
+    # A microphone's noise floor: digital silence is no real pause, and the VAD and the model both see it.
+    noise = np.random.default_rng(rng.randrange(2**32)).normal(0.0, 16.0, len(mixed))
+    pcm = np.clip(mixed + noise, -32768, 32767).astype("<i2").tobytes()
+    return Answer(pcm, gaps, end_s)
+
+
+def answers(tts: TextToSpeech, count: int, seed: int) -> list[Answer]:
+    rng = random.Random(seed)
+    built = []
+    for i in range(count):
+        first, second = SENTENCES[(2 * i) % len(SENTENCES)], SENTENCES[(2 * i + 1) % len(SENTENCES)]
+        built.append(build_answer(tts, (first, second), rng))
+    return built
+
+
+# -- the costs, measured once and cached ------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Costs:
+    """Real transcriptions and model verdicts, cached by audio, with their measured times."""
+
+    recognizer: WhisperRecognizer
+    model: SmartTurnModel
+    texts: dict[bytes, str] = field(default_factory=dict)
+    probabilities: dict[bytes, float] = field(default_factory=dict)
+    asr_s: list[float] = field(default_factory=list)
+    model_s: list[float] = field(default_factory=list)
+
+    def text(self, audio: bytes) -> str:
+        key = hashlib.blake2b(audio, digest_size=16).digest()
+        if key not in self.texts:
+            started = time.perf_counter()
+            self.texts[key] = self.recognizer.transcribe(pcm_to_float(audio)).text.strip()
+            self.asr_s.append(time.perf_counter() - started)
+        return self.texts[key]
+
+    def probability(self, audio: bytes) -> float:
+        key = hashlib.blake2b(audio, digest_size=16).digest()
+        if key not in self.probabilities:
+            started = time.perf_counter()
+            self.probabilities[key] = self.model.probability(pcm_to_float(audio))
+            self.model_s.append(time.perf_counter() - started)
+        return self.probabilities[key]
+
+
+# -- one answer through the pipeline, in simulated time ---------------------------------------------
+
+
+@dataclass(slots=True)
+class Outcome:
+    cut_ins: list[Gap]  # the gaps during which the turn was taken
+    delay_s: float | None  # end of the answer's sound to the end of the turn; None: never ended
+    verdicts_at_end: list[float]  # the model's probabilities on pauses after the answer's end
+
+
+def simulate(answer: Answer, setting: Setting, costs: Costs, asr_delay: float, model_delay: float) -> Outcome:
+    vad = VadConfig()  # the engine's defaults: 20 ms frames, 60 ms start, 300 ms hangover
+    segmenter = Segmenter(
+        vad, WebRtcVadClassifier(vad.aggressiveness), pause_ms=setting.pause_ms if setting.smart else None
+    )
+    recent = RecentAudio()
+    config = TurnConfig(
+        end_silence_s=setting.end_silence_s,
+        confident_silence_s=setting.confident_silence_s,
+        hesitation_s=setting.hesitation_s,
+    )
+    queue: list[tuple[float, int, str, Any]] = []
+    seq = 0
+    generation = 0
+    turns = TurnTaker(config)
+    turns.interviewer_started(0.0, QUESTION)
+    turns.interviewer_finished(0.5)
+    pause: tuple[int, float] | None = None
+    verdict_sent = False
+    cut: tuple[int, float] | None = None
+    cut_ins: list[Gap] = []
+    verdicts_at_end: list[float] = []
+    ended: float | None = None
+
+    def schedule(at: float, kind: str, payload: Any) -> None:
+        nonlocal seq
+        heapq.heappush(queue, (at, seq, kind, payload))
+        seq += 1
+
+    def acted(now: float, actions: list[Any]) -> None:
+        nonlocal turns, generation, ended
+        if not any(isinstance(a, EndOfTurn) for a in actions):
+            return
+        if now >= answer.end_s:
+            ended = now
+            return
+        gap = next((g for g in answer.gaps if g.start_s <= now <= g.end_s + 0.1), None)
+        if gap is None:  # during speech: attribute it to the last gap begun before
+            gap = max((g for g in answer.gaps if g.start_s <= now), key=lambda g: g.start_s)
+        if gap not in cut_ins:
+            cut_ins.append(gap)
+        # The interviewer would now talk; here the turn taker starts afresh so every pause is judged.
+        generation += 1
+        turns = TurnTaker(config)
+        turns.interviewer_started(now, QUESTION)
+        turns.interviewer_finished(now)
+        if segmenter.speaking:
+            turns.speech_started(now)
+
+    def due(now: float) -> None:
+        nonlocal pause, verdict_sent, cut
+        while ended is None:
+            deadline = turns.next_deadline()
+            event_at = queue[0][0] if queue else None
+            candidates = [t for t in (deadline, event_at) if t is not None and t <= now]
+            if not candidates:
+                return
+            at = min(candidates)
+            if event_at is not None and event_at == at:
+                _, _, kind, payload = heapq.heappop(queue)
+                if kind == "final":
+                    gen, text = payload
+                    if gen == generation:
+                        acted(at, turns.final(at, text))
+                else:
+                    key, probability = payload
+                    if key == pause:
+                        verdict_sent = True
+                        complete = probability >= setting.threshold
+                        acted(at, turns.turn_verdict(at, complete))
+                        if complete and segmenter.speaking:
+                            cut = key
+            else:
+                acted(at, turns.tick(at))
+
+    frame_bytes = int(RATE * FRAME_S) * 2
+    for offset in range(0, len(answer.pcm) - frame_bytes + 1, frame_bytes):
+        start = offset / 2 / RATE
+        now = start + FRAME_S
+        due(start)
+        if ended is not None:
+            break
+        events: list[Any] = []
+        if cut is not None:
+            events += segmenter.end_at_pause(*cut)
+            cut = None
+        frame = answer.pcm[offset : offset + frame_bytes]
+        recent.push(frame)
+        events += segmenter.push(frame, start)
+        for event in events:
+            if isinstance(event, UtteranceStarted):
+                pause, verdict_sent = None, False
+                acted(now, turns.speech_started(now))
+            elif isinstance(event, PauseStarted):
+                pause, verdict_sent = (event.index, event.speech_end), False
+                probability = costs.probability(recent.snapshot())
+                if event.speech_end >= answer.end_s - 0.05:
+                    verdicts_at_end.append(probability)
+                schedule(now + model_delay, "verdict", (pause, probability))
+            elif isinstance(event, PauseEnded):
+                if pause is not None and pause[0] == event.index:
+                    if verdict_sent:
+                        acted(now, turns.speech_resumed(now))
+                    pause, verdict_sent = None, False
+            elif isinstance(event, UtteranceEnded):
+                if pause != (event.index, event.end):
+                    pause, verdict_sent = None, False
+                acted(now, turns.speech_ended(now))
+                schedule(now + asr_delay, "final", (generation, costs.text(event.audio)))
+        due(now)
+        if ended is not None:
+            break
+    delay = None if ended is None else ended - answer.end_s
+    return Outcome(cut_ins, delay, verdicts_at_end)
+
+
+# -- the report ----------------------------------------------------------------------------------------
+
+
+def summarise(setting: Setting, all_answers: list[Answer], outcomes: list[Outcome]) -> dict[str, Any]:
+    hesitations = sum(1 for a in all_answers for g in a.gaps if g.kind == "hesitation")
+    sentence_gaps = sum(1 for a in all_answers for g in a.gaps if g.kind == "sentence")
+    cut_hes = sum(1 for o in outcomes for g in o.cut_ins if g.kind == "hesitation")
+    cut_sen = sum(1 for o in outcomes for g in o.cut_ins if g.kind == "sentence")
+    delays = [o.delay_s for o in outcomes if o.delay_s is not None]
+    return {
+        **dataclasses.asdict(setting),
+        "hesitation_pauses": hesitations,
+        "hesitation_cut_ins": cut_hes,
+        "hesitation_cut_in_rate": round(cut_hes / hesitations, 3) if hesitations else None,
+        "sentence_gaps": sentence_gaps,
+        "sentence_gap_cut_ins": cut_sen,
+        "turn_ends": len(outcomes),
+        "turn_ends_answered": len(delays),
+        "delay_p50_ms": None if not delays else round(pct(delays, 0.5) * 1000),  # type: ignore[operator]
+        "delay_p95_ms": None if not delays else round(pct(delays, 0.95) * 1000),  # type: ignore[operator]
+        "within_800_ms": round(sum(d <= 0.8 for d in delays) / len(outcomes), 3) if outcomes else None,
+        "delays_ms": [round(d * 1000) for d in delays],
+    }
+
+
+def model_separation(costs: Costs, outcomes_by_voice: list[Outcome], mid: list[float]) -> dict[str, Any]:
+    at_end = [p for o in outcomes_by_voice for p in o.verdicts_at_end]
+    pairs = [(e > m) + 0.5 * (e == m) for e in at_end for m in mid]
+    return {
+        "end_probability_median": round(statistics.median(at_end), 3) if at_end else None,
+        "mid_probability_median": round(statistics.median(mid), 3) if mid else None,
+        "auc": round(sum(pairs) / len(pairs), 3) if pairs else None,
+        "end_pauses": len(at_end),
+        "mid_pauses": len(mid),
+        "finished_at_end": {str(t): share(at_end, t) for t in THRESHOLDS},
+        "finished_mid_sentence": {str(t): share(mid, t) for t in THRESHOLDS},
+        "end_probabilities": [round(p, 3) for p in at_end],
+        "mid_probabilities": [round(p, 3) for p in mid],
+    }
+
+
+def share(values: list[float], threshold: float) -> float | None:
+    return round(sum(v >= threshold for v in values) / len(values), 3) if values else None
+
+
+def mid_sentence_probabilities(answer: Answer, costs: Costs, pause_ms: int) -> list[float]:
+    """The model's probability at `pause_ms` into each hesitation pause (what a probe there hears)."""
+    recent = RecentAudio()
+    found = []
+    starts = [round((g.start_s + pause_ms / 1000) * RATE) * 2 for g in answer.gaps if g.kind == "hesitation"]
+    for end in starts:
+        recent.clear()
+        recent.push(answer.pcm[max(0, end - 8 * RATE * 2) : end])
+        found.append(costs.probability(recent.snapshot()))
+    return found
+
+
+def markdown(report: dict[str, Any]) -> str:
+    lines = [
+        SECTION,
+        "",
+        f"Machine: {report['machine']}. Measured {report['date']} with `python -m bench.turn_taking` "
+        f"({report['answers']} answers per voice, each two sentences with {report['hesitations_per_voice']} "
+        "mid-sentence hesitation pauses of 0.5-1.2 s in all and a 0.3-0.6 s gap between the sentences; "
+        "the engine's VAD defaults, Whisper tiny.en for finals, Smart Turn v3.2 on one thread). Simulated "
+        f"time: a final arrives {report['asr_delay_ms']} ms after its utterance ends and a verdict "
+        f"{report['model_delay_ms']} ms after its pause starts. Measured in the same run: one Smart Turn "
+        f"inference on 8 s, features included, one thread, p50 / p95 {report['model_p50_ms']} / "
+        f"{report['model_p95_ms']} ms (best {report['model_min_ms']} ms); Whisper tiny.en per utterance, "
+        f"{report['asr_p50_ms']} / {report['asr_p95_ms']} ms.",
+        "",
+        "| voice | setting | cut-ins on mid-sentence pauses | cut-ins on sentence gaps | delay p50 / p95 (ms) "
+        "| replied within 0.8 s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for voice in report["voices"]:
+        for row in voice["settings"]:
+            rate = row["hesitation_cut_in_rate"]
+            lines.append(
+                f"| {voice['voice']} | {row['label']} | {row['hesitation_cut_ins']}/{row['hesitation_pauses']} "
+                f"({rate * 100:.0f}%) | {row['sentence_gap_cut_ins']}/{row['sentence_gaps']} | "
+                f"{row['delay_p50_ms']} / {row['delay_p95_ms']} | {row['within_800_ms'] * 100:.0f}% |"
+            )
+    lines += ["", "How well the model separates, per voice (its probability that the turn is complete):", ""]
+    lines += [
+        "| voice | at the answer's end: median, share >= 0.3 / 0.5 / 0.7 / 0.9 "
+        "| 100 ms into a mid-sentence pause: median, share >= 0.3 / 0.5 / 0.7 / 0.9 | AUC |"
+    ]
+    lines += ["|---|---|---|---|"]
+    for voice in report["voices"]:
+        sep = voice["model"]
+        at_end = " / ".join(f"{sep['finished_at_end'][str(t)] * 100:.0f}%" for t in THRESHOLDS)
+        mid = " / ".join(f"{sep['finished_mid_sentence'][str(t)] * 100:.0f}%" for t in THRESHOLDS)
+        lines.append(
+            f"| {voice['voice']} | {sep['end_probability_median']}, {at_end} | "
+            f"{sep['mid_probability_median']}, {mid} | {sep['auc']} |"
+        )
+    lines += ["", *reading(report), ""]
+    return "\n".join(lines)
+
+
+def reading(report: dict[str, Any]) -> list[str]:
+    """What the tables say, with this run's numbers."""
+    out = []
+    for voice in report["voices"]:
+        rows = {row["label"]: row for row in voice["settings"]}
+        before, now = rows[SETTINGS[0].label], rows[DEFAULTS.label]
+        quiet = rows[SETTINGS[3].label]
+        sep = voice["model"]
+        out.append(
+            f"**{voice['voice']}.** Before, the interviewer took the turn in "
+            f"{before['hesitation_cut_in_rate'] * 100:.0f}% of the mid-sentence pauses: Whisper ends most "
+            "fragments with a full stop, so the transcript looks finished once the VAD's 300 ms hangover and "
+            f"the 250 ms turn silence have passed. With the defaults it is "
+            f"{now['hesitation_cut_in_rate'] * 100:.0f}%, and the delay p50 / p95 goes from "
+            f"{before['delay_p50_ms']} / {before['delay_p95_ms']} to {now['delay_p50_ms']} / "
+            f"{now['delay_p95_ms']} ms: {sep['finished_at_end']['0.5'] * 100:.0f}% of the answers' ends "
+            "sound finished to the model and get the fast path, the rest wait the 1 s hesitation after the "
+            f"VAD's end. The model hears {sep['finished_mid_sentence']['0.5'] * 100:.0f}% of the mid-sentence "
+            f"pauses as finished (AUC {sep['auc']}); sentence gaps of 0.3-0.6 s are cut into "
+            f"{now['sentence_gap_cut_ins']}/{now['sentence_gaps']} times against "
+            f"{before['sentence_gap_cut_ins']}/{before['sentence_gaps']} before. Silence alone reaches no "
+            f"cut-ins only at about 1 s ({quiet['delay_p50_ms']} ms delay)."
+        )
+        out.append("")
+    out.append(
+        "No setting meets both targets (at most 5% of mid-sentence pauses, p50 at most 600 ms at the "
+        "browser) on these voices. The delay here is the engine's endpointing only: a browser call adds "
+        "about half a second (reply generation, synthesis, jitter buffers, the network; 1.1 s was measured "
+        "in a browser against about 0.6 s of endpointing), so the default's endpointing predicts roughly "
+        "0.95 s there. Both voices are synthetic and Smart Turn was trained on human speech: eSpeak's "
+        "prosody misleads it (it hears eSpeak's sentence ends as unfinished, so scripted eSpeak candidates "
+        "get slower replies with the model on; run such benchmarks with IE_TURN__SMART=false), Piper's "
+        "neural voice much less; human answers are not measured here. Piper's synthesis is random, so its "
+        "rows move by a few pauses from run to run; eSpeak's are repeatable."
+    )
+    return out
+
+
+def run_voice(name: str, tts: TextToSpeech, args: argparse.Namespace, costs: Costs) -> dict[str, Any]:
+    built = answers(tts, args.answers, args.seed)
+    asr_delay, model_delay = args.asr_delay_ms / 1000, args.model_delay_ms / 1000
+    mid = [p for a in built for p in mid_sentence_probabilities(a, costs, 100)]
+    rows = []
+    model_outcomes: list[Outcome] = []
+    for setting in SETTINGS:
+        outcomes = [simulate(a, setting, costs, asr_delay, model_delay) for a in built]
+        if setting == DEFAULTS:
+            model_outcomes = outcomes
+        row = summarise(setting, built, outcomes)
+        rows.append(row)
+        print(json.dumps({"voice": name, **row}), flush=True)
+    return {"voice": name, "settings": rows, "model": model_separation(costs, model_outcomes, mid)}
+
+
+def inference_times(model: SmartTurnModel, runs: int = 50) -> list[float]:
+    """One inference (features included) on an 8 s clip, `runs` times, after a warm-up."""
+    clip = np.random.default_rng(0).normal(0, 0.05, 8 * RATE).astype(np.float32)
+    model.probability(clip)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        model.probability(clip)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def voices(names: list[str]) -> list[tuple[str, TextToSpeech]]:
+    found: list[tuple[str, TextToSpeech]] = []
+    for name in names:
+        if name == "espeak":
+            from media.espeak import EspeakTts
+
+            found.append(("eSpeak NG", EspeakTts()))
+        elif name == "piper":
+            try:
+                from media.piper import PiperTts
+
+                piper = PiperTts()
+                piper.load()
+            except (ImportError, OSError, ValueError) as exc:
+                print(f"Piper voice unavailable, skipped: {exc}")
+                continue
+            found.append(("Piper en_US-joe-medium", piper))
+        else:
+            raise SystemExit(f"unknown voice {name!r}")
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--voices", default="espeak,piper", help="comma-separated: espeak, piper")
+    parser.add_argument("--answers", type=int, default=24, help="answers per voice (2 hesitations each)")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--asr-delay-ms", type=int, default=180, help="utterance end to its final")
+    parser.add_argument("--model-delay-ms", type=int, default=100, help="pause start to its verdict")
+    parser.add_argument("--json", type=Path, default=Path("bench/results/turn_taking.json"))
+    parser.add_argument("--markdown", type=Path)
+    parser.add_argument("--from-json", action="store_true", help="only rewrite the markdown from --json")
+    args = parser.parse_args()
+    if args.from_json:
+        saved = json.loads(args.json.read_text())
+        if args.markdown:
+            write_section(args.markdown, markdown(saved))
+        print(markdown(saved))
+        return
+    costs = Costs(WhisperRecognizer(AsrOptions.from_settings(AsrSettings())), SmartTurnModel())
+    costs.recognizer.transcribe(np.zeros(RATE, np.float32))  # load the model before anything is timed
+    results = [run_voice(name, tts, args, costs) for name, tts in voices(args.voices.split(","))]
+    inference = inference_times(costs.model)
+    report = {
+        "machine": machine(),
+        "date": time.strftime("%Y-%m-%d"),
+        "answers": args.answers,
+        "hesitations_per_voice": args.answers * 2,
+        "asr_delay_ms": args.asr_delay_ms,
+        "model_delay_ms": args.model_delay_ms,
+        "asr_p50_ms": round(pct(costs.asr_s, 0.5) * 1000),  # type: ignore[operator]
+        "asr_p95_ms": round(pct(costs.asr_s, 0.95) * 1000),  # type: ignore[operator]
+        "model_p50_ms": round(pct(inference, 0.5) * 1000),  # type: ignore[operator]
+        "model_p95_ms": round(pct(inference, 0.95) * 1000),  # type: ignore[operator]
+        "model_min_ms": round(min(inference) * 1000),
+        "voices": results,
+    }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    if args.markdown:
+        write_section(args.markdown, markdown(report))
+    print(markdown(report))
+
+
+if __name__ == "__main__":
+    main()
