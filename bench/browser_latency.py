@@ -13,7 +13,7 @@ page's `AudioContext`:
 
 Latency = first interviewer sound - end of the candidate's voice, per turn, over as many sessions
 as it takes to reach `--turns` turns. The answers are two or three sentences of eSpeak NG speech
-(about 8-12 s), since the final transcription of a long answer costs more than of a short one.
+(about 8-12 s; Piper's neural voice by default, `--voice espeak` for eSpeak NG), since the final transcription of a long answer costs more than of a short one.
 
 Without --base-url it starts `interview-engine serve` (see `bench.media_latency.local_server`), so
 the engine's CPU is its own process's. Run from the repository root:
@@ -42,7 +42,8 @@ from playwright.async_api import Page, async_playwright
 from bench.media_latency import PHASES, Server, book, local_server, proc_cpu_s
 from bench.report import machine, pct, write_section
 from media.espeak import EspeakTts
-from media.tts import Voice
+from media.piper import PiperTts
+from media.tts import TextToSpeech, Voice
 from tests.chromium import launch
 from tests.speech import resample
 
@@ -141,7 +142,7 @@ class Turn:
     answer_s: float
 
 
-def _answer_pcm(tts: EspeakTts, text: str) -> tuple[bytes, float]:
+def _answer_pcm(tts: TextToSpeech, text: str) -> tuple[bytes, float]:
     """The answer at 48 kHz with its last sounding sample's offset (s)."""
     speech = tts.synthesize(text, Voice())
     pcm = resample(speech.pcm, speech.sample_rate, RATE)
@@ -223,7 +224,7 @@ def _server(args: argparse.Namespace) -> Iterator[Server]:
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
-    tts = EspeakTts()
+    tts: TextToSpeech = PiperTts() if args.voice == "piper" else EspeakTts()
     answers = []
     for text in ANSWERS:
         pcm, last = _answer_pcm(tts, text)
@@ -268,6 +269,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "machine": machine(),
         "client": "Chromium (Debian), join page, synthetic microphone",
+        "candidate_voice": args.voice,
         "turns": len(lat),
         "cut_ins": sum(t.latency_ms is None for t in turns),
         "sessions": len({t.session for t in turns}),
@@ -288,32 +290,39 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def markdown(result: dict[str, Any]) -> str:
-    return "\n".join(
-        [
-            "## Reply latency in Chromium",
-            "",
-            f"`python -m bench.browser_latency` on {result['machine']}. One candidate at a time in Debian's "
-            "Chromium through the join page; the answer is played into a synthetic microphone and the reply "
-            "is heard on the page's own remote stream, both timed on the page's AudioContext clock: from the "
-            "last sample of the candidate's voice to the first sample of the interviewer's reply with sound. "
-            "Answers are 8-12 s of eSpeak NG speech. The engine runs in its own process with its defaults. "
-            "A cut-in is a turn where the interviewer started talking before the answer ended.",
-            "",
-            "| turns | sessions | p50 (ms) | p95 (ms) | min | max | cut-ins | engine CPU (share of one core) |",
-            "|---|---|---|---|---|---|---|---|",
-            f"| {result['turns']} | {result['sessions']} | {result['reply_ms_p50']} | {result['reply_ms_p95']} "
-            f"| {result['reply_ms_min']} | {result['reply_ms_max']} | {result['cut_ins']} | {result['engine_cpu_share']} |",
-            "",
-            "The engine's own split of the same turns (`GET /metrics`), p50 / p95 in ms: "
-            + ", ".join(
-                f"{phase[:-3].replace('_', ' ')} {v['p50']} / {v['p95']}"
-                for phase, v in result["server_phases_ms"].items()
-            )
-            + ". The rest of the client's figure is the network, Opus, Chromium's jitter buffer and playout.",
-            "",
-        ]
-    )
+def markdown(runs: dict[str, dict[str, Any]]) -> str:
+    first = next(iter(runs.values()))
+    lines = [
+        "## Reply latency in Chromium",
+        "",
+        f"`python -m bench.browser_latency` on {first['machine']}. One candidate at a time in Debian's "
+        "Chromium through the join page; the answer is played into a synthetic microphone and the reply "
+        "is heard on the page's own remote stream, both timed on the page's AudioContext clock: from the "
+        "last sample of the candidate's voice to the first sample of the interviewer's reply with sound. "
+        "Answers are 8-12 s of synthetic speech (the voice is in the table). The engine runs in its own "
+        "process; each row names the settings that differ from its defaults. A cut-in is a turn where the "
+        "interviewer started talking before the answer ended.",
+        "",
+        "| run | candidate voice | turns | p50 (ms) | p95 (ms) | min | max | cut-ins | engine CPU (share of a core) "
+        "| engine: endpointing p50 / p95 | engine: transcription p50 / p95 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for label, r in runs.items():
+        phases = r["server_phases_ms"]
+        lines.append(
+            f"| {label} | {r['candidate_voice']} | {r['turns']} | {r['reply_ms_p50']} | {r['reply_ms_p95']} "
+            f"| {r['reply_ms_min']} | {r['reply_ms_max']} | {r['cut_ins']} | {r['engine_cpu_share']} "
+            f"| {phases['endpointing_ms']['p50']} / {phases['endpointing_ms']['p95']} "
+            f"| {phases['transcription_ms']['p50']} / {phases['transcription_ms']['p95']} |"
+        )
+    lines += [
+        "",
+        "Endpointing runs from the end of the candidate's voice to the end of the turn and includes the "
+        "final transcription; the rest of the client's figure is the reply's first sentence, the network, "
+        "Opus, Chromium's jitter buffer and playout.",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -324,15 +333,28 @@ def main() -> None:
     parser.add_argument("--api-key", help="API key for --base-url")
     parser.add_argument("--turns", type=int, default=20, help="turns to measure (over several sessions)")
     parser.add_argument("--max-sessions", type=int, default=12)
+    parser.add_argument(
+        "--voice",
+        choices=("piper", "espeak"),
+        default="piper",
+        help="the candidate's voice; the end-of-turn model hears eSpeak's robotic prosody as unfinished",
+    )
+    parser.add_argument(
+        "--label", default="defaults", help="this run's row (e.g. the IE_ settings it was started with)"
+    )
     parser.add_argument("--json", type=Path, default=Path("bench/results/browser_latency.json"))
     parser.add_argument("--markdown", type=Path, help="update this markdown file's section")
     args = parser.parse_args()
     result = asyncio.run(main_async(args))
+    runs: dict[str, dict[str, Any]] = {}
+    if args.json.exists():
+        runs = json.loads(args.json.read_text()).get("runs", {})
+    runs[args.label] = result
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2) + "\n")
+    args.json.write_text(json.dumps({"runs": runs}, indent=2) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "per_turn"}, indent=2))
     if args.markdown:
-        write_section(args.markdown, markdown(result))
+        write_section(args.markdown, markdown(runs))
 
 
 if __name__ == "__main__":

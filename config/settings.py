@@ -135,6 +135,12 @@ class TurnSettings(_Group):
         "unfinished: the longest the interviewer waits.",
     )
     workers: int = Field(default=1, ge=1, le=16, description="Threads running the model for all sessions.")
+    speculate: bool = Field(
+        default=True,
+        description="Transcribe the answer so far at each pause (IE_TURN__PAUSE_MS into a silence) instead "
+        "of after the VAD's hangover; used when the utterance ends in that pause, dropped when the voice "
+        "comes back. Costs recogniser time at every pause, at partial priority (shed under load).",
+    )
 
 
 class LlmSettings(_Group):

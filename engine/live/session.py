@@ -41,14 +41,22 @@ from engine.live.dialogue import build_interviewer, with_resume
 from engine.live.pauses import PauseJudge, PauseKey
 from engine.live.runtime import MediaRuntime
 from engine.live.speaker import InterviewerSpeech
+from engine.live.speculation import Speculation, outcome
 from engine.live.store import LiveStore
 from engine.services.join import Interview
 from engine.services.transcripts import NewSegment
-from media.asr import pcm_to_float
+from media.asr import Recognition, pcm_to_float
 from media.audio import SAMPLE_RATE, FrameResampler, InboundClock, pcm_duration
 from media.outbound import InterviewerTrack
 from media.recording import StereoRecorder
-from media.segmenter import PauseStarted, Segmenter, SegmenterEvent, UtteranceEnded, UtteranceStarted
+from media.segmenter import (
+    PauseEnded,
+    PauseStarted,
+    Segmenter,
+    SegmenterEvent,
+    UtteranceEnded,
+    UtteranceStarted,
+)
 from media.signalling import accept_offer, rtc_configuration
 from media.smart_turn import RecentAudio
 
@@ -83,6 +91,7 @@ class _Heard:
     events: list[SegmenterEvent]
     partial: bytes | None  # audio for a partial hypothesis, when one is due
     recent: bytes | None  # the last 8 s, when a pause started: what the turn model hears
+    paused: bytes | None = None  # the open utterance so far, when a pause started: a speculative final
 
 
 class LiveSession:
@@ -120,8 +129,9 @@ class LiveSession:
             self._pauses = PauseJudge(
                 runtime.turn_model, turn.threshold, now=self.now, emit=self._emit, name=self.session_id
             )
-        pause_ms = turn.pause_ms if self._pauses is not None else None
-        self._segmenter = Segmenter(runtime.vad, runtime.classifier(), pause_ms=pause_ms)
+        # Pauses are reported with or without the voice model: each one starts a speculative final.
+        self._segmenter = Segmenter(runtime.vad, runtime.classifier(), pause_ms=turn.pause_ms)
+        self._speculation = Speculation(self._speculate, name=self.session_id)
         self._recent = RecentAudio() if self._pauses is not None else None
         self._resampler = FrameResampler(SAMPLE_RATE)
         self._inbound_clock = InboundClock()
@@ -255,7 +265,7 @@ class LiveSession:
             heard = await asyncio.to_thread(self._process, frame, start, cut)
             if self._recorder is not None and heard.pcm:
                 self._recorder.write(CANDIDATE, round(start * SAMPLE_RATE), heard.pcm)
-            await self._handle(heard.events, heard.partial, heard.recent)
+            await self._handle(heard.events, heard.partial, heard.recent, heard.paused)
 
     def _process(self, frame: Any, start: float, cut: PauseKey | None) -> _Heard:
         """Runs in a worker thread; calls for one session never overlap (the consumer awaits each), which
@@ -270,6 +280,9 @@ class LiveSession:
         recent = None
         if self._recent is not None and any(isinstance(e, PauseStarted) for e in events):
             recent = self._recent.snapshot()
+        paused = None
+        if any(isinstance(e, PauseStarted) for e in events) and self._segmenter.speaking:
+            paused = self._segmenter.current_audio()
         partial = None
         if self._segmenter.speaking and not self._partial_running:
             audio = self._segmenter.current_audio() or b""
@@ -277,16 +290,26 @@ class LiveSession:
             if len(audio) - self._partial_len >= step:
                 self._partial_len = len(audio)
                 partial = audio
-        return _Heard(pcm, events, partial, recent)
+        return _Heard(pcm, events, partial, recent, paused)
 
     async def _handle(
-        self, events: list[SegmenterEvent], partial: bytes | None, recent: bytes | None
+        self,
+        events: list[SegmenterEvent],
+        partial: bytes | None,
+        recent: bytes | None,
+        paused: bytes | None = None,
     ) -> None:
         tg = self._tg
         for event in events:
             if self._pauses is not None:
                 self._pauses.heard(event, recent, tg)
-            if isinstance(event, UtteranceStarted):
+            if isinstance(event, PauseStarted):
+                if paused is not None and tg is not None and self._settings.turn.speculate:
+                    self._speculation.start(event.index, event.speech_end, paused, tg)
+            elif isinstance(event, PauseEnded):
+                self._speculation.drop()
+            elif isinstance(event, UtteranceStarted):
+                self._speculation.drop()
                 self._speaking = True
                 self._partial_len = 0
                 self._emit(CandidateSpeechStarted(self.now()))
@@ -295,7 +318,8 @@ class LiveSession:
                 self._emit(CandidateSpeechEnded(self.now(), event.end))
                 # Not in the TaskGroup: a hang-up cancels the group, but words already spoken must
                 # still reach the transcript. `_finish` awaits these.
-                self._track_final(asyncio.get_running_loop().create_task(self._final(event)))
+                guess = self._speculation.take(event.index, event.end)
+                self._track_final(asyncio.get_running_loop().create_task(self._final(event, guess)))
         if partial is not None and tg is not None and self._speaking and self._asr_has_room():
             self._partial_running = True
             tg.create_task(self._partial(partial))
@@ -334,10 +358,18 @@ class LiveSession:
             )
             self._emit(CandidatePartial(self.now(), result.text))
 
-    async def _final(self, event: UtteranceEnded) -> None:
+    async def _speculate(self, audio: bytes) -> Recognition | None:
+        # Partial priority: shed under load rather than delay another session's final.
+        return await self._runtime.asr.partial((self.session_id, "final"), pcm_to_float(audio))
+
+    async def _final(
+        self, event: UtteranceEnded, guess: asyncio.Task[Recognition | None] | None = None
+    ) -> None:
         text = ""
         try:
-            result = await self._runtime.asr.final(pcm_to_float(event.audio))
+            result = await outcome(guess) if guess is not None else None
+            if result is None:
+                result = await self._runtime.asr.final(pcm_to_float(event.audio))
             text = result.text.strip()
         finally:
             # Turn-taking waits for one final per utterance, recognised or not.
