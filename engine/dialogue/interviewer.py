@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -98,6 +98,9 @@ class Spoken:
 Signal = MediaEvent | SpeakingStarted | SpeakingFinished
 
 
+PREVIEW_MIN_WORDS = 6  # below this an answer says too little to predict the reply from
+
+
 class Port(Protocol):
     """What the live session gives the interviewer."""
 
@@ -119,6 +122,9 @@ class Port(Protocol):
 
     async def save_progress(self, state: dict[str, Any]) -> None:
         """Persist the plan and progress with the session."""
+
+    def prepare(self, sentences: Sequence[str]) -> None:
+        """A hint: the next reply probably starts with these sentences; render them ahead if it helps."""
 
 
 class Interviewer:
@@ -152,6 +158,10 @@ class Interviewer:
         self._transcribed: float | None = None
         self._prepared: _Prepared | None = None
         self.transcript: list[tuple[str, str]] = []
+        # The answer so far (finals, then the latest partial) and the text the reply was last predicted for.
+        self._answer_finals: list[str] = []
+        self._answer_partial = ""
+        self._previewed_for: str | None = None
 
     # -- inputs --------------------------------------------------------------------------------------
 
@@ -172,6 +182,7 @@ class Interviewer:
                 for action in actions:
                     await self._act(tg, action)
                 self._prepare(tg)
+                self._preview()
             self._drop_prepared()
         return self.end_reason
 
@@ -196,9 +207,12 @@ class Interviewer:
             self._speech_end = (signal.speech_end, signal.at)
             return turns.speech_ended(signal.at)
         if isinstance(signal, CandidatePartial):
+            self._answer_partial = signal.text
             return turns.partial(signal.at, signal.text)
         if isinstance(signal, CandidateFinal):
             self._transcribed = signal.at
+            self._answer_finals.append(signal.text)
+            self._answer_partial = ""
             return turns.final(signal.at, signal.text)
         if isinstance(signal, CandidateTurnVerdict):
             return turns.turn_verdict(signal.at, signal.complete)
@@ -234,6 +248,7 @@ class Interviewer:
 
     async def _answer(self, tg: asyncio.TaskGroup, turn: EndOfTurn) -> None:
         marks = self._marks()
+        self._answer_finals, self._answer_partial, self._previewed_for = [], "", None
         prepared, self._prepared = self._prepared, None
         if prepared is not None and (turn.request is not None or prepared.text != turn.text):
             prepared.wording.cancel()
@@ -280,6 +295,23 @@ class Interviewer:
         reply = director.next_after(text, self._port.now())
         history = [*self.transcript, ("candidate", text)]
         self._prepared = _Prepared(text, director, reply, Prefetch(tg, self._phrased(reply.text, history)))
+
+    def _preview(self) -> None:
+        """While the candidate answers, work out the director's likely reply to what they said so far
+        and have its sentences rendered ahead (`Port.prepare`): when the turn ends with the same reply
+        (the usual case: the next question and its transition do not change with every word), its first
+        frame leaves within milliseconds instead of after synthesis. The LLM's wording cannot be known
+        ahead, so only the director's replies are previewed."""
+        if self._llm is not None or self._closing:
+            return
+        text = " ".join([*self._answer_finals, self._answer_partial]).strip()
+        if len(text.split()) < PREVIEW_MIN_WORDS or text == self._previewed_for:
+            return
+        self._previewed_for = text
+        if detect_request(text) is not None:
+            return
+        reply = self._director.copy().next_after(text, self._port.now())
+        self._port.prepare(split_sentences(reply.text))
 
     def _drop_prepared(self) -> None:
         if self._prepared is not None:

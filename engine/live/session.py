@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -411,6 +411,10 @@ class LiveSession:
 
     async def save_progress(self, state: dict[str, Any]) -> None:
         await self._store.save_progress(state)
+
+    def prepare(self, sentences: Sequence[str]) -> None:
+        if self._tg is not None:
+            self._speaker.prepare(sentences, self._tg)
 
     async def _interview(self) -> None:
         await self._connected.wait()

@@ -1,11 +1,18 @@
 """The interviewer's mouth in a live session: synthesis, the outbound track, captions, and the
-interviewer's transcript segments (only the words that were actually played)."""
+interviewer's transcript segments (only the words that were actually played).
+
+Sentences the interviewer will probably say next (its likely reply, predicted while the candidate is
+still answering) can be rendered ahead (`prepare`): a neural voice takes ~150 ms of CPU per sentence,
+which would otherwise sit between the end of the turn and the first reply frame. A rendered sentence
+is used when exactly that sentence is spoken; the few kept are bounded (`READY_MAX`), the oldest go.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from config.enums import Speaker
 from config.profiles import VoiceSettings
@@ -17,7 +24,9 @@ from engine.services.transcripts import NewSegment
 from media.outbound import InterviewerTrack, Playback, Utterance
 from media.tts import TextToSpeech
 
-__all__ = ["InterviewerSpeech"]
+__all__ = ["READY_MAX", "InterviewerSpeech"]
+
+READY_MAX = 8  # sentences rendered ahead and kept: about two predicted replies
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +46,44 @@ class InterviewerSpeech:
         self._tts = tts
         self._voice = voice_of(voice)
         self._cut = False
+        self._ready: OrderedDict[str, asyncio.Task[Utterance | None]] = OrderedDict()
+
+    def prepare(self, sentences: Sequence[str], tg: asyncio.TaskGroup) -> None:
+        """Render `sentences` ahead, in tasks of `tg`, unless they already are."""
+        for sentence in sentences:
+            if not sentence.strip() or sentence in self._ready:
+                continue
+            self._ready[sentence] = tg.create_task(self._render_ahead(sentence))
+            while len(self._ready) > READY_MAX:
+                _, oldest = self._ready.popitem(last=False)
+                oldest.cancel()
+
+    @property
+    def ready(self) -> tuple[str, ...]:
+        """The sentences rendered (or being rendered) ahead, oldest first."""
+        return tuple(self._ready)
+
+    async def _render_ahead(self, sentence: str) -> Utterance | None:
+        try:
+            return await render(self._tts, sentence, self._voice)
+        except Exception:
+            # Only a guess: the sentence is rendered again when it is actually said.
+            logger.warning("rendering ahead failed", exc_info=True)
+            return None
+
+    async def _rendered(self, sentence: str) -> Utterance:
+        ahead = self._ready.pop(sentence, None)
+        if ahead is not None:
+            try:
+                utterance = await ahead
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise
+                utterance = None
+            if utterance is not None:
+                return utterance
+        return await render(self._tts, sentence, self._voice)
 
     def interrupt(self) -> None:
         self._cut = True
@@ -57,7 +104,7 @@ class InterviewerSpeech:
         async for sentence in sentences:
             if self._cut:
                 break
-            utterance = await render(self._tts, sentence, self._voice)
+            utterance = await self._rendered(sentence)
             if self._cut:
                 break
             playback = self._track.play(utterance)

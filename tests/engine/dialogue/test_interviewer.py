@@ -4,7 +4,8 @@ OpenAI-compatible loopback server for the LLM path."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from engine.dialogue.latency import TurnLatency
 from engine.dialogue.plan import InterviewPlan, build_plan
 from engine.dialogue.turns import TurnConfig
 from llm import LlmClient
+from llm.sentences import split_sentences
 from tests.helpers import profile_body, template_body
 from tests.llm_server import LlmServer, Script
 
@@ -61,6 +63,8 @@ class FakePort:
         self.interviewer: Interviewer | None = None
         self.speaking_started = asyncio.Event()
         self.changed = asyncio.Condition()
+        self.prepared: list[str] = []  # sentences announced ahead (Port.prepare), in order
+        self.said: list[tuple[str, bool]] = []  # each sentence started, and whether it was prepared first
 
     async def until(self, predicate: Callable[[], bool], limit_s: float = 10) -> None:
         async with asyncio.timeout(limit_s), self.changed:
@@ -78,6 +82,7 @@ class FakePort:
         heard: list[str] = []
         async for sentence in sentences:
             started(sentence)
+            self.said.append((sentence, sentence in self.prepared))
             self.speaking_started.set()
             try:
                 await asyncio.wait_for(self._interrupted.wait(), self.sentence_s)
@@ -117,6 +122,9 @@ class FakePort:
         self.saved.append(state)
         await self._notify()
 
+    def prepare(self, sentences: Sequence[str]) -> None:
+        self.prepared.extend(sentences)
+
 
 def candidate_says(interviewer: Interviewer, now: float, text: str) -> None:
     interviewer.hear(CandidateSpeechStarted(now))
@@ -152,6 +160,37 @@ async def test_a_full_interview_covers_every_rubric_dimension_and_closes() -> No
         "candidate",
         "interviewer",
     ]
+
+
+async def test_the_directors_next_reply_is_announced_before_the_turn_ends() -> None:
+    """While the candidate answers, the reply the director will give is handed to the port to render
+    ahead: every sentence said after an answer was prepared before it was said."""
+    port = FakePort(forever(STRONG))
+    interviewer = Interviewer(port, plan(), None, seed="s1", turns=FAST)
+    port.interviewer = interviewer
+    assert await asyncio.wait_for(interviewer.run(), 30) == "completed"
+    opening = len(split_sentences(port.spoken[0].text))
+    after_answers = port.said[opening:]
+    assert after_answers
+    assert all(prepared for _, prepared in after_answers), after_answers
+
+
+async def test_a_short_answer_or_a_request_is_not_previewed() -> None:
+    port = FakePort(sentence_s=0.01)
+    interviewer = Interviewer(port, plan(), None, seed="s1", turns=FAST)
+    port.interviewer = interviewer
+    run = asyncio.create_task(interviewer.run())
+    await port.until(lambda: bool(port.spoken))
+    opening = list(port.prepared)
+    now = port.now()
+    interviewer.hear(CandidateSpeechStarted(now))
+    interviewer.hear(CandidatePartial(now + 0.01, "yes I think so"))
+    interviewer.hear(CandidatePartial(now + 0.02, "sorry, could you repeat the question please"))
+    await asyncio.sleep(0.05)
+    assert port.prepared == opening
+    run.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await run
 
 
 async def test_barge_in_stops_the_interviewer_and_a_backchannel_does_not() -> None:
