@@ -17,9 +17,7 @@ PORT ?= 8000
 DATA_DIR ?= ./data
 PYTEST_ARGS ?=
 # Test processes (pytest-xdist): most end-to-end tests wait on real-time audio, so two workers on two
-# cores cut the wall time by about a third. The live-call tests share the xdist group "realtime" and
-# --dist loadgroup runs a group on one worker: two calls at once on two cores starve each other's
-# frames and garble the recogniser's input.
+# cores cut the wall time by about a third without starving the real-time ones.
 PYTEST_WORKERS ?= auto
 
 # apt needs root; use sudo only when we are not already root.
@@ -91,7 +89,7 @@ check: $(VENV)/.installed-test
 
 test: system-deps $(VENV)/.installed-test
 	$(MAKE) check
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # --- housekeeping -------------------------------------------------------------
 

@@ -29,8 +29,7 @@ from tests.speech import speech_wav
 # voice (e.g. "error rate" came back as "aerobics"). The direct path is held to 0.25.
 BROWSER_MAX_WER = 0.6
 
-# Real-time audio: in the same xdist group as the other live calls, so they never run at once.
-pytestmark = [requires_chromium, pytest.mark.xdist_group("realtime")]
+pytestmark = requires_chromium
 
 
 @pytest.fixture

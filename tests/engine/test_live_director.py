@@ -19,11 +19,7 @@ from tests.helpers import ApiClients, StepClock
 from tests.llm_server import LlmServer, Script
 from tests.speech import synthesize
 
-pytestmark = [
-    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
-    # Real-time audio: one at a time, so two calls never starve each other's frames (see Makefile).
-    pytest.mark.xdist_group("realtime"),
-]
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 ANSWER = "I built the payment service and my team shipped it in three months."
 

@@ -20,11 +20,7 @@ from tests.engine.session_helpers import expect
 from tests.helpers import ApiClients, StepClock
 from tests.speech import synthesize
 
-pytestmark = [
-    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
-    # Real-time audio: one at a time, so two calls never starve each other's frames (see Makefile).
-    pytest.mark.xdist_group("realtime"),
-]
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def open_peer_connections() -> int:
