@@ -30,7 +30,6 @@ from engine.dialogue.questions import (
     criteria_draft,
     dimension_pool,
     scenario_pool,
-    spoken_name,
 )
 
 __all__ = [
@@ -504,12 +503,9 @@ def _opening(
     org = first_sentence(profile.grounding.organization_context, 200)
     if org:
         parts.append(f"A little about us: {org}.")
-    # The template's objective is written for the evaluators ("Assess whether the candidate..."): the
-    # candidate hears what the conversation will cover instead, in the order it will be asked.
-    topics = list(dict.fromkeys(spoken_name(q.dimension) for q in plan.core if q.dimension))
-    if topics:
-        listed = topics[0] if len(topics) == 1 else f"{', '.join(topics[:-1])} and {topics[-1]}"
-        parts.append(f"We will talk about {listed}.")
+    objective = first_sentence(template.objective, 200) if template else ""
+    if objective and template is not None and "?" not in template.objective:
+        parts.append(f"The focus today: {objective}.")
     count = len(plan.core)
     questions = "one question" if count == 1 else f"about {count} questions"
     format_line = {
