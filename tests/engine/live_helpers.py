@@ -11,11 +11,15 @@ from tests.engine.session_helpers import book, inline_participant, make_profile,
 
 JSON = dict[str, Any]
 
-# Sentences that Whisper tiny.en transcribes reliably in eSpeak's voice when heard directly, so a
-# word error above the bound points at the call path (codec, resampling, segmentation), not the voice.
+# Sentences that Whisper tiny.en transcribes without a word error in eSpeak's voice whatever silence
+# surrounds them (checked with 0-0.3 s before and 0-0.5 s after), so a word error above the bound points
+# at the call path (codec, resampling, segmentation), not the voice. Where the live path cuts an
+# utterance depends on frame timing, and some sentences are not robust to that: "I built the payment
+# service and my team shipped it in three months." comes back as "I will to the payment service..." with
+# 0.3 s of silence after it, but word-perfect with 0.2 or 0.5 s.
 ANSWERS = (
     "I wrote the billing service in Go and cut the error rate in half.",
-    "I built the payment service and my team shipped it in three months.",
+    "I designed the search service and we launched it in two months.",
 )
 
 
