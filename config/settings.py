@@ -71,6 +71,20 @@ class VadSettings(_Group):
     start_ms: int = Field(default=60, ge=0, le=1000, description="Speech needed before speech starts.")
     pre_roll_ms: int = Field(default=300, ge=0, le=2000, description="Audio kept before speech starts.")
     hangover_ms: int = Field(default=300, ge=0, le=5000, description="Silence before speech ends.")
+    split_after_s: float = Field(
+        default=12.0,
+        ge=0,
+        le=28,
+        description="Speech longer than this is cut into pieces at the next pause (the speaker going on), "
+        "so each piece fits the recogniser's window and is transcribed while the answer continues, the "
+        "next piece in the context of the one before; 0 cuts only at the 30 s cap.",
+    )
+    split_pause_ms: int = Field(
+        default=80,
+        ge=20,
+        le=1000,
+        description="The shortest pause (in unvoiced VAD frames) that long speech is cut in.",
+    )
 
 
 class TtsSettings(_Group):

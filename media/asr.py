@@ -13,6 +13,14 @@ would make `transcribe()` fall back to temperature sampling (too repetitive or t
 longer than one window, is handed to `transcribe()` itself. Text without a letter or digit (the lone "."
 Whisper may say to silence) counts as no text.
 
+Each utterance may come with a prompt: the text said just before it (the previous piece of a long answer
+that the segmenter cut), which Whisper reads as preceding context, as `transcribe()` does with
+`initial_prompt`. And each result is checked for coverage: a decode that stops early can drop most of a
+long utterance (Whisper without timestamps sometimes ends after its first sentence: 30 s of speech came
+back as "Absolutely."). When the text has fewer than `MIN_WORDS_PER_SPEECH_S` words per second of
+voiced audio, the utterance is transcribed again by `transcribe()` with timestamps, which walks the
+window segment by segment, and the longer text is kept.
+
 Everything here blocks; call it from a worker thread (see `media.asr_scheduler`).
 """
 
@@ -35,7 +43,9 @@ if TYPE_CHECKING:
     from config.settings import AsrSettings
 
 __all__ = [
+    "COVERAGE_MIN_SPEECH_S",
     "CPU_DECODE_BATCH",
+    "MIN_WORDS_PER_SPEECH_S",
     "WHISPER_SAMPLE_RATE",
     "AsrOptions",
     "FloatAudio",
@@ -43,7 +53,9 @@ __all__ = [
     "SpeechRecognizer",
     "WhisperRecognizer",
     "bundled_model_path",
+    "covers",
     "pcm_to_float",
+    "voiced_seconds",
 ]
 
 logger = logging.getLogger(__name__)
@@ -63,6 +75,20 @@ _WINDOW_FRAMES = 3000  # 30 s of 10 ms log-Mel frames: the window Whisper was tr
 
 CPU_DECODE_BATCH = 4
 """Utterances per decoder call that cost least per utterance on CPU (bench/asr_batching.py)."""
+
+MIN_WORDS_PER_SPEECH_S = 1.0
+"""Fewer words than this per second of voiced audio means words were dropped: conversational English
+runs at 2-3 words per second of voiced time, and a slow, hesitant speaker (whose fillers Whisper leaves
+out) at about 1.5."""
+
+COVERAGE_MIN_SPEECH_S = 3.0
+"""Utterances with less voiced audio than this are not checked: one or two words may be all there is."""
+
+# Voiced-time estimate for the coverage check: 30 ms frames within 35 dB of the loudest one (and above
+# -55 dBFS) count as speech. Crude, but it only has to tell 25 s of talk from a 2-second reply.
+_COVERAGE_FRAME = 480
+_COVERAGE_RANGE_DB = 35.0
+_COVERAGE_FLOOR_DB = -55.0
 
 
 def bundled_model_path() -> Path:
@@ -166,9 +192,29 @@ class Recognition:
 
 @runtime_checkable
 class SpeechRecognizer(Protocol):
-    def transcribe_batch(self, audios: Sequence[FloatAudio]) -> list[Recognition]:
-        """Transcribe float32 mono 16 kHz utterances in [-1, 1]; blocking; one result per input, in order."""
+    def transcribe_batch(
+        self, audios: Sequence[FloatAudio], prompts: Sequence[str] | None = None
+    ) -> list[Recognition]:
+        """Transcribe float32 mono 16 kHz utterances in [-1, 1]; blocking; one result per input, in order.
+        `prompts` (one per utterance, "" for none) is what was said just before each one."""
         ...
+
+
+def voiced_seconds(audio: FloatAudio) -> float:
+    """Roughly how much of `audio` is voice rather than pause (see `MIN_WORDS_PER_SPEECH_S`)."""
+    frames = len(audio) // _COVERAGE_FRAME
+    if frames == 0:
+        return 0.0
+    power = np.mean(np.square(audio[: frames * _COVERAGE_FRAME].reshape(frames, _COVERAGE_FRAME)), axis=1)
+    level = 10.0 * np.log10(np.maximum(power, 1e-12))
+    threshold = max(float(level.max()) - _COVERAGE_RANGE_DB, _COVERAGE_FLOOR_DB)
+    return float(np.count_nonzero(level > threshold)) * _COVERAGE_FRAME / WHISPER_SAMPLE_RATE
+
+
+def covers(text: str, audio: FloatAudio) -> bool:
+    """Whether `text` has as many words as `audio`'s voiced time calls for (short audio always does)."""
+    speech_s = voiced_seconds(audio)
+    return speech_s < COVERAGE_MIN_SPEECH_S or len(text.split()) >= MIN_WORDS_PER_SPEECH_S * speech_s
 
 
 def _as_audio(audio: npt.ArrayLike) -> FloatAudio:
@@ -242,15 +288,22 @@ class WhisperRecognizer:
         per call instead of after a long queue of calls."""
         return self.options.decode_batch
 
-    def transcribe(self, audio: FloatAudio) -> Recognition:
-        """One utterance; same as `transcribe_batch([audio])[0]`."""
-        return self.transcribe_batch([audio])[0]
+    def transcribe(self, audio: FloatAudio, prompt: str = "") -> Recognition:
+        """One utterance; same as `transcribe_batch([audio], [prompt])[0]`."""
+        return self.transcribe_batch([audio], [prompt])[0]
 
-    def transcribe_batch(self, audios: Sequence[FloatAudio]) -> list[Recognition]:
+    def transcribe_batch(
+        self, audios: Sequence[FloatAudio], prompts: Sequence[str] | None = None
+    ) -> list[Recognition]:
         arrays = [_as_audio(audio) for audio in audios]
+        texts = [""] * len(arrays) if prompts is None else [prompt.strip() for prompt in prompts]
+        if len(texts) != len(arrays):
+            raise ValueError(f"{len(texts)} prompts for {len(arrays)} utterances")
         results: list[Recognition | None] = [None] * len(arrays)
-        # Windows of one encoder call must have the same length: group by the window each one gets.
-        groups: dict[int, list[tuple[int, npt.NDArray[np.float32]]]] = {}
+        # Windows of one encoder call must have the same length, and CTranslate2 wants the prompts of one
+        # decoder call to be as long as each other: group by both.
+        tokens = [self._prompt_tokens(text) for text in texts]
+        groups: dict[tuple[int, int], list[tuple[int, npt.NDArray[np.float32]]]] = {}
         short_frames = round(self.options.window_s * 100)
         for index, audio in enumerate(arrays):
             features = self._model.feature_extractor(audio)
@@ -259,31 +312,54 @@ class WhisperRecognizer:
             if content_frames <= 0:
                 results[index] = Recognition("", 0.0, len(audio) / WHISPER_SAMPLE_RATE, 0.0)
             elif content_frames > _WINDOW_FRAMES:
-                results[index] = self._transcribe_sequential(audio)
+                results[index] = self._transcribe_sequential(audio, texts[index])
             else:
                 frames = short_frames if 2 * content_frames <= short_frames else _WINDOW_FRAMES
-                groups.setdefault(frames, []).append((index, features[:, :content_frames]))
+                key = (frames, len(tokens[index]))
+                groups.setdefault(key, []).append((index, features[:, :content_frames]))
 
         size = self.options.decode_batch
-        for frames, windows in groups.items():
+        for (frames, _), windows in groups.items():
             for start in range(0, len(windows), size):
                 chunk = windows[start : start + size]
                 started = time.perf_counter()
-                decoded = self._decode_windows([features for _, features in chunk], frames)
+                decoded = self._decode_windows(
+                    [features for _, features in chunk], frames, [tokens[index] for index, _ in chunk]
+                )
                 share = (time.perf_counter() - started) / len(chunk)
                 for (index, _), outcome in zip(chunk, decoded, strict=True):
-                    results[index] = self._recognition(arrays[index], outcome, share)
+                    results[index] = self._recognition(arrays[index], outcome, share, texts[index])
         return [result for result in results if result is not None]
 
-    def _recognition(self, audio: FloatAudio, outcome: _Decoded | None, share: float) -> Recognition:
+    def _recognition(
+        self, audio: FloatAudio, outcome: _Decoded | None, share: float, prompt: str
+    ) -> Recognition:
         audio_s = len(audio) / WHISPER_SAMPLE_RATE
         if outcome is None:
             # transcribe() would retry this one with temperature sampling; let it do exactly that.
-            fallback = self._transcribe_sequential(audio)
+            fallback = self._transcribe_sequential(audio, prompt)
             return Recognition(fallback.text, fallback.confidence, audio_s, share + fallback.compute_s)
         text = _spoken(outcome.text)
         confidence = math.exp(outcome.avg_logprob) if text else 0.0
+        if not covers(text, audio):
+            # Words are missing: walk the window segment by segment instead, and keep the fuller text.
+            retry = self._transcribe_sequential(audio, prompt, timestamps=True)
+            logger.info(
+                "coverage retry of a %.1fs utterance: %s words -> %s",
+                audio_s,
+                len(text.split()),
+                len(retry.text.split()),
+            )
+            if len(retry.text.split()) > len(text.split()):
+                return Recognition(retry.text, retry.confidence, audio_s, share + retry.compute_s)
+            share += retry.compute_s
         return Recognition(text, min(1.0, confidence), audio_s, share)
+
+    def _prompt_tokens(self, prompt: str) -> list[int]:
+        if not prompt:
+            return list(self._prompt)
+        previous = self._tokenizer.encode(" " + prompt)
+        return list(self._model.get_prompt(self._tokenizer, previous, without_timestamps=True))
 
     def _encode(self, batch: npt.NDArray[np.float32]) -> Any:
         """Encoder output for a [batch, mels, frames] array, as a CTranslate2 StorageView."""
@@ -301,7 +377,7 @@ class WhisperRecognizer:
         return ctranslate2.StorageView.from_array(np.concatenate([np.asarray(out) for out in single]))
 
     def _decode_windows(
-        self, windows: Sequence[npt.NDArray[np.float32]], frames: int
+        self, windows: Sequence[npt.NDArray[np.float32]], frames: int, prompts: Sequence[list[int]]
     ) -> list[_Decoded | None]:
         """Decode log-Mel windows (zero-padded to `frames`) as one batch; None where transcribe() falls back."""
         from faster_whisper.audio import pad_or_trim
@@ -310,7 +386,7 @@ class WhisperRecognizer:
         batch = np.ascontiguousarray(np.stack([pad_or_trim(window, frames) for window in windows]))
         generated = whisper.generate(
             self._encode(batch),
-            [list(self._prompt) for _ in windows],
+            [list(prompt) for prompt in prompts],
             beam_size=self.options.beam_size,
             patience=1.0,
             length_penalty=1.0,
@@ -342,7 +418,9 @@ class WhisperRecognizer:
                 decoded.append(_Decoded(text, avg_logprob))
         return decoded
 
-    def _transcribe_sequential(self, audio: FloatAudio) -> Recognition:
+    def _transcribe_sequential(
+        self, audio: FloatAudio, prompt: str = "", *, timestamps: bool = False
+    ) -> Recognition:
         """faster-whisper's own `transcribe()`, iterated here so the work stays on this thread."""
         started = time.perf_counter()
         segments, _info = self._model.transcribe(
@@ -350,8 +428,9 @@ class WhisperRecognizer:
             language=self._language,
             beam_size=self.options.beam_size,
             vad_filter=False,  # the segmenter already cut the speech out
-            without_timestamps=True,
+            without_timestamps=not timestamps,
             condition_on_previous_text=False,
+            initial_prompt=prompt or None,
         )
         texts: list[str] = []
         logprob_sum = 0.0

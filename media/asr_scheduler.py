@@ -88,6 +88,7 @@ class _Job:
     future: asyncio.Future[Recognition | None]
     final: bool
     key: Hashable = None
+    prompt: str = ""
 
 
 @dataclass(slots=True)
@@ -199,10 +200,11 @@ class AsrScheduler:
         self._check_running()
         await asyncio.gather(*(self._recognizer(lane) for lane in range(self._workers)))
 
-    async def final(self, audio: FloatAudio | bytes) -> Recognition:
-        """Transcribe a finished utterance; high priority, FIFO, never dropped."""
+    async def final(self, audio: FloatAudio | bytes, prompt: str = "") -> Recognition:
+        """Transcribe a finished utterance; high priority, FIFO, never dropped. `prompt` is what the
+        speaker said just before it (see `SpeechRecognizer.transcribe_batch`)."""
         self._check_running()
-        job = _Job(_as_audio(audio), asyncio.get_running_loop().create_future(), final=True)
+        job = _Job(_as_audio(audio), asyncio.get_running_loop().create_future(), final=True, prompt=prompt)
         self._finals.append(job)
         self._wakeup.set()
         try:
@@ -332,7 +334,9 @@ class AsrScheduler:
         started = time.perf_counter()
         try:
             recognizer = await self._recognizer(lane)
-            results = await self._in_thread(recognizer.transcribe_batch, [job.audio for job in batch])
+            results = await self._in_thread(
+                recognizer.transcribe_batch, [job.audio for job in batch], [job.prompt for job in batch]
+            )
             if len(results) != len(batch):
                 raise RuntimeError(f"recognizer returned {len(results)} results for {len(batch)} utterances")
         except asyncio.CancelledError:

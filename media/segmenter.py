@@ -6,6 +6,12 @@ so an utterance's audio begins `pre_roll_ms` before its first voiced frame (the 
 onsets; Whisper needs them). Times are stream times derived from sample counts, so they are exact and
 repeatable however the stream is chopped into pushes.
 
+Long speech is cut into pieces before it outgrows Whisper's window, and never mid-word: once an
+utterance is `split_after_s` long, it is cut inside the next pause of `split_pause_ms` when the voice
+comes back (the speaker went on, so this is no end of turn); if no such pause comes before
+`max_utterance_s`, it is cut at the quietest frame boundary of the last second. Each piece but the last
+is marked `continued`, so the caller can transcribe the next one in its context.
+
 With `pause_ms`, it also reports the silences inside an utterance before the hangover ends it
 (`PauseStarted`, and `PauseEnded` when the voice comes back), so a caller can judge early whether the
 speaker has finished, and close the utterance at once (`end_at_pause`) when they have.
@@ -17,6 +23,8 @@ import logging
 import math
 from dataclasses import dataclass, field
 from typing import TypeAlias
+
+import numpy as np
 
 from media.vad import (
     SpeechClassifier,
@@ -30,6 +38,8 @@ from media.vad import (
 
 __all__ = [
     "DEFAULT_MAX_UTTERANCE_S",
+    "DEFAULT_SPLIT_AFTER_S",
+    "DEFAULT_SPLIT_PAUSE_MS",
     "DEFAULT_TAIL_MS",
     "PauseEnded",
     "PauseStarted",
@@ -43,6 +53,14 @@ logger = logging.getLogger(__name__)
 
 # Whisper decodes 30 s windows; a longer utterance would be truncated by the model.
 DEFAULT_MAX_UTTERANCE_S = 30.0
+# Past this length an utterance is cut at the next pause (when speech goes on): the recogniser gets a
+# piece that fits its short window (see `AsrOptions.window_s`), long before the hard cap above.
+DEFAULT_SPLIT_AFTER_S = 12.0
+# A pause long enough to cut at: a breath between phrases, not a stop consonant inside a word. (webrtcvad
+# smooths its decisions: a 250 ms gap between words shows as ~120 ms of unvoiced frames.)
+DEFAULT_SPLIT_PAUSE_MS = 80
+# The hard cap looks this far back for the quietest place to cut.
+_QUIET_SEARCH_MS = 1000
 # Silence kept after the last voiced frame: the VAD tends to miss soft word endings (s, f, t).
 DEFAULT_TAIL_MS = 200
 
@@ -58,13 +76,16 @@ class UtteranceStarted:
 @dataclass(frozen=True, slots=True)
 class UtteranceEnded:
     """An utterance closed. `audio` (int16 mono) runs from `start` to a little past `end`, the end of the
-    last voiced frame; `detected_at` is when the segmenter knew (hangover expiry, cap or flush)."""
+    last voiced frame; `detected_at` is when the segmenter knew (hangover expiry, cap or flush).
+    `continued` is True when it was cut because it ran long while the speaker went on: the next
+    utterance (opened at once, where this one's audio stops) is the rest of the same speech."""
 
     index: int
     start: float
     end: float
     detected_at: float
     audio: bytes = field(repr=False)
+    continued: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +125,11 @@ class Segmenter:
     times stay right (once the VAD is quiet, the rest of a long gap is skipped unclassified). A push that
     overlaps, or jitters by less than half a frame, is taken as contiguous with the previous one.
 
-    An utterance whose audio plus tail would pass `max_utterance_s` is cut at the next voiced frame: that
-    piece ends there (its `end` is its last voiced frame) and the next utterance starts at the same
-    sample, so no audio is lost or repeated.
+    An utterance longer than `split_after_s` (None: never) is cut inside its next pause of at least
+    `split_pause_ms`, at the moment the voice comes back: the piece keeps up to `tail_ms` of that pause
+    and the next utterance starts where its audio stops. One whose audio plus tail would pass
+    `max_utterance_s` is cut at the quietest frame boundary of its last second. Either way no audio is
+    lost or repeated, and the piece is `continued`.
 
     `pause_ms` (None: off) reports each silence inside an open utterance once it lasts that long; it has
     an effect only when shorter than the VAD's hangover, which otherwise ends the utterance first.
@@ -120,9 +143,15 @@ class Segmenter:
         max_utterance_s: float = DEFAULT_MAX_UTTERANCE_S,
         tail_ms: int = DEFAULT_TAIL_MS,
         pause_ms: int | None = None,
+        split_after_s: float | None = DEFAULT_SPLIT_AFTER_S,
+        split_pause_ms: int = DEFAULT_SPLIT_PAUSE_MS,
     ) -> None:
         if tail_ms < 0:
             raise ValueError("tail_ms must not be negative")
+        if split_after_s is not None and split_after_s <= 0:
+            raise ValueError("split_after_s must be positive (or None)")
+        if split_pause_ms <= 0:
+            raise ValueError("split_pause_ms must be positive")
         if pause_ms is not None and pause_ms <= 0:
             raise ValueError("pause_ms must be positive (or None)")
         rate = config.sample_rate
@@ -150,6 +179,10 @@ class Segmenter:
         self._pause_frames = 0 if pause_ms is None else max(1, math.ceil(pause_ms / config.frame_ms))
         self._silent_frames = 0
         self._paused = False
+        self._split_after = None if split_after_s is None else round(split_after_s * rate)
+        self._split_pause_frames = max(1, math.ceil(split_pause_ms / config.frame_ms))
+        self._quiet_search = max(1, _QUIET_SEARCH_MS // config.frame_ms)
+        self._run_silent = 0  # unvoiced frames in a row inside the open utterance
 
     @property
     def config(self) -> VadConfig:
@@ -255,8 +288,15 @@ class Segmenter:
             self._remember(frame)
         else:
             if voiced and end + self._tail - self._utterance.start > self._max:
-                events += self._split(start, end)
+                events += self._split(self._quietest(start), end)
+            elif voiced and self._long_pause_behind(start):
+                # Cut inside the pause, keeping a tail for the piece's last word (the VAD misses soft
+                # endings); the rest of the pause is the next piece's pre-roll.
+                silence_start = start - self._run_silent * self._frame
+                keep = min(self._tail, self._run_silent * self._frame // 2)
+                events += self._split(silence_start + keep - keep % self._frame, end)
             self._utterance.audio += frame
+            self._run_silent = 0 if voiced else self._run_silent + 1
         self._pos = end
         if voiced:
             self._voiced_end = end
@@ -270,6 +310,33 @@ class Segmenter:
             if pause is not None:
                 events.append(pause)
         return events
+
+    def _long_pause_behind(self, start: int) -> bool:
+        """The open utterance is past `split_after_s` and the frame starting at `start` ends a pause
+        long enough to cut in."""
+        utterance = self._utterance
+        return (
+            utterance is not None
+            and self._split_after is not None
+            and self._run_silent >= self._split_pause_frames
+            and start - utterance.start >= self._split_after
+        )
+
+    def _quietest(self, at: int) -> int:
+        """The frame boundary in the open utterance's last second (ending at `at`) with the least energy
+        around it: where a cut is least likely to fall inside a word."""
+        utterance = self._utterance
+        assert utterance is not None
+        frame_bytes = self._frame * 2
+        frames = (at - utterance.start) // self._frame
+        first = max(1, frames - self._quiet_search)
+        if first >= frames:
+            return at
+        audio = np.frombuffer(bytes(utterance.audio[: frames * frame_bytes]), dtype="<i2")
+        energy = (audio.astype(np.float64).reshape(frames, self._frame) ** 2).mean(axis=1)
+        # A boundary's energy: the frames on both sides of it.
+        around = energy[first - 1 : frames - 1] + energy[first:frames]
+        return utterance.start + (first + int(np.argmin(around))) * self._frame
 
     def _pause_event(self, voiced: bool, end: int) -> PauseStarted | PauseEnded | None:
         """Track silence inside the open utterance (after this frame's own events)."""
@@ -303,12 +370,15 @@ class Segmenter:
     def _begin(self, start: int, audio: bytearray) -> UtteranceStarted:
         self._silent_frames = 0
         self._paused = False
+        self._run_silent = 0
         self._utterance = _Utterance(self._next_index, start, audio)
         self._next_index += 1
         logger.debug("utterance %s started at %s", self._utterance.index, start / self._rate)
         return UtteranceStarted(self._utterance.index, start / self._rate)
 
-    def _close(self, end: int, audio_end: int, detected_at: float) -> UtteranceEnded:
+    def _close(
+        self, end: int, audio_end: int, detected_at: float, *, continued: bool = False
+    ) -> UtteranceEnded:
         utterance = self._utterance
         assert utterance is not None
         cut = (audio_end - utterance.start) * 2
@@ -323,9 +393,15 @@ class Segmenter:
             end / self._rate,
             detected_at,
             bytes(utterance.audio[:cut]),
+            continued,
         )
 
     def _split(self, at: int, now: int) -> list[SegmenterEvent]:
-        """Cap reached: close the utterance at sample `at` (a frame boundary) and open the next there."""
-        ended = self._close(min(self._voiced_end, at), at, now / self._rate)
-        return [ended, self._begin(at, bytearray())]
+        """Close the open utterance at sample `at` (a frame boundary inside it) and open the next one
+        there, with the audio between `at` and now; the speaker is still speaking."""
+        utterance = self._utterance
+        assert utterance is not None
+        rest = bytearray(utterance.audio[(at - utterance.start) * 2 :])
+        ended = self._close(min(self._voiced_end, at), at, now / self._rate, continued=True)
+        self._history.clear()
+        return [ended, self._begin(at, rest)]

@@ -130,7 +130,14 @@ class LiveSession:
                 runtime.turn_model, turn.threshold, now=self.now, emit=self._emit, name=self.session_id
             )
         # Pauses are reported with or without the voice model: each one starts a speculative final.
-        self._segmenter = Segmenter(runtime.vad, runtime.classifier(), pause_ms=turn.pause_ms)
+        vad = self._settings.vad
+        self._segmenter = Segmenter(
+            runtime.vad,
+            runtime.classifier(),
+            pause_ms=turn.pause_ms,
+            split_after_s=vad.split_after_s or None,
+            split_pause_ms=vad.split_pause_ms,
+        )
         self._speculation = Speculation(self._speculate, name=self.session_id)
         self._recent = RecentAudio() if self._pauses is not None else None
         self._resampler = FrameResampler(SAMPLE_RATE)
@@ -142,7 +149,9 @@ class LiveSession:
         self._stop = asyncio.Event()
         self.end_reason: str | None = None
         self._tg: asyncio.TaskGroup | None = None
-        self._finals: set[asyncio.Task[None]] = set()
+        self._finals: set[asyncio.Task[str]] = set()
+        # The final of a piece the segmenter cut off a long answer: the next piece is read in its context.
+        self._continued: asyncio.Task[str] | None = None
         self._disconnected_since: float | None = None
         self._page_events = 0
         self._recorded = False
@@ -319,7 +328,11 @@ class LiveSession:
                 # Not in the TaskGroup: a hang-up cancels the group, but words already spoken must
                 # still reach the transcript. `_finish` awaits these.
                 guess = self._speculation.take(event.index, event.end)
-                self._track_final(asyncio.get_running_loop().create_task(self._final(event, guess)))
+                before, self._continued = self._continued, None
+                task = asyncio.get_running_loop().create_task(self._final(event, guess, before))
+                self._track_final(task)
+                if event.continued:
+                    self._continued = task
         if partial is not None and tg is not None and self._speaking and self._asr_has_room():
             self._partial_running = True
             tg.create_task(self._partial(partial))
@@ -334,11 +347,11 @@ class LiveSession:
         if self.on_event is not None:
             self.on_event(event)
 
-    def _track_final(self, task: asyncio.Task[None]) -> None:
+    def _track_final(self, task: asyncio.Task[str]) -> None:
         self._finals.add(task)
         task.add_done_callback(self._final_done)
 
-    def _final_done(self, task: asyncio.Task[None]) -> None:
+    def _final_done(self, task: asyncio.Task[str]) -> None:
         self._finals.discard(task)
         if not task.cancelled() and task.exception() is not None:
             # One utterance lost to the recognizer; the recording still has it, so the interview goes
@@ -363,19 +376,27 @@ class LiveSession:
         return await self._runtime.asr.partial((self.session_id, "final"), pcm_to_float(audio))
 
     async def _final(
-        self, event: UtteranceEnded, guess: asyncio.Task[Recognition | None] | None = None
-    ) -> None:
+        self,
+        event: UtteranceEnded,
+        guess: asyncio.Task[Recognition | None] | None = None,
+        before: asyncio.Task[str] | None = None,
+    ) -> str:
+        """Transcribe one utterance, store it and report it; returns its text. `before` is the final of
+        the piece this one continues (a long answer cut by the segmenter)."""
         text = ""
         try:
             result = await outcome(guess) if guess is not None else None
             if result is None:
-                result = await self._runtime.asr.final(pcm_to_float(event.audio))
+                context = await _text_of(before)
+                result = await self._runtime.asr.final(pcm_to_float(event.audio), prompt=context)
+            elif before is not None:
+                await _text_of(before)  # keep the pieces' segments in order
             text = result.text.strip()
         finally:
             # Turn-taking waits for one final per utterance, recognised or not.
             self._emit(CandidateFinal(self.now(), text, event.start, event.end))
         if not text:
-            return
+            return text
         self._channel.send({"type": "transcript", "speaker": "candidate", "text": text, "final": True})
         end = event.start + pcm_duration(event.audio)
         await self._store.append(
@@ -387,6 +408,7 @@ class LiveSession:
                 result.confidence,
             )
         )
+        return text
 
     # -- interviewer ---------------------------------------------------------------------------------
 
@@ -511,6 +533,20 @@ class LiveSession:
             return
         await self._store.save_recording(self._recording_name, info.sample_rate, info.duration_s, "ready")
         self._recorded = True
+
+
+async def _text_of(final: asyncio.Task[str] | None) -> str:
+    """What an earlier final found ("" when there is none or it failed: context is a help, not a need)."""
+    if final is None:
+        return ""
+    try:
+        return await asyncio.shield(final)
+    except asyncio.CancelledError:
+        if final.cancelled():
+            return ""
+        raise
+    except Exception:
+        return ""
 
 
 _END_MESSAGES = {

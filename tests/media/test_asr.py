@@ -24,7 +24,9 @@ from media.asr import (
     WhisperRecognizer,
     _spoken,
     bundled_model_path,
+    covers,
     pcm_to_float,
+    voiced_seconds,
 )
 from media.asr_scheduler import AsrScheduler
 from tests.speech import synthesize
@@ -198,9 +200,9 @@ def test_unreliable_first_decodes_go_to_transcribe(
     calls: list[float] = []
     sequential = recognizer._transcribe_sequential
 
-    def spy(audio: FloatAudio) -> Recognition:
+    def spy(audio: FloatAudio, prompt: str = "", *, timestamps: bool = False) -> Recognition:
         calls.append(len(audio) / WHISPER_SAMPLE_RATE)
-        return sequential(audio)
+        return sequential(audio, prompt, timestamps=timestamps)
 
     monkeypatch.setattr(recognizer, "_transcribe_sequential", spy)
     audios = list(speech.values())[:2]
@@ -220,3 +222,52 @@ async def test_scheduler_runs_the_real_recognizer(
         result = await asr.final(pcm)
     assert word_error_rate([sentence], [result.text]) <= 0.2, result.text
     assert asr.stats().finals == 1
+
+
+def test_a_prompt_gives_the_words_said_before_as_context(recognizer: WhisperRecognizer) -> None:
+    # Names heard without context come out as other words; the text of the piece before helps.
+    audio = say("Then Priya took over the rollout.")
+    alone = recognizer.transcribe(audio)
+    prompted = recognizer.transcribe(audio, "I worked with Priya on the rollout.")
+    assert "priya" not in normalise(alone.text), alone
+    assert "priya" in normalise(prompted.text), prompted
+    # In a batch each utterance gets its own prompt.
+    batch = recognizer.transcribe_batch([audio, audio], ["", "I worked with Priya on the rollout."])
+    assert [r.text for r in batch] == [alone.text, prompted.text]
+    with pytest.raises(ValueError, match="prompts"):
+        recognizer.transcribe_batch([audio], ["one", "two"])
+
+
+def test_voiced_time_counts_sound_not_pauses() -> None:
+    rate = WHISPER_SAMPLE_RATE
+    tone = 0.3 * np.sin(2 * np.pi * 220 * np.arange(4 * rate) / rate).astype(np.float32)
+    hush = np.full(3 * rate, 1e-4, np.float32)  # -80 dBFS: a quiet room, not a voice
+    audio = np.concatenate([tone, hush, tone]).astype(np.float32)
+    assert voiced_seconds(audio) == pytest.approx(8.0, abs=0.05)
+    assert voiced_seconds(np.zeros(100, np.float32)) == 0.0
+    # 8 s of voice needs about 8 words; short audio is never doubted.
+    assert covers("one two three four five six seven eight nine", audio)
+    assert not covers("absolutely", audio)
+    assert covers("yes", tone[: 2 * rate])
+
+
+def test_a_decode_that_misses_words_is_redone_segment_by_segment(
+    recognizer: WhisperRecognizer, speech: dict[str, FloatAudio], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With an absurd words-per-second floor every decode looks as if it dropped words: each is redone
+    # by transcribe() with timestamps, and the fuller text is kept (here the same words, so no loss).
+    monkeypatch.setattr("media.asr.MIN_WORDS_PER_SPEECH_S", 100.0)
+    monkeypatch.setattr("media.asr.COVERAGE_MIN_SPEECH_S", 0.5)
+    calls: list[bool] = []
+    sequential = recognizer._transcribe_sequential
+
+    def spy(audio: FloatAudio, prompt: str = "", *, timestamps: bool = False) -> Recognition:
+        calls.append(timestamps)
+        return sequential(audio, prompt, timestamps=timestamps)
+
+    monkeypatch.setattr(recognizer, "_transcribe_sequential", spy)
+    audios = list(speech.values())[:2]
+    results = recognizer.transcribe_batch(audios)
+    assert calls == [True, True]
+    assert word_error_rate(SENTENCES[:2], [r.text for r in results]) <= 0.2
+    assert all(r.compute_s > 0 for r in results)

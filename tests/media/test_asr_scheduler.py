@@ -34,6 +34,7 @@ class FakeRecognizer:
 
     def __init__(self, *, blocked: int = 0, max_batch: int | None = None) -> None:
         self.batches: list[list[int]] = []
+        self.prompts: list[list[str] | None] = []
         self.threads: set[str] = set()
         # Set (through the loop) once a call has started: lets a test wait without blocking the loop.
         self.entered = asyncio.Event()
@@ -47,10 +48,13 @@ class FakeRecognizer:
         if max_batch is not None:
             self.max_batch = max_batch
 
-    def transcribe_batch(self, audios: Sequence[FloatAudio]) -> list[Recognition]:
+    def transcribe_batch(
+        self, audios: Sequence[FloatAudio], prompts: Sequence[str] | None = None
+    ) -> list[Recognition]:
         labels = [label_of(audio) for audio in audios]
         with self._lock:
             self.batches.append(labels)
+            self.prompts.append(list(prompts) if prompts is not None else None)
             self.threads.add(threading.current_thread().name)
             block = self._blocked > 0
             self._blocked -= 1
@@ -101,6 +105,7 @@ async def test_final_round_trip_and_stats() -> None:
         stats = asr.stats()
     assert result == Recognition("u1", 0.9, 2.0, 0.01)
     assert pcm_result.text == "u0"
+    assert fake.prompts == [[""], [""]]
     assert (stats.finals, stats.partials, stats.batches, stats.failed_batches) == (2, 0, 2, 0)
     assert stats.audio_s == pytest.approx(2.1)
     assert stats.compute_s == pytest.approx(0.02)
@@ -115,6 +120,21 @@ async def test_final_round_trip_and_stats() -> None:
     assert stats.real_time_factor == pytest.approx(0.02 / 2.1)
     assert all(name.startswith("asr-lane") for name in fake.threads)
     assert_no_other_tasks()
+
+
+async def test_a_final_carries_its_prompt_to_the_recognizer() -> None:
+    fake = FakeRecognizer(blocked=1)
+    async with AsrScheduler(lambda: fake, max_batch=8) as asr:
+        first = asyncio.ensure_future(asr.final(utterance(1)))
+        await started(fake)
+        # Queued while the lane is busy, so the next two go in one batch, each with its own prompt.
+        second = asyncio.ensure_future(asr.final(utterance(2), prompt="what came before"))
+        third = asyncio.ensure_future(asr.final(utterance(3)))
+        await asyncio.sleep(0.01)
+        fake.gate.set()
+        await asyncio.gather(first, second, third)
+    assert fake.batches == [[1], [2, 3]]
+    assert fake.prompts == [[""], ["what came before", ""]]
 
 
 async def test_finals_go_first_and_new_partials_are_shed_while_finals_wait() -> None:

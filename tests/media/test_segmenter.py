@@ -172,32 +172,64 @@ def test_current_audio_follows_the_open_utterance() -> None:
     assert segmenter.current_audio() is None
 
 
-def test_a_long_utterance_is_cut_at_max_utterance_s() -> None:
-    pcm = silence(1.0) + tone(5.0) + silence(1.0)
+def soft_tone(seconds: float) -> bytes:
+    """Still speech to the loudness classifier, with far less energy than `tone`."""
+    return bytes(np.full(round(seconds * RATE), 1100, dtype="<i2").tobytes())
+
+
+def pieces(events: list[SegmenterEvent]) -> list[UtteranceEnded]:
+    return [event for event in events if isinstance(event, UtteranceEnded)]
+
+
+def test_the_hard_cap_cuts_at_the_quietest_boundary_of_the_last_second() -> None:
+    pcm = silence(1.0) + tone(1.1) + soft_tone(0.1) + tone(3.4) + silence(1.0)
     events = feed(Segmenter(CONFIG, LoudnessClassifier(), max_utterance_s=2.0), pcm, 777)
-    # Each piece ends before its audio plus the 0.2 s tail would pass 2 s; the next starts right there.
-    assert events == [
-        UtteranceStarted(0, 0.7),
-        UtteranceEnded(0, 0.7, 2.5, 2.52, samples(pcm, 11200, 40000)),
-        UtteranceStarted(1, 2.5),
-        UtteranceEnded(1, 2.5, 4.3, 4.32, samples(pcm, 40000, 68800)),
-        UtteranceStarted(2, 4.3),
-        UtteranceEnded(2, 4.3, 6.0, 6.3, samples(pcm, 68800, 99200)),
-    ]
-    audio = b"".join(event.audio for event in events if isinstance(event, UtteranceEnded))
-    assert audio == samples(pcm, 11200, 99200)
+    ended = pieces(events)
+    # The cap falls at 2.5 s (2 s after the pre-roll's start at 0.7, less the 0.2 s tail): the cut goes
+    # back to the soft stretch at 2.1-2.2 s, between two of its frames, not into the loud speech.
+    assert ended[0].start == 0.7
+    assert 2.1 < ended[0].end < 2.2
+    assert ended[0].continued
+    assert events[2] == UtteranceStarted(1, ended[0].end)
+    # Later pieces are cut the same way (in a constant tone anywhere in the last second), never longer
+    # than the cap; the last one ends with the speech and is not continued.
+    assert all(p.continued for p in ended[:-1])
+    assert not ended[-1].continued
+    assert all(p.end - p.start <= 2.0 for p in ended)
+    assert ended[-1].end == 5.6
+    # Nothing lost or repeated.
+    assert b"".join(p.audio for p in ended) == samples(pcm, 11200, 92800)
 
 
-def test_a_cut_inside_a_pause_ends_the_piece_at_its_last_voiced_frame() -> None:
-    pcm = silence(1.0) + tone(1.4) + silence(0.2) + tone(1.4) + silence(1.0)
-    events = feed(Segmenter(CONFIG, LoudnessClassifier(), max_utterance_s=2.0), pcm)
-    # The cap falls at 2.5 s, inside the pause: the cut waits for the next voiced frame at 2.6 s.
-    assert events == [
+def test_long_speech_is_cut_inside_a_pause_when_the_voice_comes_back() -> None:
+    segmenter = Segmenter(CONFIG, LoudnessClassifier(), split_after_s=2.0, split_pause_ms=160)
+    pcm = silence(1.0) + tone(1.0) + silence(0.18) + tone(1.5) + silence(0.2) + tone(1.0) + silence(1.0)
+    events = feed(segmenter, pcm, 333)
+    # The first pause (at 2.0 s) comes before the utterance is 2 s long: no cut. The second one (3.68 s to
+    # 3.88 s) does: the piece keeps half of it (0.1 s, at most the tail) and the next starts there.
+    assert events[:3] == [
         UtteranceStarted(0, 0.7),
-        UtteranceEnded(0, 0.7, 2.4, 2.62, samples(pcm, 11200, 41600)),
-        UtteranceStarted(1, 2.6),
-        UtteranceEnded(1, 2.6, 4.0, 4.3, samples(pcm, 41600, 67200)),
+        UtteranceEnded(0, 0.7, 3.68, 3.9, samples(pcm, 11200, round(3.78 * RATE)), continued=True),
+        UtteranceStarted(1, 3.78),
     ]
+    last = events[3]
+    assert isinstance(last, UtteranceEnded)
+    assert not last.continued
+    assert (last.index, last.start, last.end) == (1, 3.78, 4.88)
+    assert last.audio == samples(pcm, round(3.78 * RATE), round(5.08 * RATE))
+
+
+def test_a_pause_too_short_to_cut_in_leaves_long_speech_whole() -> None:
+    segmenter = Segmenter(CONFIG, LoudnessClassifier(), split_after_s=2.0, split_pause_ms=160)
+    pcm = silence(1.0) + tone(2.5) + silence(0.1) + tone(1.0) + silence(1.0)
+    assert [(p.start, p.end, p.continued) for p in pieces(feed(segmenter, pcm))] == [(0.7, 4.6, False)]
+
+
+def test_split_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="split_after_s"):
+        Segmenter(CONFIG, LoudnessClassifier(), split_after_s=0)
+    with pytest.raises(ValueError, match="split_pause_ms"):
+        Segmenter(CONFIG, LoudnessClassifier(), split_pause_ms=0)
 
 
 # -- pauses inside an utterance (the end-of-turn model's cue) ------------------------------------------
