@@ -216,13 +216,15 @@ class AsrScheduler:
         assert result is not None
         return result
 
-    async def partial(self, key: Hashable, audio: FloatAudio | bytes) -> Recognition | None:
+    async def partial(self, key: Hashable, audio: FloatAudio | bytes, prompt: str = "") -> Recognition | None:
         """Transcribe an utterance in progress; None when superseded by a newer partial for `key` or shed."""
         self._check_running()
         if self._finals:
             self._counters.dropped_partials += 1
             return None
-        job = _Job(_as_audio(audio), asyncio.get_running_loop().create_future(), final=False, key=key)
+        job = _Job(
+            _as_audio(audio), asyncio.get_running_loop().create_future(), final=False, key=key, prompt=prompt
+        )
         older = self._partials.get(key)
         self._partials[key] = job  # an existing key keeps its place in the queue
         if older is not None:

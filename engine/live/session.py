@@ -66,6 +66,9 @@ logger = logging.getLogger(__name__)
 
 CANDIDATE, INTERVIEWER = 0, 1
 FINAL_ON_HANGUP_TIMEOUT_S = 15.0
+# Utterances this close together are one answer: each is transcribed in the context of the one before
+# (a breath or a hesitation between them; the interviewer's reply comes later than this).
+CONTEXT_GAP_S = 3.0
 MAX_PAGE_EVENTS = 500  # per connection: a page flapping its focus cannot grow the session row without end
 
 
@@ -150,8 +153,9 @@ class LiveSession:
         self.end_reason: str | None = None
         self._tg: asyncio.TaskGroup | None = None
         self._finals: set[asyncio.Task[str]] = set()
-        # The final of a piece the segmenter cut off a long answer: the next piece is read in its context.
-        self._continued: asyncio.Task[str] | None = None
+        # The latest utterance's end and final: the next one, when it follows within CONTEXT_GAP_S (the
+        # same answer), is transcribed with that text as Whisper's prompt.
+        self._previous: tuple[float, asyncio.Task[str]] | None = None
         self._disconnected_since: float | None = None
         self._page_events = 0
         self._recorded = False
@@ -314,7 +318,10 @@ class LiveSession:
                 self._pauses.heard(event, recent, tg)
             if isinstance(event, PauseStarted):
                 if paused is not None and tg is not None and self._settings.turn.speculate:
-                    self._speculation.start(event.index, event.speech_end, paused, tg)
+                    # Only a context already known: the guess must not wait for another final.
+                    before = self._context_for(event.speech_end)
+                    context = before.result() if before is not None and _succeeded(before) else ""
+                    self._speculation.start(event.index, event.speech_end, paused, tg, context)
             elif isinstance(event, PauseEnded):
                 self._speculation.drop()
             elif isinstance(event, UtteranceStarted):
@@ -328,11 +335,10 @@ class LiveSession:
                 # Not in the TaskGroup: a hang-up cancels the group, but words already spoken must
                 # still reach the transcript. `_finish` awaits these.
                 guess = self._speculation.take(event.index, event.end)
-                before, self._continued = self._continued, None
+                before = self._context_for(event.start)
                 task = asyncio.get_running_loop().create_task(self._final(event, guess, before))
                 self._track_final(task)
-                if event.continued:
-                    self._continued = task
+                self._previous = (event.end, task)
         if partial is not None and tg is not None and self._speaking and self._asr_has_room():
             self._partial_running = True
             tg.create_task(self._partial(partial))
@@ -371,9 +377,16 @@ class LiveSession:
             )
             self._emit(CandidatePartial(self.now(), result.text))
 
-    async def _speculate(self, audio: bytes) -> Recognition | None:
+    def _context_for(self, start: float) -> asyncio.Task[str] | None:
+        """The final of the utterance before one starting at `start`, when it is part of the same answer."""
+        if self._previous is None:
+            return None
+        end, task = self._previous
+        return task if start - end <= CONTEXT_GAP_S else None
+
+    async def _speculate(self, audio: bytes, prompt: str) -> Recognition | None:
         # Partial priority: shed under load rather than delay another session's final.
-        return await self._runtime.asr.partial((self.session_id, "final"), pcm_to_float(audio))
+        return await self._runtime.asr.partial((self.session_id, "final"), pcm_to_float(audio), prompt=prompt)
 
     async def _final(
         self,
@@ -382,7 +395,8 @@ class LiveSession:
         before: asyncio.Task[str] | None = None,
     ) -> str:
         """Transcribe one utterance, store it and report it; returns its text. `before` is the final of
-        the piece this one continues (a long answer cut by the segmenter)."""
+        the utterance just before it in the same answer (or the piece of a long answer it continues): its
+        text is the prompt, and this one's segment is stored after it."""
         text = ""
         try:
             result = await outcome(guess) if guess is not None else None
@@ -533,6 +547,10 @@ class LiveSession:
             return
         await self._store.save_recording(self._recording_name, info.sample_rate, info.duration_s, "ready")
         self._recorded = True
+
+
+def _succeeded(task: asyncio.Task[str]) -> bool:
+    return task.done() and not task.cancelled() and task.exception() is None
 
 
 async def _text_of(final: asyncio.Task[str] | None) -> str:

@@ -24,7 +24,8 @@ __all__ = ["Speculation", "outcome"]
 
 logger = logging.getLogger(__name__)
 
-Transcribe = Callable[[bytes], Awaitable[Recognition | None]]
+Transcribe = Callable[[bytes, str], Awaitable[Recognition | None]]
+"""(audio, prompt) -> recognition, or None when shed."""
 
 
 @dataclass(slots=True)
@@ -42,10 +43,13 @@ class Speculation:
         self._name = name
         self._pending: _Pending | None = None
 
-    def start(self, index: int, speech_end: float, audio: bytes, tg: asyncio.TaskGroup) -> None:
-        """The utterance `index` paused after voice ending at `speech_end`; `audio` is all of it so far."""
+    def start(
+        self, index: int, speech_end: float, audio: bytes, tg: asyncio.TaskGroup, prompt: str = ""
+    ) -> None:
+        """The utterance `index` paused after voice ending at `speech_end`; `audio` is all of it so far,
+        `prompt` what was said just before it."""
         self.drop()
-        self._pending = _Pending(index, speech_end, tg.create_task(self._run(audio)))
+        self._pending = _Pending(index, speech_end, tg.create_task(self._run(audio, prompt)))
 
     def drop(self) -> None:
         """The voice came back (or a new utterance began): what was transcribed is not the final."""
@@ -64,9 +68,9 @@ class Speculation:
             return None
         return pending.task
 
-    async def _run(self, audio: bytes) -> Recognition | None:
+    async def _run(self, audio: bytes, prompt: str) -> Recognition | None:
         try:
-            return await self._transcribe(audio)
+            return await self._transcribe(audio, prompt)
         except asyncio.CancelledError:
             raise
         except Exception:

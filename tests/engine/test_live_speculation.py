@@ -20,13 +20,15 @@ class Recognizer:
 
     def __init__(self, fail: bool = False, shed: bool = False) -> None:
         self.calls: list[bytes] = []
+        self.prompts: list[str] = []
         self.release = asyncio.Event()
         self.cancelled = 0
         self.fail = fail
         self.shed = shed
 
-    async def __call__(self, audio: bytes) -> Recognition | None:
+    async def __call__(self, audio: bytes, prompt: str = "") -> Recognition | None:
         self.calls.append(audio)
+        self.prompts.append(prompt)
         try:
             await self.release.wait()
         except asyncio.CancelledError:
@@ -41,7 +43,7 @@ async def test_the_utterance_ending_in_the_pause_gets_the_speculation() -> None:
     asr = Recognizer()
     async with asyncio.TaskGroup() as tg:
         speculation = Speculation(asr)
-        speculation.start(3, 2.5, b"x" * 10, tg)
+        speculation.start(3, 2.5, b"x" * 10, tg, "what came before")
         task = speculation.take(3, 2.5)
         assert task is not None
         asr.release.set()
@@ -49,6 +51,7 @@ async def test_the_utterance_ending_in_the_pause_gets_the_speculation() -> None:
     assert result is not None
     assert result.text == "10 bytes"
     assert asr.calls == [b"x" * 10]
+    assert asr.prompts == ["what came before"]
     assert speculation.take(3, 2.5) is None, "a speculation is used once"
 
 
