@@ -51,6 +51,8 @@ __all__ = [
     "FloatAudio",
     "Recognition",
     "SpeechRecognizer",
+    "TimedTranscript",
+    "TimedWord",
     "WhisperRecognizer",
     "bundled_model_path",
     "covers",
@@ -188,6 +190,23 @@ class Recognition:
     confidence: float
     audio_s: float
     compute_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class TimedWord:
+    """A recognised word and where it lies in the audio (seconds from its start)."""
+
+    word: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True, slots=True)
+class TimedTranscript:
+    """A long stretch of speech transcribed in one pass, word by word (`WhisperRecognizer.transcribe_timed`)."""
+
+    recognition: Recognition
+    words: tuple[TimedWord, ...]
 
 
 @runtime_checkable
@@ -354,6 +373,37 @@ class WhisperRecognizer:
                 return Recognition(retry.text, retry.confidence, audio_s, share + retry.compute_s)
             share += retry.compute_s
         return Recognition(text, min(1.0, confidence), audio_s, share)
+
+    def transcribe_timed(self, audio: FloatAudio, prompt: str = "") -> TimedTranscript:
+        """`audio` (any length) through faster-whisper's own `transcribe()`, 30 s window after window with
+        the text so far as context and word timestamps: slower than `transcribe_batch`, and what offline
+        transcription of a whole answer gets right that short live utterances miss."""
+        started = time.perf_counter()
+        audio = _as_audio(audio)
+        segments, _info = self._model.transcribe(
+            audio,
+            language=self._language,
+            beam_size=self.options.beam_size,
+            vad_filter=False,
+            word_timestamps=True,
+            initial_prompt=prompt or None,
+        )
+        words: list[TimedWord] = []
+        logprob_sum = 0.0
+        token_count = 0
+        for segment in segments:
+            count = len(segment.tokens) + 1
+            logprob_sum += segment.avg_logprob * count
+            token_count += count
+            words += [
+                TimedWord(w.word.strip(), w.start, w.end) for w in segment.words or () if w.word.strip()
+            ]
+        text = _spoken(" ".join(w.word for w in words))
+        confidence = math.exp(logprob_sum / token_count) if text and token_count else 0.0
+        recognition = Recognition(
+            text, min(1.0, confidence), len(audio) / WHISPER_SAMPLE_RATE, time.perf_counter() - started
+        )
+        return TimedTranscript(recognition, tuple(words) if text else ())
 
     def _prompt_tokens(self, prompt: str) -> list[int]:
         if not prompt:

@@ -7,6 +7,9 @@ so `workers` bounds the CPU the model uses however many sessions there are.
 
 Queueing rules:
 - finals are FIFO and never dropped;
+- revisions (a whole answer transcribed again in one pass, `revise`) are FIFO and never dropped either,
+  but run only when no final waits, one per lane call: they improve the stored transcript, while a
+  final is what a conversation waits for;
 - at most one partial per key (e.g. per session) waits: a newer one takes the older one's place in the
   queue and the older one's caller gets None;
 - while any final waits, new partials are shed: they get None at once (a partial that would only be
@@ -41,7 +44,7 @@ from typing import Any, Self, TypeVar
 
 import numpy as np
 
-from media.asr import FloatAudio, Recognition, SpeechRecognizer, pcm_to_float
+from media.asr import FloatAudio, Recognition, SpeechRecognizer, TimedTranscript, pcm_to_float
 
 __all__ = ["AsrScheduler", "AsrSchedulerClosed", "AsrStats", "RecognizerFactory"]
 
@@ -85,10 +88,11 @@ class AsrStats:
 @dataclass(eq=False, slots=True)
 class _Job:
     audio: FloatAudio
-    future: asyncio.Future[Recognition | None]
+    future: asyncio.Future[Any]  # Recognition | None; TimedTranscript | None for a revision
     final: bool
     key: Hashable = None
     prompt: str = ""
+    revision: bool = False
 
 
 @dataclass(slots=True)
@@ -133,6 +137,7 @@ class AsrScheduler:
         self._workers = workers
         self._max_batch = max_batch
         self._finals: deque[_Job] = deque()
+        self._revisions: deque[_Job] = deque()
         self._partials: dict[Hashable, _Job] = {}  # insertion order = queue order
         self._counters = _Counters()
         self._recognizers: list[SpeechRecognizer | None] = [None] * workers
@@ -166,11 +171,12 @@ class AsrScheduler:
             self._state = "closed"
             return
         self._state = "closed"
-        while self._finals:
-            job = self._finals.popleft()
-            if not job.future.done():
-                job.future.set_exception(AsrSchedulerClosed("ASR scheduler closed"))
-                job.future.exception()  # mark retrieved: the caller may be gone
+        for queue in (self._finals, self._revisions):
+            while queue:
+                job = queue.popleft()
+                if not job.future.done():
+                    job.future.set_exception(AsrSchedulerClosed("ASR scheduler closed"))
+                    job.future.exception()  # mark retrieved: the caller may be gone
         for job in self._partials.values():
             self._resolve_dropped(job)
         self._partials.clear()
@@ -208,12 +214,33 @@ class AsrScheduler:
         self._finals.append(job)
         self._wakeup.set()
         try:
-            result = await job.future
+            result: Recognition | None = await job.future
         except asyncio.CancelledError:
             with contextlib.suppress(ValueError):
                 self._finals.remove(job)
             raise
         assert result is not None
+        return result
+
+    async def revise(self, audio: FloatAudio | bytes, prompt: str = "") -> TimedTranscript | None:
+        """Transcribe a whole answer again in one pass, with word times (the recognizer's
+        `transcribe_timed`); after any waiting final, never dropped. None when the recognizer cannot."""
+        self._check_running()
+        job = _Job(
+            _as_audio(audio),
+            asyncio.get_running_loop().create_future(),
+            final=True,
+            prompt=prompt,
+            revision=True,
+        )
+        self._revisions.append(job)
+        self._wakeup.set()
+        try:
+            result: TimedTranscript | None = await job.future
+        except asyncio.CancelledError:
+            with contextlib.suppress(ValueError):
+                self._revisions.remove(job)
+            raise
         return result
 
     async def partial(self, key: Hashable, audio: FloatAudio | bytes, prompt: str = "") -> Recognition | None:
@@ -231,7 +258,8 @@ class AsrScheduler:
             self._resolve_dropped(older)
         self._wakeup.set()
         try:
-            return await job.future
+            partial: Recognition | None = await job.future
+            return partial
         except asyncio.CancelledError:
             if self._partials.get(key) is job:
                 del self._partials[key]
@@ -288,7 +316,7 @@ class AsrScheduler:
         return recognizer
 
     def _has_work(self) -> bool:
-        return bool(self._finals or self._partials)
+        return bool(self._finals or self._revisions or self._partials)
 
     def _take(self, limit: int) -> list[_Job]:
         batch: list[_Job] = []
@@ -298,6 +326,10 @@ class AsrScheduler:
                 if not job.future.done():
                     batch.append(job)
             return batch
+        while self._revisions:
+            job = self._revisions.popleft()
+            if not job.future.done():
+                return [job]  # alone: a different call
         while self._partials and len(batch) < limit:
             key = next(iter(self._partials))
             job = self._partials.pop(key)
@@ -316,7 +348,7 @@ class AsrScheduler:
             recognizer = self._recognizers[lane]
             limit = min(self._max_batch, getattr(recognizer, "max_batch", self._max_batch))
             # Leave a share for the other idle lanes (woken by the same event) instead of taking it all.
-            pending = len(self._finals) or len(self._partials)
+            pending = len(self._finals) or len(self._revisions) or len(self._partials)
             limit = max(1, min(limit, math.ceil(pending / self._idle_lanes)))
             return self._take(limit)
         finally:
@@ -336,6 +368,17 @@ class AsrScheduler:
         started = time.perf_counter()
         try:
             recognizer = await self._recognizer(lane)
+            if batch[0].revision:
+                (job,) = batch
+                timed = getattr(recognizer, "transcribe_timed", None)
+                revised = None if timed is None else await self._in_thread(timed, job.audio, job.prompt)
+                if not job.future.done():
+                    job.future.set_result(revised)
+                if revised is not None:
+                    counters.audio_s += revised.recognition.audio_s
+                    counters.compute_s += revised.recognition.compute_s
+                counters.batches += 1
+                return
             results = await self._in_thread(
                 recognizer.transcribe_batch, [job.audio for job in batch], [job.prompt for job in batch]
             )

@@ -39,6 +39,7 @@ from engine.dialogue.latency import TurnLatency
 from engine.live.channel import EventChannel
 from engine.live.dialogue import build_interviewer, with_resume
 from engine.live.pauses import PauseJudge, PauseKey
+from engine.live.revision import Answer, Heard, Said, revise
 from engine.live.runtime import MediaRuntime
 from engine.live.speaker import InterviewerSpeech
 from engine.live.speculation import Speculation, outcome
@@ -66,9 +67,6 @@ logger = logging.getLogger(__name__)
 
 CANDIDATE, INTERVIEWER = 0, 1
 FINAL_ON_HANGUP_TIMEOUT_S = 15.0
-# Utterances this close together are one answer: each is transcribed in the context of the one before
-# (a breath or a hesitation between them; the interviewer's reply comes later than this).
-CONTEXT_GAP_S = 3.0
 MAX_PAGE_EVENTS = 500  # per connection: a page flapping its focus cannot grow the session row without end
 
 
@@ -152,10 +150,10 @@ class LiveSession:
         self._stop = asyncio.Event()
         self.end_reason: str | None = None
         self._tg: asyncio.TaskGroup | None = None
-        self._finals: set[asyncio.Task[str]] = set()
-        # The latest utterance's end and final: the next one, when it follows within CONTEXT_GAP_S (the
-        # same answer), is transcribed with that text as Whisper's prompt.
-        self._previous: tuple[float, asyncio.Task[str]] | None = None
+        self._finals: set[asyncio.Task[Any]] = set()
+        # The utterances of the answer being given: each is transcribed with the text of the one before
+        # as Whisper's prompt, and the whole answer again once it is over (engine/live/revision.py).
+        self._answer = Answer()
         self._disconnected_since: float | None = None
         self._page_events = 0
         self._recorded = False
@@ -319,8 +317,8 @@ class LiveSession:
             if isinstance(event, PauseStarted):
                 if paused is not None and tg is not None and self._settings.turn.speculate:
                     # Only a context already known: the guess must not wait for another final.
-                    before = self._context_for(event.speech_end)
-                    context = before.result() if before is not None and _succeeded(before) else ""
+                    before = self._answer.previous_final(event.speech_end)
+                    context = before.result().text if before is not None and _succeeded(before) else ""
                     self._speculation.start(event.index, event.speech_end, paused, tg, context)
             elif isinstance(event, PauseEnded):
                 self._speculation.drop()
@@ -335,10 +333,12 @@ class LiveSession:
                 # Not in the TaskGroup: a hang-up cancels the group, but words already spoken must
                 # still reach the transcript. `_finish` awaits these.
                 guess = self._speculation.take(event.index, event.end)
-                before = self._context_for(event.start)
+                before = self._answer.previous_final(event.start)
                 task = asyncio.get_running_loop().create_task(self._final(event, guess, before))
                 self._track_final(task)
-                self._previous = (event.end, task)
+                closed = self._answer.add(Said(event.start, event.end, event.audio, task))
+                if closed:
+                    self._track_final(asyncio.get_running_loop().create_task(self._revise(closed)))
         if partial is not None and tg is not None and self._speaking and self._asr_has_room():
             self._partial_running = True
             tg.create_task(self._partial(partial))
@@ -353,11 +353,11 @@ class LiveSession:
         if self.on_event is not None:
             self.on_event(event)
 
-    def _track_final(self, task: asyncio.Task[str]) -> None:
+    def _track_final(self, task: asyncio.Task[Any]) -> None:
         self._finals.add(task)
         task.add_done_callback(self._final_done)
 
-    def _final_done(self, task: asyncio.Task[str]) -> None:
+    def _final_done(self, task: asyncio.Task[Any]) -> None:
         self._finals.discard(task)
         if not task.cancelled() and task.exception() is not None:
             # One utterance lost to the recognizer; the recording still has it, so the interview goes
@@ -377,12 +377,8 @@ class LiveSession:
             )
             self._emit(CandidatePartial(self.now(), result.text))
 
-    def _context_for(self, start: float) -> asyncio.Task[str] | None:
-        """The final of the utterance before one starting at `start`, when it is part of the same answer."""
-        if self._previous is None:
-            return None
-        end, task = self._previous
-        return task if start - end <= CONTEXT_GAP_S else None
+    async def _revise(self, said: Sequence[Said]) -> bool:
+        return await revise(said, self._runtime.asr.revise, self._store.revise_texts, name=self.session_id)
 
     async def _speculate(self, audio: bytes, prompt: str) -> Recognition | None:
         # Partial priority: shed under load rather than delay another session's final.
@@ -392,8 +388,8 @@ class LiveSession:
         self,
         event: UtteranceEnded,
         guess: asyncio.Task[Recognition | None] | None = None,
-        before: asyncio.Task[str] | None = None,
-    ) -> str:
+        before: asyncio.Task[Heard] | None = None,
+    ) -> Heard:
         """Transcribe one utterance, store it and report it; returns its text. `before` is the final of
         the utterance just before it in the same answer (or the piece of a long answer it continues): its
         text is the prompt, and this one's segment is stored after it."""
@@ -410,10 +406,10 @@ class LiveSession:
             # Turn-taking waits for one final per utterance, recognised or not.
             self._emit(CandidateFinal(self.now(), text, event.start, event.end))
         if not text:
-            return text
+            return Heard(text, None)
         self._channel.send({"type": "transcript", "speaker": "candidate", "text": text, "final": True})
         end = event.start + pcm_duration(event.audio)
-        await self._store.append(
+        segment_id = await self._store.append(
             NewSegment(
                 Speaker.CANDIDATE,
                 round(event.start, 3),
@@ -422,7 +418,7 @@ class LiveSession:
                 result.confidence,
             )
         )
-        return text
+        return Heard(text, segment_id)
 
     # -- interviewer ---------------------------------------------------------------------------------
 
@@ -431,10 +427,21 @@ class LiveSession:
             self._recorder.write(INTERVIEWER, round(at * SAMPLE_RATE), pcm)
 
     async def say(self, text: str) -> None:
+        self._answer_over()
         await self._speaker.say(text)
 
     async def speak(self, sentences: AsyncIterator[str], started: Callable[[str], None]) -> Spoken:
+        self._answer_over()
         return await self._speaker.speak(sentences, started)
+
+    def _answer_over(self) -> None:
+        """The interviewer takes the floor: the answer given so far gets its whole-answer pass now,
+        while the interviewer talks, rather than when the candidate next speaks."""
+        if self._speaking:
+            return  # talking over the candidate (a nudge, a barge-in): the answer goes on
+        closed = self._answer.close()
+        if closed:
+            self._track_final(asyncio.get_running_loop().create_task(self._revise(closed)))
 
     def interrupt(self) -> None:
         self._speaker.interrupt()
@@ -528,13 +535,30 @@ class LiveSession:
         logger.info("session %s ended: %s", self.session_id, reason)
 
     async def _final_words(self) -> None:
-        """A hang-up mid-utterance still gets its words transcribed, and pending finals are awaited."""
-        events = self._segmenter.flush(self.now())
-        pending = [asyncio.ensure_future(self._final(e)) for e in events if isinstance(e, UtteranceEnded)]
-        pending += list(self._finals)
+        """A hang-up mid-utterance still gets its words transcribed, pending finals are awaited, and the
+        last answer gets its whole-answer pass (within the same time limit: nothing waits forever)."""
+        loop = asyncio.get_running_loop()
+        for event in self._segmenter.flush(self.now()):
+            if isinstance(event, UtteranceEnded):
+                task = loop.create_task(self._final(event, None, self._answer.previous_final(event.start)))
+                self._track_final(task)
+                closed = self._answer.add(Said(event.start, event.end, event.audio, task))
+                if closed:
+                    self._track_final(loop.create_task(self._revise(closed)))
+        last = self._answer.close()
+        if last:
+            self._track_final(loop.create_task(self._revise(last)))
+        pending = list(self._finals)
         if pending:
-            async with asyncio.timeout(FINAL_ON_HANGUP_TIMEOUT_S):
-                await asyncio.gather(*pending, return_exceptions=True)
+            try:
+                async with asyncio.timeout(FINAL_ON_HANGUP_TIMEOUT_S):
+                    await asyncio.gather(*pending, return_exceptions=True)
+            except TimeoutError:
+                logger.warning(
+                    "session %s: transcription still running at the end, left behind", self.session_id
+                )
+                for task in pending:
+                    task.cancel()
 
     async def _close_recording(self) -> None:
         recorder, self._recorder = self._recorder, None
@@ -549,16 +573,16 @@ class LiveSession:
         self._recorded = True
 
 
-def _succeeded(task: asyncio.Task[str]) -> bool:
+def _succeeded(task: asyncio.Task[Heard]) -> bool:
     return task.done() and not task.cancelled() and task.exception() is None
 
 
-async def _text_of(final: asyncio.Task[str] | None) -> str:
+async def _text_of(final: asyncio.Task[Heard] | None) -> str:
     """What an earlier final found ("" when there is none or it failed: context is a help, not a need)."""
     if final is None:
         return ""
     try:
-        return await asyncio.shield(final)
+        return (await asyncio.shield(final)).text
     except asyncio.CancelledError:
         if final.cancelled():
             return ""

@@ -68,6 +68,11 @@ class LiveStore:
             )
             return row.id
 
+    async def revise_texts(self, texts: dict[str, str], confidence: float) -> None:
+        """Replace the text of segments (by id) with a better transcription of the same words."""
+        async with self._lock, self._database.transaction() as db:
+            await transcripts.revise_segments(db, self.company_id, self.session_id, texts, confidence)
+
     async def recording_ready(self) -> None:
         """`recording.ready`: the session is over and its recording is final (webhook receivers fetch it
         from GET /v1/sessions/{id}/recording)."""

@@ -18,6 +18,7 @@ __all__ = [
     "append_segment",
     "get_recording",
     "list_segments",
+    "revise_segments",
     "save_recording",
     "to_model",
 ]
@@ -67,6 +68,29 @@ async def append_segment(
     session.add(row)
     await session.flush()
     return row
+
+
+async def revise_segments(
+    session: AsyncSession, company_id: str, session_id: str, texts: dict[str, str], confidence: float
+) -> int:
+    """Replace the text (and confidence) of this session's segments named in `texts`; returns how many
+    were found. Times, order and ids stay: a revision transcribes the same words better."""
+    if not texts:
+        return 0
+    rows = await session.scalars(
+        select(TranscriptSegmentRow).where(
+            TranscriptSegmentRow.session_id == session_id,
+            TranscriptSegmentRow.company_id == company_id,
+            TranscriptSegmentRow.id.in_(list(texts)),
+        )
+    )
+    count = 0
+    for row in rows:
+        row.text = texts[row.id]
+        row.confidence = confidence
+        count += 1
+    await session.flush()
+    return count
 
 
 async def list_segments(

@@ -78,5 +78,8 @@ async def test_a_long_answer_is_cut_at_its_pause_and_no_word_is_lost(app: FastAP
     # The interviewer did not take the turn at the cut: nothing it said starts inside the answer.
     said = [s for s in segments if s["speaker"] == "interviewer"]
     assert not [s for s in said if pieces[0]["start"] < s["start"] < pieces[1]["end"]], segments
-    # The page saw both pieces as finals, in order.
-    assert [words(t) for t in candidate.report.finals()] == [words(p["text"]) for p in pieces]
+    # The page saw both pieces as live finals, in order (the stored text may be better: once the answer is
+    # over it is transcribed again as a whole, engine/live/revision.py).
+    live = candidate.report.finals()
+    assert len(live) == 2, live
+    assert jiwer.wer(words(f"{FIRST} {SECOND}"), words(" ".join(live))) <= 0.25, live

@@ -271,3 +271,22 @@ def test_a_decode_that_misses_words_is_redone_segment_by_segment(
     assert calls == [True, True]
     assert word_error_rate(SENTENCES[:2], [r.text for r in results]) <= 0.2
     assert all(r.compute_s > 0 for r in results)
+
+
+def test_a_whole_answer_is_transcribed_word_by_word_with_times(
+    recognizer: WhisperRecognizer, speech: dict[str, FloatAudio]
+) -> None:
+    first, second = SENTENCES[0], SENTENCES[2]
+    gap = np.zeros(WHISPER_SAMPLE_RATE, np.float32)
+    audio = np.concatenate([speech[first], gap, speech[second]])
+    timed = recognizer.transcribe_timed(audio)
+    assert word_error_rate([f"{first} {second}"], [timed.recognition.text]) <= 0.2, timed
+    assert " ".join(w.word for w in timed.words) == timed.recognition.text
+    starts = [w.start for w in timed.words]
+    assert starts == sorted(starts)
+    assert all(w.end >= w.start for w in timed.words)
+    # The second sentence's words start after the first sentence and its second of silence.
+    boundary = (len(speech[first]) + len(gap)) / WHISPER_SAMPLE_RATE
+    first_words = len(normalise(first).split())
+    assert timed.words[first_words - 1].start < boundary - 1.0 < timed.words[first_words].end + 0.5
+    assert timed.recognition.compute_s > 0

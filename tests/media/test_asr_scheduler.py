@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import pytest
 
-from media.asr import FloatAudio, Recognition
+from media.asr import FloatAudio, Recognition, TimedTranscript
 from media.asr_scheduler import AsrScheduler, AsrSchedulerClosed
 
 
@@ -371,3 +371,35 @@ def test_rejects_bad_arguments() -> None:
         AsrScheduler(FakeRecognizer, workers=0)
     with pytest.raises(ValueError, match=">= 1"):
         AsrScheduler(FakeRecognizer, max_batch=0)
+
+
+async def test_revisions_wait_for_finals_and_run_alone() -> None:
+    class Timed(FakeRecognizer):
+        def __init__(self) -> None:
+            super().__init__(blocked=1)
+            self.timed: list[int] = []
+
+        def transcribe_timed(self, audio: FloatAudio, prompt: str = "") -> TimedTranscript:
+            self.timed.append(label_of(audio))
+            return TimedTranscript(Recognition("whole", 0.9, len(audio) / 16_000, 0.02), ())
+
+    fake = Timed()
+    async with AsrScheduler(lambda: fake, max_batch=8) as asr:
+        first = asyncio.ensure_future(asr.final(utterance(1)))
+        await started(fake)
+        revision = asyncio.ensure_future(asr.revise(utterance(7)))
+        later = asyncio.ensure_future(asr.final(utterance(2)))
+        await asyncio.sleep(0.01)
+        fake.gate.set()
+        results = await asyncio.gather(first, revision, later)
+        stats = asr.stats()
+    # The final queued after the revision still went first.
+    assert fake.batches == [[1], [2]]
+    assert fake.timed == [7]
+    assert results[1] == TimedTranscript(Recognition("whole", 0.9, 0.5, 0.02), ())
+    assert stats.batches == 3
+
+
+async def test_a_recognizer_without_revisions_answers_none() -> None:
+    async with AsrScheduler(FakeRecognizer) as asr:
+        assert await asr.revise(utterance(3)) is None
