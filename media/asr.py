@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 __all__ = [
     "COVERAGE_MIN_SPEECH_S",
     "CPU_DECODE_BATCH",
+    "MAX_WORDS_PER_S",
     "MIN_WORDS_PER_SPEECH_S",
     "WHISPER_SAMPLE_RATE",
     "AsrOptions",
@@ -82,6 +83,10 @@ MIN_WORDS_PER_SPEECH_S = 1.0
 """Fewer words than this per second of voiced audio means words were dropped: conversational English
 runs at 2-3 words per second of voiced time, and a slow, hesitant speaker (whose fillers Whisper leaves
 out) at about 1.5."""
+
+MAX_WORDS_PER_S = 6.0
+"""More words than this per second of audio (plus two) cannot have been said: a prompted decode that
+long is Whisper repeating its prompt, and the utterance is decoded again without it."""
 
 COVERAGE_MIN_SPEECH_S = 3.0
 """Utterances with less voiced audio than this are not checked: one or two words may be all there is."""
@@ -355,11 +360,19 @@ class WhisperRecognizer:
     ) -> Recognition:
         audio_s = len(audio) / WHISPER_SAMPLE_RATE
         if outcome is None:
-            # transcribe() would retry this one with temperature sampling; let it do exactly that.
-            fallback = self._transcribe_sequential(audio, prompt)
+            # transcribe() would retry this one with temperature sampling; let it do exactly that. Without
+            # the prompt: a decode too repetitive or too unlikely may be the context's doing.
+            fallback = self._transcribe_sequential(audio)
             return Recognition(fallback.text, fallback.confidence, audio_s, share + fallback.compute_s)
         text = _spoken(outcome.text)
         confidence = math.exp(outcome.avg_logprob) if text else 0.0
+        if prompt and len(text.split()) > MAX_WORDS_PER_S * audio_s + 2:
+            # The context ran away with the decoder; hear the audio on its own.
+            logger.info(
+                "prompted decode of %.1fs gave %s words: decoded again without", audio_s, len(text.split())
+            )
+            retry = self._transcribe_sequential(audio)
+            return Recognition(retry.text, retry.confidence, audio_s, share + retry.compute_s)
         if not covers(text, audio):
             # Words are missing: walk the window segment by segment instead, and keep the fuller text.
             retry = self._transcribe_sequential(audio, prompt, timestamps=True)

@@ -290,3 +290,17 @@ def test_a_whole_answer_is_transcribed_word_by_word_with_times(
     first_words = len(normalise(first).split())
     assert timed.words[first_words - 1].start < boundary - 1.0 < timed.words[first_words].end + 0.5
     assert timed.recognition.compute_s > 0
+
+
+def test_a_prompted_decode_with_more_words_than_could_be_said_is_redone_without_the_prompt(
+    recognizer: WhisperRecognizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    audio = say("Then Priya took over the rollout.")
+    alone = recognizer.transcribe(audio)
+    # With the ceiling at 0 words per second (plus two), every prompted text looks like a runaway one.
+    monkeypatch.setattr("media.asr.MAX_WORDS_PER_S", 0.0)
+    redone = recognizer.transcribe(audio, "I worked with Priya on the rollout.")
+    assert redone.text
+    assert "priya" not in normalise(redone.text), redone  # heard without the context, as `alone` was
+    # Unprompted text is never second-guessed this way.
+    assert recognizer.transcribe(audio).text == alone.text
