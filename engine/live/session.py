@@ -154,6 +154,7 @@ class LiveSession:
         # The utterances of the answer being given: each is transcribed with the text of the one before
         # as Whisper's prompt, and the whole answer again once it is over (engine/live/revision.py).
         self._answer = Answer()
+        self._cut_short = False  # the latest utterance was cut off a long answer (`continued`)
         self._disconnected_since: float | None = None
         self._page_events = 0
         self._recorded = False
@@ -317,7 +318,7 @@ class LiveSession:
             if isinstance(event, PauseStarted):
                 if paused is not None and tg is not None and self._settings.turn.speculate:
                     # Only a context already known: the guess must not wait for another final.
-                    before = self._answer.previous_final(event.speech_end)
+                    before = self._answer.previous_final(event.speech_end) if self._cut_short else None
                     context = before.result().text if before is not None and _succeeded(before) else ""
                     self._speculation.start(event.index, event.speech_end, paused, tg, context)
             elif isinstance(event, PauseEnded):
@@ -334,7 +335,10 @@ class LiveSession:
                 # still reach the transcript. `_finish` awaits these.
                 guess = self._speculation.take(event.index, event.end)
                 before = self._answer.previous_final(event.start)
-                task = asyncio.get_running_loop().create_task(self._final(event, guess, before))
+                task = asyncio.get_running_loop().create_task(
+                    self._final(event, guess, before, prompted=self._cut_short)
+                )
+                self._cut_short = event.continued
                 self._track_final(task)
                 closed = self._answer.add(Said(event.start, event.end, event.audio, task))
                 if closed:
@@ -389,15 +393,19 @@ class LiveSession:
         event: UtteranceEnded,
         guess: asyncio.Task[Recognition | None] | None = None,
         before: asyncio.Task[Heard] | None = None,
+        *,
+        prompted: bool = False,
     ) -> Heard:
         """Transcribe one utterance, store it and report it; returns its text. `before` is the final of
-        the utterance just before it in the same answer (or the piece of a long answer it continues): its
-        text is the prompt, and this one's segment is stored after it."""
+        the utterance just before it in the same answer: this one's segment is stored after it, and when
+        `prompted` (this one continues a long piece the segmenter cut) its text is Whisper's prompt.
+        Only then: on real speech, prompting every utterance of an answer with the one before raised the
+        word error rate (bench/asr_real_speech.py, the "default" against "prompts-continued" rows)."""
         text = ""
         try:
             result = await outcome(guess) if guess is not None else None
             if result is None:
-                context = await _text_of(before)
+                context = await _text_of(before) if prompted else ""
                 result = await self._runtime.asr.final(pcm_to_float(event.audio), prompt=context)
             elif before is not None:
                 await _text_of(before)  # keep the pieces' segments in order
