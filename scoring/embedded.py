@@ -47,6 +47,7 @@ from scoring.answers import analyse
 from scoring.embeddings import SentenceEncoder
 from scoring.evidence import DimensionEvidence, Exchange, Question
 from scoring.model import DimensionScore, Evidence, Rubric, Segment
+from scoring.wording import FULL_WORDS, REASONING, substance
 
 __all__ = ["PART_WEIGHTS", "EmbeddedScorer"]
 
@@ -70,10 +71,10 @@ DRIFT_HIGH = 0.25
 DRIFT_SAME_AS_ASKED = 0.5  # a drift topic this close to the question asked is the question: not drift
 DUPLICATE_LOW = 0.62  # cosine to an earlier answer's stretch from which repetition starts to cost
 DUPLICATE_HIGH = 0.82  # at or above which a stretch is a repeat and earns nothing
+JUDGEMENT_SHARE = 0.3
 SEMANTIC_SHARE = 0.5  # of each of specificity, reasoning, ownership and outcome: the prototypes
 PROTOTYPE_LOW = 0.2  # cosine to a part's prototypes below which the semantic half is 0
 PROTOTYPE_HIGH = 0.45  # at or above which it is 1
-FULL_WORDS = 90  # original words at which an answer counts as fully developed
 PLACE_MIN = 0.15  # without a plan: least cosine for an exchange to be placed on a dimension
 PLACE_MARGIN = 0.03  # and its lead over the second-best dimension
 # The product of the parts is compressed (a strong answer rarely has every part at 1): this spreads it
@@ -89,32 +90,6 @@ MIN_STRETCH_WORDS = 4
 
 _SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+|$)")
 _WORD_SPAN = re.compile(r"\S+")
-_REASONING = re.compile(
-    r"\b(?:because|since|so that|in order to|which meant|that meant|that's why|the reason|therefore|"
-    r"trade-?offs?|instead of|rather than|the downside|the risk|the cost|at the expense of|otherwise|"
-    r"which is why|to avoid|to make sure|the idea was|i realized|i realised|it turned out|i figured|"
-    r"root cause|caused by|due to|as long as|unless|whereas|on the other hand|that way|"
-    r"i learned|i learnt|the lesson|what i learned|my thinking|the point was|i weighed|i compared)\b"
-    r"|, so (?!um|uh|yeah)",
-    re.IGNORECASE,
-)
-# The candidate narrating what they did: "I" then a past-tense verb ("I told", "I rewrote").
-_OWN_ACTION = re.compile(
-    r"\bI\s+(?:then\s+|also\s+|just\s+|first\s+|personally\s+|finally\s+|actually\s+|\w+ly\s+)?"
-    r"(?!used\b|needed\b|wanted\b|liked\b|loved\b|hoped\b|guessed\b|supposed\b|believed\b|agreed\b)"
-    r"(?:[a-z]+ed|did|told|said|gave|took|made|went|found|wrote|ran|got|built|led|set|put|brought|sent|"
-    r"spoke|kept|began|chose|drove|caught|met|paid|saw|pulled|rewrote|dug|held|won|sold|taught|"
-    r"understood|shipped|split|cut|broke|sat|read|rebuilt|redid|came up with|set up|went through)\b",
-    re.IGNORECASE,
-)
-_RESULT = re.compile(
-    r"\b(?:reduced|increased|improved|shipped|saved|launched|delivered|grew|doubled|halved|tripled|"
-    r"achieved|resulted|as a result|outcome|in the end|eventually|since then|from then on|afterwards|"
-    r"renewed|resolved|solved|fixed|worked|stopped|dropped|fell|rose|went (?:down|up|from)|came back|"
-    r"thanked|satisfied|survey|csat|nps|churn|retained|signed|closed|landed|won|no longer|"
-    r"never happened again|on time|ahead of|under budget|approved|adopted)\b|%|\bpercent\b",
-    re.IGNORECASE,
-)
 _PROTOTYPES = {
     "reasoning": (
         "I did it this way because it avoided the bigger risk, and the trade-off was worth it.",
@@ -151,20 +126,6 @@ _DRIFT = (
     "What do you think about the latest technology trends and the news?",
     "How was your weekend?",
     "What are you passionate about?",
-)
-# Vocabulary that sounds like substance without carrying any: management and tech clichés. Present in
-# a story it costs little; stacked up in place of one, it marks the answer as a pitch, not an account.
-_BUZZ = re.compile(
-    r"\b(?:synerg\w*|leverag\w*|paradigm\w*|holistic\w*|seamless\w*|cutting[- ]edge|best[- ]in[- ]class|"
-    r"world[- ]class|game[- ]chang\w*|next[- ]gen\w*|cloud[- ]native|cloud[- ]agnostic|event[- ]driven|"
-    r"hyper ?scal\w*|zero[- ]trust|api[- ]first|data[- ]driven|ai[- ]driven|ai[- ]powered|mindset|"
-    r"disrupt\w*|transformational|transformative|value[- ]add\w*|move the needle|north star|"
-    r"end[- ]to[- ]end|full[- ]stack|ten ?x|10x|five nines|thought leader\w*|ecosystem|omnichannel|"
-    r"streamlin\w*|empower\w*|stakeholder alignment|actionable insights?|growth hack\w*|"
-    r"circle back|bandwidth|deep dive|low[- ]hanging fruit|blockchain|web3|agile transformation|"
-    r"digital transformation|innovation|innovative|scalab\w*|robust|best practices?|state[- ]of[- ]the[- ]art|"
-    r"world-changing|visionary|rockstar|ninja|passionate)\b",
-    re.IGNORECASE,
 )
 
 
@@ -305,10 +266,10 @@ def _assess(
     originality = float((originality_each * words).sum() / max(words.sum(), 1.0))
     original_text = " ".join(s.text for s, o in zip(stretches, originality_each, strict=True) if o >= 0.5)
     original_words = float((originality_each * words).sum())
-    parts = _substance(original_text, original_words, question)
+    parts = substance(original_text, original_words, question.skill, question.keywords)
     _blend_prototypes(encoder, vectors[originality_each >= 0.5], parts)
     quality = sum(PART_WEIGHTS[k] * parts[k] for k in PART_WEIGHTS)
-    value = relevance * originality * quality
+    value = relevance * originality * quality * (1 - JUDGEMENT_SHARE * (1 - parts["measured"]))
     parts = {"relevance": relevance, "originality": originality, **parts}
     return _Assessed(
         round(min(max(value, 0.0), 1.0), 4),
@@ -331,30 +292,6 @@ def _drift(encoder: SentenceEncoder, asked: np.ndarray, answer: np.ndarray) -> f
     return _ramp(margin, DRIFT_LOW, DRIFT_HIGH)
 
 
-def _substance(text: str, original_words: float, question: Question) -> dict[str, float]:
-    features = analyse(text, question.skill, question.keywords)
-    words = max(features.word_count, 1)
-    specifics = min((min(len(features.numbers), 3) + min(len(features.technologies), 3)) / 3, 1.0)
-    specifics = min(specifics + (0.4 if features.has_example else 0.0), 1.0)
-    actions = len(_OWN_ACTION.findall(text))
-    # Names, figures and clichés stacked faster than anything is said about them: a pitch, not an
-    # account. It discounts the parts such talk imitates (specifics, "I led", outcomes).
-    # Figures are what a real account is made of, so only names count towards the density.
-    density = len(features.technologies) / words
-    buzz = 100 * len(_BUZZ.findall(text)) / words
-    credibility = 1.0 - 0.4 * _ramp(density, 0.1, 0.25) - 0.6 * _ramp(buzz, 0.5, 3.0)
-    return {
-        "specificity": round(specifics * credibility, 3),
-        "reasoning": min(len(_REASONING.findall(text)) / 3, 1.0),
-        "ownership": round(
-            (min(actions / 3, 1.0) if actions else (0.3 if features.we_statements else 0.0)) * credibility, 3
-        ),
-        "outcome": round(min(len(_RESULT.findall(text)) / 2, 1.0) * credibility, 3),
-        "elaboration": round(min(original_words / FULL_WORDS, 1.0) * (0.5 + 0.5 * credibility), 3),
-        "concreteness": round(credibility, 3),
-    }
-
-
 def _blend_prototypes(encoder: SentenceEncoder, kept: np.ndarray, parts: dict[str, float]) -> None:
     """Each part the word patterns count, averaged with how close in meaning the answer's two closest
     stretches come to what that part sounds like (`_PROTOTYPES`). Counting words alone swings with the
@@ -370,6 +307,9 @@ def _blend_prototypes(encoder: SentenceEncoder, kept: np.ndarray, parts: dict[st
         closest = float(np.sort(sims)[-2:].mean())
         # Jargon sounds like all of these, so the semantic half is discounted like the counted one.
         semantic = _ramp(closest, PROTOTYPE_LOW, PROTOTYPE_HIGH) * parts["concreteness"]
+        if part == "reasoning":
+            # A creed sounds like reasoning ("because nulls break your numbers") without weighing anything.
+            semantic *= parts["measured"]
         parts[part] = round((1 - SEMANTIC_SHARE) * parts[part] + SEMANTIC_SHARE * semantic, 3)
 
 
@@ -498,7 +438,7 @@ def _evidence(mine: Sequence[_Assessed]) -> list[Evidence]:
                 + len(features.technologies)
                 + features.first_person_actions
                 + features.outcomes
-                + len(_REASONING.findall(stretch.text)),
+                + len(REASONING.findall(stretch.text)),
                 4,
             )
             ranked.append((relevance + 0.05 * substance, -stretch.segment.start, stretch))

@@ -216,6 +216,33 @@ def test_buzzwords_score_below_a_plain_relevant_answer(scorer: EmbeddedScorer) -
     assert value(buzz) <= 4
 
 
+def test_sweeping_rules_in_place_of_reasoning_score_below_a_reasoned_answer(scorer: EmbeddedScorer) -> None:
+    creed = (
+        "I designed our order service and I always put a cache in front of every database, because caches "
+        "always make things faster and you never need to think about invalidation, whatever the system is. "
+        "There's no need to measure first, it is always the best way, and we shipped it in 2 weeks."
+    )
+    sweeping = scores(scorer, {**STRONG, "System Design": creed})["System Design"]
+    plain = scores(scorer, {**STRONG, "System Design": MEDIUM_DESIGN})["System Design"]
+    assert dict(sweeping.parts)["measured"] < 0.5, sweeping
+    assert value(sweeping) < value(plain), (sweeping, plain)
+
+
+def test_work_handed_to_others_is_not_the_candidates_own(scorer: EmbeddedScorer) -> None:
+    own = (
+        "A customer's deploys kept failing, so I read the build logs, I found a stale token in their "
+        "pipeline settings, I rotated it with them on a call and I wrote the fix into our help article."
+    )
+    handed = (
+        "A customer's deploys kept failing, so I read the build logs, but I didn't really find anything, "
+        "so I passed it on to tier three and they found a stale token. I let the customer know."
+    )
+    mine = scores(scorer, {**STRONG, "Ownership": own})["Ownership"]
+    theirs = scores(scorer, {**STRONG, "Ownership": handed})["Ownership"]
+    # Ownership is the part this rule moves; the totals also carry relevance, which a short answer swings.
+    assert dict(theirs.parts)["ownership"] <= dict(mine.parts)["ownership"] - 0.2, (theirs, mine)
+
+
 def test_the_same_content_in_other_words_scores_within_a_point(scorer: EmbeddedScorer) -> None:
     reworded = (
         "For our move to Kubernetes I needed sign-off from finance and from support. Finance got a single "
