@@ -7,7 +7,6 @@ mono at `SAMPLE_RATE`; everything sent to the browser is 48 kHz mono in `FRAME_M
 from __future__ import annotations
 
 import fractions
-from dataclasses import dataclass
 
 import av
 import numpy as np
@@ -17,7 +16,6 @@ __all__ = [
     "OUTPUT_RATE",
     "SAMPLE_RATE",
     "FrameResampler",
-    "InboundClock",
     "pcm_duration",
     "resample_pcm",
     "rms_dbfs",
@@ -70,29 +68,3 @@ def resample_pcm(pcm: bytes, from_rate: int, to_rate: int) -> bytes:
     resampler = av.AudioResampler(format="s16", layout="mono", rate=to_rate)
     out = [*resampler.resample(frame), *resampler.resample(None)]
     return b"".join(bytes(f.planes[0])[: f.samples * BYTES_PER_SAMPLE] for f in out)
-
-
-@dataclass(slots=True)
-class InboundClock:
-    """Maps an inbound stream's RTP-derived frame timestamps onto the session timeline.
-
-    The first frame is anchored at its arrival time; later frames are placed by their own timestamps,
-    so lost packets leave a gap (zero-filled in the recording) instead of shifting everything after.
-    """
-
-    origin: float | None = None
-    first_pts: int | None = None
-    last_end: float = 0.0
-    wrap: int = 1 << 32
-
-    def place(self, pts: int | None, rate: int, arrival: float, samples: int) -> float:
-        if pts is None or self.first_pts is None or self.origin is None:
-            if self.origin is None:
-                self.origin, self.first_pts = arrival, pts
-                start = arrival
-            else:
-                start = self.last_end
-        else:
-            start = self.origin + ((pts - self.first_pts) % self.wrap) / rate
-        self.last_end = start + samples / rate
-        return start

@@ -88,7 +88,9 @@ class InterviewerTrack(MediaStreamTrack):
     over it); `interrupt()` cuts it (barge-in) and drops the queue.
 
     `clock` is the session clock (seconds); `on_audio(time, pcm16k)` hears every speech frame as it
-    leaves, for the recording.
+    leaves, for the recording. Times it reports (`on_audio`, a playback's start and end) are when the
+    candidate hears the frame: when it left plus `heard_delay`, the one-way network delay and the
+    client's jitter buffer, which the session learns from the page.
     """
 
     kind = "audio"
@@ -104,6 +106,7 @@ class InterviewerTrack(MediaStreamTrack):
         self._pacer = _Pacer(clock)
         self._silence = np.zeros((1, OUT_SAMPLES), dtype=np.int16)
         self._time_base = fractions.Fraction(1, OUTPUT_RATE)
+        self.heard_delay = 0.0
 
     @property
     def speaking(self) -> bool:
@@ -163,6 +166,7 @@ class InterviewerTrack(MediaStreamTrack):
             return self._silence
         playback = self._queue[0]
         index = playback.frames_sent
+        due += self.heard_delay
         if index == 0 and not playback.started.done():
             playback.started.set_result(due)
         out_bytes = OUT_SAMPLES * BYTES_PER_SAMPLE

@@ -31,6 +31,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from media.audio import FRAME_MS, OUTPUT_RATE, SAMPLE_RATE, FrameResampler, resample_pcm, rms_dbfs
+from media.inbound_clock import AIORTC_HOLD_FRAMES
 
 __all__ = ["CandidateReport", "ScriptedCandidate", "Turn", "trailing_quiet_s"]
 
@@ -67,6 +68,8 @@ class CandidateReport:
     received_s: float = 0.0
     received_sound_s: float = 0.0
     received_pcm: bytearray = field(default_factory=bytearray)
+    # With keep_audio: when each received frame was handed over (the candidate starts hearing it).
+    received_at: list[float] = field(default_factory=list)
     ended: dict[str, Any] | None = None
     # Stretches of interviewer sound heard, as (first, last) frame arrival times.
     sound_runs: list[tuple[float, float]] = field(default_factory=list)
@@ -169,12 +172,19 @@ class ScriptedCandidate:
         self._inbound: MediaStreamTrack | None = None
         self._channel.on("message", self._on_message)
         self._channel_open = asyncio.Event()
-        self._channel.on("open", self._channel_open.set)
+        self._channel.on("open", self._opened)
 
         @self.pc.on("track")
         def _on_track(track: MediaStreamTrack) -> None:
             if track.kind == "audio":
                 self._inbound = track
+
+    def _opened(self) -> None:
+        self._channel_open.set()
+        # As the join page does: how long this peer holds the interviewer's audio before it plays
+        # (aiortc's jitter buffer), so the engine can line the recording up with what was heard.
+        hold_ms = AIORTC_HOLD_FRAMES * FRAME_MS
+        self._channel.send(json.dumps({"type": "delay", "rtt_ms": 0, "playout_ms": hold_ms}))
 
     def _on_message(self, raw: object) -> None:
         if not isinstance(raw, str):
@@ -219,9 +229,10 @@ class ScriptedCandidate:
             pcm = resampler.resample(frame)
             seconds = frame.samples / (frame.sample_rate or OUTPUT_RATE)
             self.report.received_s += seconds
+            now = self._clock()
             if self._keep_audio:
                 self.report.received_pcm += pcm
-            now = self._clock()
+                self.report.received_at.append(now)
             if rms_dbfs(pcm) > SOUND_DBFS:
                 self.report.received_sound_s += seconds
                 runs = self.report.sound_runs

@@ -17,7 +17,15 @@ from aiortc.sdp import SessionDescription
 
 from config.settings import IceServer
 
-__all__ = ["MAX_SDP_BYTES", "OfferError", "accept_offer", "check_offer", "rtc_configuration"]
+__all__ = [
+    "MAX_SDP_BYTES",
+    "OPUS_DELAY_S",
+    "OfferError",
+    "accept_offer",
+    "check_offer",
+    "codec_delay",
+    "rtc_configuration",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +33,9 @@ MAX_SDP_BYTES = 64 * 1024
 MAX_MEDIA_SECTIONS = 8
 AUDIO_CODECS = frozenset({"opus", "pcmu", "pcma"})
 HASHES = frozenset({"sha-1", "sha-224", "sha-256", "sha-384", "sha-512"})
+# libopus's algorithmic delay (2.5 ms framing + 4 ms look-ahead): decoded audio lags what was captured by
+# this much, in each direction. G.711 has none.
+OPUS_DELAY_S = 0.0065
 FINGERPRINT = re.compile(r"[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){15,63}")
 
 
@@ -89,3 +100,16 @@ async def accept_offer(pc: RTCPeerConnection, offer: RTCSessionDescription) -> R
         raise OfferError("sdp", f"the offer could not be applied: {exc}"[:300]) from None
     local = pc.localDescription
     return RTCSessionDescription(sdp=local.sdp, type=local.type)
+
+
+def codec_delay(answer_sdp: str) -> float:
+    """Seconds by which the negotiated audio codec delays what it carries (the answer's first audio
+    codec is the one both ends send); 0 when it cannot be told."""
+    try:
+        parsed = SessionDescription.parse(answer_sdp)
+    except Exception:
+        return 0.0
+    for media in parsed.media:
+        if media.kind == "audio" and media.rtp.codecs:
+            return OPUS_DELAY_S if media.rtp.codecs[0].mimeType.lower() == "audio/opus" else 0.0
+    return 0.0

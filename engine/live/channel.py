@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 MAX_INBOUND_BYTES = 4096
 MAX_BACKLOG = 200
-INBOUND_TYPES = frozenset({"hangup", "visibility", "focus", "ping"})
+INBOUND_TYPES = frozenset({"hangup", "visibility", "focus", "ping", "delay"})
 
 
 def parse_message(raw: object) -> dict[str, Any] | None:

@@ -47,7 +47,8 @@ from engine.live.store import LiveStore
 from engine.services.join import Interview
 from engine.services.transcripts import NewSegment
 from media.asr import Recognition, pcm_to_float
-from media.audio import SAMPLE_RATE, FrameResampler, InboundClock, pcm_duration
+from media.audio import SAMPLE_RATE, FrameResampler, pcm_duration
+from media.inbound_clock import InboundClock
 from media.outbound import InterviewerTrack
 from media.recording import StereoRecorder
 from media.segmenter import (
@@ -58,7 +59,7 @@ from media.segmenter import (
     UtteranceEnded,
     UtteranceStarted,
 )
-from media.signalling import accept_offer, rtc_configuration
+from media.signalling import accept_offer, codec_delay, rtc_configuration
 from media.smart_turn import RecentAudio
 
 __all__ = ["EndReason", "LiveSession"]
@@ -68,6 +69,9 @@ logger = logging.getLogger(__name__)
 CANDIDATE, INTERVIEWER = 0, 1
 FINAL_ON_HANGUP_TIMEOUT_S = 15.0
 MAX_PAGE_EVENTS = 500  # per connection: a page flapping its focus cannot grow the session row without end
+# Beyond these a page's delay report is not believed (a real call that slow has other problems).
+MAX_REPORTED_RTT_MS = 2000
+MAX_REPORTED_PLAYOUT_MS = 1000
 
 
 class EndReason:
@@ -143,6 +147,8 @@ class LiveSession:
         self._recent = RecentAudio() if self._pauses is not None else None
         self._resampler = FrameResampler(SAMPLE_RATE)
         self._inbound_clock = InboundClock()
+        self._inbound_delay = 0.0  # half the round trip, once the page reports it
+        self._codec_delay = 0.0
         self._speaking = False
         self._partial_len = 0
         self._partial_running = False
@@ -187,6 +193,10 @@ class LiveSession:
         try:
             self._pc.addTrack(self._track)
             answer = await accept_offer(self._pc, offer)
+            # The codec delays both directions: the candidate's voice reaches us that much after it was
+            # said, and the interviewer's reaches the candidate that much after it left.
+            self._codec_delay = codec_delay(answer.sdp)
+            self._track.heard_delay = self._codec_delay
             if self._inbound is None:
                 raise ValueError("no inbound audio track")
             recorder = StereoRecorder(self._recording_path, sample_rate=SAMPLE_RATE)
@@ -263,6 +273,10 @@ class LiveSession:
     async def _consume_inbound(self) -> None:
         track = self._inbound
         assert track is not None
+        clock = self._inbound_clock
+        # Frames read before the stream's pace shows (a backlog at the start) wait here, so that they
+        # are placed with the anchor the prompt ones give (media/inbound_clock.py).
+        waiting: list[tuple[av.AudioFrame, float]] = []
         while True:
             try:
                 frame = await track.recv()
@@ -272,12 +286,22 @@ class LiveSession:
             if not isinstance(frame, av.AudioFrame):
                 continue
             arrival = self.now()
-            start = self._inbound_clock.place(frame.pts, frame.sample_rate or 48000, arrival, frame.samples)
-            cut = self._pauses.take_cut() if self._pauses is not None else None
-            heard = await asyncio.to_thread(self._process, frame, start, cut)
-            if self._recorder is not None and heard.pcm:
-                self._recorder.write(CANDIDATE, round(start * SAMPLE_RATE), heard.pcm)
-            await self._handle(heard.events, heard.partial, heard.recent, heard.paused)
+            rate = frame.sample_rate or 48000
+            clock.observe(frame.pts, rate, arrival, frame.samples)
+            waiting.append((frame, arrival))
+            if not clock.settled:
+                continue
+            for held, at in waiting:
+                start = clock.start_of(held.pts, held.sample_rate or 48000, held.samples, at)
+                await self._hear(held, start - self._inbound_delay - self._codec_delay)
+            waiting.clear()
+
+    async def _hear(self, frame: av.AudioFrame, start: float) -> None:
+        cut = self._pauses.take_cut() if self._pauses is not None else None
+        heard = await asyncio.to_thread(self._process, frame, start, cut)
+        if self._recorder is not None and heard.pcm:
+            self._recorder.write(CANDIDATE, max(round(start * SAMPLE_RATE), 0), heard.pcm)
+        await self._handle(heard.events, heard.partial, heard.recent, heard.paused)
 
     def _process(self, frame: Any, start: float, cut: PauseKey | None) -> _Heard:
         """Runs in a worker thread; calls for one session never overlap (the consumer awaits each), which
@@ -503,6 +527,19 @@ class LiveSession:
             self._page_event("hidden" if message["hidden"] else "visible")
         elif kind == "focus" and isinstance(message.get("focused"), bool):
             self._page_event("focus" if message["focused"] else "blur")
+        elif kind == "delay":
+            self._delays_reported(message.get("rtt_ms"), message.get("playout_ms"))
+
+    def _delays_reported(self, rtt_ms: object, playout_ms: object) -> None:
+        """The page's round trip and how long it holds the interviewer's audio before playing it: the
+        candidate's audio is placed earlier by half the round trip (when it was said), the
+        interviewer's later by the other half and the hold (when it was heard)."""
+        rtt = _millis(rtt_ms, MAX_REPORTED_RTT_MS)
+        playout = _millis(playout_ms, MAX_REPORTED_PLAYOUT_MS)
+        if rtt is None or playout is None:
+            return
+        self._inbound_delay = rtt / 2
+        self._track.heard_delay = rtt / 2 + playout + self._codec_delay
 
     def _page_event(self, kind: str) -> None:
         """The page lost or regained focus: kept for the authenticity check (it never changes a score)."""
@@ -597,6 +634,13 @@ async def _text_of(final: asyncio.Task[Heard] | None) -> str:
         raise
     except Exception:
         return ""
+
+
+def _millis(value: object, most: float) -> float | None:
+    """Seconds from a page-reported count of milliseconds, or None when it is not one we believe."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= most:
+        return None
+    return float(value) / 1000
 
 
 _END_MESSAGES = {

@@ -26,6 +26,6 @@ def test_malformed_messages_are_ignored(raw: object) -> None:
     assert parse_message(raw) is None
 
 
-@pytest.mark.parametrize("kind", ["hangup", "visibility", "focus", "ping"])
+@pytest.mark.parametrize("kind", ["hangup", "visibility", "focus", "ping", "delay"])
 def test_known_messages_pass(kind: str) -> None:
     assert parse_message(json.dumps({"type": kind, "hidden": True})) == {"type": kind, "hidden": True}

@@ -8,7 +8,7 @@ import av
 import numpy as np
 import pytest
 
-from media.audio import FrameResampler, InboundClock, pcm_duration, resample_pcm, rms_dbfs
+from media.audio import FrameResampler, pcm_duration, resample_pcm, rms_dbfs
 
 
 def tone(freq: float, seconds: float, rate: int, amplitude: int = 8000) -> bytes:
@@ -55,21 +55,3 @@ def test_rms_dbfs() -> None:
     assert rms_dbfs(b"") == float("-inf")
     assert rms_dbfs(bytes(640)) == float("-inf")
     assert rms_dbfs(tone(440, 0.1, 16000, amplitude=32767)) == pytest.approx(-3.0, abs=0.1)
-
-
-def test_inbound_clock_anchors_first_frame_and_keeps_gaps() -> None:
-    clock = InboundClock()
-    assert clock.place(pts=1000, rate=48000, arrival=5.0, samples=960) == 5.0
-    assert clock.place(pts=1960, rate=48000, arrival=5.5, samples=960) == pytest.approx(5.02)
-    # Two frames lost: the next one lands 60 ms after the first, whatever its arrival time.
-    assert clock.place(pts=1000 + 3 * 960, rate=48000, arrival=5.01, samples=960) == pytest.approx(5.06)
-
-
-def test_inbound_clock_survives_rtp_timestamp_wrap_and_missing_pts() -> None:
-    clock = InboundClock()
-    first = (1 << 32) - 480
-    assert clock.place(pts=first, rate=48000, arrival=1.0, samples=960) == 1.0
-    assert clock.place(pts=480, rate=48000, arrival=1.02, samples=960) == pytest.approx(1.02)
-    no_pts = InboundClock()
-    assert no_pts.place(pts=None, rate=48000, arrival=2.0, samples=960) == 2.0
-    assert no_pts.place(pts=None, rate=48000, arrival=9.0, samples=960) == pytest.approx(2.02)

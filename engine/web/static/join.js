@@ -759,11 +759,40 @@
       if (pc !== app.pc) return;
       sendEvent({ type: 'visibility', hidden: document.hidden === true });
       sendEvent({ type: 'focus', focused: document.hasFocus() });
+      reportDelay(pc);
     });
     channel.addEventListener('message', function (event) {
       if (pc !== app.pc) return;
       onChannelMessage(event.data);
     });
+  }
+
+  // The engine lines the recording's two channels up as the candidate heard and spoke them: it needs
+  // the network round trip and how long this browser holds the interviewer's audio before playing it.
+  function reportDelay(pc) {
+    let last = null;
+    function tick() {
+      if (pc !== app.pc) return;
+      pc.getStats().then(function (stats) {
+        let rtt = null;
+        let held = null;
+        stats.forEach(function (s) {
+          if (s.type === 'candidate-pair' && s.nominated && typeof s.currentRoundTripTime === 'number') {
+            rtt = s.currentRoundTripTime;
+          }
+          if (s.type === 'inbound-rtp' && s.kind === 'audio' && typeof s.jitterBufferDelay === 'number') {
+            held = { delay: s.jitterBufferDelay, count: s.jitterBufferEmittedCount || 0 };
+          }
+        });
+        if (held && last && held.count > last.count) {
+          const playout = (held.delay - last.delay) / (held.count - last.count);
+          sendEvent({ type: 'delay', rtt_ms: Math.round((rtt || 0) * 1000), playout_ms: Math.round(playout * 1000) });
+        }
+        if (held) last = held;
+      }).catch(function () { /* stats are best effort */ });
+      window.setTimeout(tick, 2000);
+    }
+    tick();
   }
 
   function sendEvent(message) {
