@@ -114,6 +114,10 @@ async def test_candidate_joins_in_chromium_talks_and_is_recorded(
             assert state["remoteAudio"]["bytesReceived"] > 5000
             assert state["remoteAudio"]["totalAudioEnergy"] > 0
             assert "Hello" in state["captions"][0]["text"]
+            # The page told the engine its round trip and playout hold, for the recording's alignment.
+            await wait_for(page, "() => window.interviewDebug.sent.some(m => m.type === 'delay')", 20)
+            reports = [m for m in (await debug(page))["sent"] if m["type"] == "delay"]
+            assert all(0 <= r["rtt_ms"] < 1000 and 0 <= r["playout_ms"] < 1000 for r in reports), reports
             finals = [t["text"] for t in state["transcripts"] if t["final"]]
             assert any(close_enough(text) for text in finals), finals
 
