@@ -148,6 +148,15 @@ class TurnSettings(_Group):
         description="Extra silence after the VAD's end of speech before replying when the voice sounds "
         "unfinished: the longest the interviewer waits.",
     )
+    acknowledge_min_words: int = Field(
+        default=6,
+        ge=0,
+        le=200,
+        description="When the voice sounded finished and the words so far look complete but the final "
+        'transcript is still being worked out, say a short acknowledgement ("Thank you.") at once if the '
+        "answer has at least this many words; the reply follows when it is ready and leaves its own "
+        "acknowledgement out. 0: never (the candidate hears nothing until the reply).",
+    )
     workers: int = Field(default=1, ge=1, le=16, description="Threads running the model for all sessions.")
     speculate: bool = Field(
         default=True,

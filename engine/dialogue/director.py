@@ -129,6 +129,7 @@ _PROBE_LEAD = {
     "strict": "That is not specific enough.",
     "challenging": "I'm not convinced yet.",
 }
+_NEUTRAL_LEADS = frozenset({"Thanks, that helps.", "Thank you."})
 _CONVERSATIONAL = ("Moving on.", "Next question.", "Here is another one.")
 # How a question is announced: the first on its dimension, another straight after, or a return to it.
 _FIRST_TOPIC = ("Let's start with {n}.",)
@@ -257,7 +258,16 @@ class EmbeddedDirector:
             return self.opening()
         return f"Welcome back. Let's continue where we left off. {p.last_prompt or self.current_question()}"
 
-    def next_after(self, answer_text: str, elapsed_s: float) -> DirectorReply:
+    def acknowledgements(self) -> tuple[str, ...]:
+        """The short lines that acknowledge an answer in this interview's tone (rendered ahead)."""
+        return _ACK.get(self.plan.tone, _ACK["professional"])
+
+    def acknowledgement(self) -> str:
+        """What to say the moment an answer is over, before the reply is worked out; `next_after`
+        with `acknowledged=True` then leaves its own acknowledgement out."""
+        return self._pick(self.acknowledgements())
+
+    def next_after(self, answer_text: str, elapsed_s: float, *, acknowledged: bool = False) -> DirectorReply:
         p = self._progress
         if p.finished:
             return DirectorReply("closing", self.plan.closing, None, None)
@@ -273,7 +283,7 @@ class EmbeddedDirector:
         if remaining <= CLOSE_RESERVE_S:
             return self._close(features, note, time_up=True)
 
-        follow_up = self._follow_up(q, features, remaining)
+        follow_up = self._follow_up(q, features, remaining, acknowledged)
         if follow_up is not None:
             return follow_up
 
@@ -289,20 +299,21 @@ class EmbeddedDirector:
             return self._close(features, note, time_up=p.index + 1 < len(self.plan.questions))
         p.index, p.follow_ups_used, p.probed, p.best_strength = nxt, 0, [], 0.0
         nq = self.plan.questions[nxt]
-        ack = (
-            "Thank you, your answer is recorded."
-            if self.plan.mode == "async_interview"
-            else self._pick(_ACK.get(self.plan.tone, _ACK["professional"]))
-        )
+        if self.plan.mode == "async_interview":
+            ack = "Thank you, your answer is recorded."
+        elif acknowledged:
+            ack = ""  # the interviewer already said one while this reply was worked out
+        else:
+            ack = self._pick(_ACK.get(self.plan.tone, _ACK["professional"]))
         framed = self._ask(nq, strong)
         if practice:
             return DirectorReply("feedback_then_question", f"{note}{framed}", nq.id, nq.dimension, features)
-        return DirectorReply("question", f"{ack} {framed}", nq.id, nq.dimension, features)
+        return DirectorReply("question", f"{ack} {framed}".strip(), nq.id, nq.dimension, features)
 
     # --- helpers ---------------------------------------------------------------------------------
 
     def _follow_up(
-        self, q: PlannedQuestion, features: AnswerFeatures, remaining: float
+        self, q: PlannedQuestion, features: AnswerFeatures, remaining: float, acknowledged: bool
     ) -> DirectorReply | None:
         """A probe for the first gap not yet probed, when the answer is weak, the profile allows another
         follow-up, and the time owed to dimensions not yet asked about is not needed for it."""
@@ -320,7 +331,9 @@ class EmbeddedDirector:
         text = _probe(gap, q, features)
         p.last_prompt = text
         lead = _PROBE_LEAD.get(self.plan.tone, "Thank you.")
-        return DirectorReply("follow_up", f"{lead} {text}", q.id, q.dimension, features)
+        if acknowledged and lead in _NEUTRAL_LEADS:
+            lead = ""  # already thanked; a lead that says something ("not specific enough") stays
+        return DirectorReply("follow_up", f"{lead} {text}".strip(), q.id, q.dimension, features)
 
     def _short(self, q: PlannedQuestion) -> float:
         """A question's estimate without its follow-ups: the least it should be given."""

@@ -31,6 +31,7 @@ from engine.dialogue.plan import InterviewPlan
 from engine.dialogue.prefetch import Prefetch
 from engine.dialogue.prompt import build_messages
 from engine.dialogue.turns import (
+    Acknowledge,
     Action,
     EndOfTurn,
     IdleEnd,
@@ -162,6 +163,7 @@ class Interviewer:
         self._answer_finals: list[str] = []
         self._answer_partial = ""
         self._previewed_for: str | None = None
+        self._acknowledged = False  # an acknowledgement was said in this turn (`Acknowledge`)
 
     # -- inputs --------------------------------------------------------------------------------------
 
@@ -237,6 +239,10 @@ class Interviewer:
             self._port.interrupt()
         elif isinstance(action, EndOfTurn):
             await self._answer(tg, action)
+        elif isinstance(action, Acknowledge):
+            if self._speaking is None or self._speaking.done():
+                self._acknowledged = True
+                self._say(tg, self._director.acknowledgement(), phrase=False)
         elif isinstance(action, Nudge):
             await self._wait_quiet()
             self._say(tg, NUDGE, phrase=False)
@@ -259,11 +265,12 @@ class Interviewer:
             await self._wait_quiet()
             self._say(tg, text, phrase=False, marks=marks)
             return
+        acknowledged, self._acknowledged = self._acknowledged, False
         if prepared is not None:
             self._director = prepared.director
             reply = prepared.reply
         else:
-            reply = self._director.next_after(turn.text, self._port.now())
+            reply = self._director.next_after(turn.text, self._port.now(), acknowledged=acknowledged)
         if reply.kind == "closing":
             self._closing = True
         await self._wait_quiet()
@@ -302,7 +309,12 @@ class Interviewer:
         (the usual case: the next question and its transition do not change with every word), its first
         frame leaves within milliseconds instead of after synthesis. The LLM's wording cannot be known
         ahead, so only the director's replies are previewed."""
-        if self._llm is not None or self._closing:
+        if self._closing:
+            return
+        if self._turns.config.acknowledge_min_words:
+            # The acknowledgement is said the moment the answer is over: ready before then.
+            self._port.prepare([self._director.acknowledgement()])
+        if self._llm is not None:
             return
         text = " ".join([*self._answer_finals, self._answer_partial]).strip()
         if len(text.split()) < PREVIEW_MIN_WORDS or text == self._previewed_for:

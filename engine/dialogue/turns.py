@@ -21,6 +21,12 @@ States:
   Finished but the words are not: the transcript's longer wait. No verdict (no model, or it was too
   slow): the transcript alone decides, as above. A verdict applies to the utterance it was made in;
   `speech_resumed` (voice again inside that utterance) and the next utterance withdraw it.
+  When the fast path's deadline has passed but a final is still being worked out (a long answer takes
+  the recogniser most of a second), and the words so far (finals and the latest partial) look like a
+  complete answer of at least `acknowledge_min_words` words, the machine says `Acknowledge` once for
+  the turn: the interviewer says "Thank you." at once and the reply follows when the final is in, as
+  a person acknowledges before answering. It is not taking the turn: the state stays `LISTENING`, and
+  if the candidate goes on, the acknowledgement was a backchannel and the turn carries on.
 - `THINKING`: the turn ended (`EndOfTurn`); the interviewer is preparing a reply. No timers run.
 - `SPEAKING`: the interviewer is talking. Candidate speech over it first `Pause`s the interviewer at
   once (with `hold_on_overlap`): its audio goes silent, holding its place, so a barge-in is heeded
@@ -51,6 +57,7 @@ from typing import Literal
 
 __all__ = [
     "DEFAULT_BACKCHANNELS",
+    "Acknowledge",
     "Action",
     "EndOfTurn",
     "IdleEnd",
@@ -123,6 +130,11 @@ class TurnConfig:
     hesitation_s: float = 1.0
     """Extra silence after the utterance end when the voice model heard an unfinished turn, whatever the
     transcript says. The cap on any wait: keep it above `end_silence_s + incomplete_extra_s`."""
+    acknowledge_min_words: int = 0
+    """When the turn is over by the fast path (the voice sounded finished, the words so far look
+    complete) but the last final transcript is still being worked out: `Acknowledge` at once, if the
+    answer so far has at least this many words, so the candidate hears "Thank you." while the reply is
+    prepared, as a person would. 0: never; the reply waits for the transcript."""
 
     def __post_init__(self) -> None:
         for name in (
@@ -135,6 +147,8 @@ class TurnConfig:
             value = getattr(self, name)
             if not value >= 0:  # also rejects NaN
                 raise ValueError(f"{name} must be >= 0, got {value!r}")
+        if self.acknowledge_min_words < 0:
+            raise ValueError(f"acknowledge_min_words must be >= 0, got {self.acknowledge_min_words!r}")
         if not 0 < self.echo_similarity <= 1:
             raise ValueError(f"echo_similarity must be in (0, 1], got {self.echo_similarity!r}")
         if not self.nudge_after_s > 0:
@@ -178,6 +192,12 @@ class EndOfTurn:
 
 
 @dataclass(frozen=True, slots=True)
+class Acknowledge:
+    """The turn is over, its reply not ready yet: acknowledge the answer now (once per turn). If the
+    candidate goes on after all, it was a backchannel and the turn carries on."""
+
+
+@dataclass(frozen=True, slots=True)
 class Nudge:
     """The candidate has been silent for `nudge_after_s`: check on them (once)."""
 
@@ -187,7 +207,7 @@ class IdleEnd:
     """The candidate has been silent for `end_after_s`: end the session gracefully."""
 
 
-Action = Pause | Resume | Interrupt | EndOfTurn | Nudge | IdleEnd
+Action = Pause | Resume | Interrupt | EndOfTurn | Acknowledge | Nudge | IdleEnd
 
 
 class TurnState(StrEnum):
@@ -345,6 +365,7 @@ class _Turn:
     last_end: float | None = None  # the latest utterance end in this turn
     last_partial: str = ""  # the latest partial of an utterance whose final is pending
     verdict: bool | None = None  # the voice model's verdict on the latest utterance
+    acknowledged: bool = False
 
 
 class TurnTaker:
@@ -384,9 +405,13 @@ class TurnTaker:
 
     def next_deadline(self) -> float | None:
         """When `tick()` next has something to decide, or None when only an event can change things."""
-        deadlines = [
-            d for d in (self._barge_deadline(), self._turn_deadline(), self._idle_deadline()) if d is not None
-        ]
+        candidates = (
+            self._barge_deadline(),
+            self._turn_deadline(),
+            self._ack_deadline(),
+            self._idle_deadline(),
+        )
+        deadlines = [d for d in candidates if d is not None]
         return min(deadlines, default=None)
 
     # -- interviewer events -----------------------------------------------------------------------
@@ -559,6 +584,17 @@ class TurnTaker:
             return None
         return self._turn_deadline_raw()
 
+    def _ack_deadline(self) -> float | None:
+        """When to acknowledge: the fast path's deadline, while the turn waits only for a final."""
+        turn = self._turn
+        minimum = self.config.acknowledge_min_words
+        if not minimum or turn.acknowledged or not self._pending or turn.verdict is not True:
+            return None
+        live = " ".join(t for t in (self._turn_text(), turn.last_partial) if t)
+        if len(_words(live)) < minimum or not looks_complete(live) or detect_request(live) is not None:
+            return None
+        return self._turn_deadline_raw()
+
     def _idle_deadline(self) -> float | None:
         if (
             self._state is not TurnState.LISTENING
@@ -578,6 +614,10 @@ class TurnTaker:
             self._idle_anchor = None
             self._nudged = False
             return [EndOfTurn(text, detect_request(text))]
+        ack = self._ack_deadline()
+        if ack is not None and now >= ack:
+            self._turn.acknowledged = True
+            return [Acknowledge()]
         idle = self._idle_deadline()
         if idle is None or now < idle:
             return []

@@ -33,6 +33,7 @@ def turn_config(settings: Settings) -> TurnConfig:
         end_after_s=max(media.idle_end_s, media.idle_nudge_s + 1),
         confident_silence_s=turn.confident_silence_ms / 1000,
         hesitation_s=turn.hesitation_ms / 1000,
+        acknowledge_min_words=turn.acknowledge_min_words,
     )
 
 

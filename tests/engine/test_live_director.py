@@ -71,7 +71,10 @@ async def test_the_interviewer_holds_for_a_backchannel_and_stops_for_a_barge_in(
     # Only the barge-in cut a line short; the line held for the backchannel was stored whole.
     truncated = [t for t in said if any(c.startswith(t) and len(t) < len(c) for c in captions)]
     assert len(truncated) == 1, (said, captions)
-    assert said[:-1] == captions[: len(said) - 1]
+    # Every line before it was stored whole. (After it may come an acknowledgement of the answer, when
+    # its transcript was slow: IE_TURN__ACKNOWLEDGE_MIN_WORDS.)
+    cut_at = said.index(truncated[0])
+    assert said[:cut_at] == captions[:cut_at]
     answers = [s["text"] for s in segments if s["speaker"] == "candidate"]
     assert "payment" in answers[-1].lower(), answers
     await raw.aclose()

@@ -79,6 +79,29 @@ def test_tone_shapes_follow_up_lead() -> None:
     assert run(d, [VAGUE])[0].text.startswith("I'm not convinced yet. ")
 
 
+def test_an_answer_acknowledged_early_gets_a_reply_without_a_second_thank_you() -> None:
+    plain = EmbeddedDirector(make_plan(probingDepth="medium"))
+    early = EmbeddedDirector(make_plan(probingDepth="medium"))
+    plain.opening()
+    early.opening()
+    assert early.acknowledgement() in early.acknowledgements()
+    question, probe = plain.next_after(STRONG, 60), plain.next_after(VAGUE, 120)
+    question_early = early.next_after(STRONG, 60, acknowledged=True)
+    probe_early = early.next_after(VAGUE, 120, acknowledged=True)
+    # Same decisions; only the acknowledgement already said is left out.
+    assert (question_early.kind, probe_early.kind) == (question.kind, probe.kind) == ("question", "follow_up")
+    assert question.text.startswith(tuple(plain.acknowledgements()))
+    assert not question_early.text.startswith(tuple(early.acknowledgements()))
+    assert question.text.endswith(question_early.text)
+    assert probe.text == f"Thank you. {probe_early.text}"
+
+
+def test_a_lead_that_says_something_is_kept_after_an_early_acknowledgement() -> None:
+    d = EmbeddedDirector(make_plan(probingDepth="medium", tone="challenging"))
+    d.opening()
+    assert d.next_after(VAGUE, 30, acknowledged=True).text.startswith("I'm not convinced yet. ")
+
+
 def test_adaptive_difficulty_moves_up_and_down() -> None:
     plan = make_plan(probingDepth="low", difficulty="adaptive")
     assert plan.start_level == 1

@@ -13,7 +13,7 @@ import pytest
 from config.profiles import AgentProfileSpec
 from config.settings import LlmSettings
 from config.templates import EvaluationTemplateSpec
-from engine.dialogue.director import Progress
+from engine.dialogue.director import EmbeddedDirector, Progress
 from engine.dialogue.events import (
     CandidateFinal,
     CandidatePartial,
@@ -292,6 +292,34 @@ async def test_the_voice_models_verdict_decides_how_long_the_interviewer_waits()
     with pytest.raises(TimeoutError):
         await port.until(lambda: len(port.spoken) >= 3, limit_s=0.7)
     await port.until(lambda: len(port.spoken) >= 3, limit_s=2)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+
+
+async def test_a_finished_answer_is_acknowledged_before_its_transcript_is_in() -> None:
+    acknowledging = TurnConfig(acknowledge_min_words=6, nudge_after_s=5, end_after_s=10)
+    port = FakePort()
+    interviewer = Interviewer(port, plan(), None, seed="s9", turns=acknowledging)
+    running = asyncio.create_task(interviewer.run())
+    await port.until(lambda: bool(port.spoken))
+    now = port.now()
+    interviewer.hear(CandidateSpeechStarted(now))
+    interviewer.hear(CandidatePartial(now + 0.5, STRONG))
+    interviewer.hear(CandidateTurnVerdict(now + 0.6, True, 0.9))
+    interviewer.hear(CandidateSpeechEnded(now + 0.61, now + 0.5))
+    # The transcript takes its time; the candidate hears an acknowledgement at once, ready-rendered.
+    await port.until(lambda: len(port.spoken) >= 2, limit_s=0.5)
+    thanks = port.spoken[1].text
+    thanks_lines = EmbeddedDirector(plan()).acknowledgements()
+    assert thanks in thanks_lines
+    assert (thanks, True) in port.said
+    interviewer.hear(CandidateFinal(port.now(), STRONG, now, now + 0.5))
+    await port.until(lambda: len(port.spoken) >= 3)
+    reply = port.spoken[2].text
+    # The reply is the next question without a second thank-you.
+    assert reply.endswith("?")
+    assert not reply.startswith(thanks_lines)
     running.cancel()
     with pytest.raises(asyncio.CancelledError):
         await running

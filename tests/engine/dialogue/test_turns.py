@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from engine.dialogue.turns import (
+    Acknowledge,
     EndOfTurn,
     IdleEnd,
     Interrupt,
@@ -190,6 +191,88 @@ def test_finished_voice_and_finished_words_end_the_turn_as_soon_as_the_final_is_
     assert turns.speech_ended(6.21) == []
     assert turns.next_deadline() == pytest.approx(6.21 + 15.0)  # the final is still on its way
     assert turns.final(6.39, "I would use a queue.") == [EndOfTurn("I would use a queue.", None)]
+
+
+ACK = TurnConfig(acknowledge_min_words=6)
+ANSWER = "I split the ledger from the invoices, and month end stopped locking the table."
+
+
+def finished_but_untranscribed(config: TurnConfig = ACK, partial: str = ANSWER) -> TurnTaker:
+    """A long answer whose voice sounded finished at 6.2 s; its final is still being worked out."""
+    turns = listening(at=3.0, config=config)
+    turns.speech_started(4.0)
+    turns.partial(5.5, partial)
+    assert turns.turn_verdict(6.2, complete=True) == []
+    return turns
+
+
+def test_a_finished_answer_is_acknowledged_while_its_final_is_worked_out() -> None:
+    turns = finished_but_untranscribed()
+    assert turns.speech_ended(6.21) == [Acknowledge()]
+    assert state(turns) is TurnState.LISTENING  # acknowledging is not taking the turn
+    # The interviewer says "Thank you." while the final arrives: the turn ends once it has finished.
+    assert turns.interviewer_started(6.25, "Thank you.") == []
+    assert turns.final(6.9, ANSWER) == []
+    assert turns.interviewer_finished(7.0) == [EndOfTurn(ANSWER, None)]
+
+
+def test_an_acknowledgement_is_said_once_per_turn() -> None:
+    turns = finished_but_untranscribed()
+    assert turns.speech_ended(6.21) == [Acknowledge()]
+    assert turns.tick(6.5) == []
+    assert turns.next_deadline() == pytest.approx(6.21 + 15.0)  # only the idle timer: no second one
+
+
+def test_the_candidate_going_on_after_an_acknowledgement_keeps_the_turn() -> None:
+    turns = finished_but_untranscribed()
+    assert turns.speech_ended(6.21) == [Acknowledge()]
+    assert turns.interviewer_started(6.25, "Thank you.") == []
+    assert turns.speech_started(6.4) == [Pause()]  # it was a backchannel: they had more to say
+    assert turns.final(6.9, ANSWER) == []
+    assert turns.speech_ended(6.95) == [Resume()]
+    turns.final(7.0, "Oh, and")
+    assert turns.interviewer_finished(7.1) == []
+    turns.speech_started(7.2)
+    turns.speech_ended(9.0)
+    rest = "we also added a read replica for the reports."
+    assert turns.final(9.1, rest) == []
+    assert turns.tick(9.0 + 0.25 + 0.01) == [EndOfTurn(f"{ANSWER} Oh, and {rest}", None)]
+
+
+@pytest.mark.parametrize(
+    ("config", "partial", "verdict"),
+    [
+        (TurnConfig(), ANSWER, True),  # off by default in the machine
+        (ACK, "I split the ledger.", True),  # too few words to be sure it was an answer
+        (ACK, "I split the ledger from the invoices, and then", True),  # the words go on
+        (ACK, ANSWER, False),  # the voice sounded unfinished
+        (ACK, "Sorry, could you repeat the question please?", True),  # a request, not an answer
+    ],
+)
+def test_no_acknowledgement_unless_the_answer_is_clearly_over(
+    config: TurnConfig, partial: str, verdict: bool
+) -> None:
+    turns = listening(at=3.0, config=config)
+    turns.speech_started(4.0)
+    turns.partial(5.5, partial)
+    turns.turn_verdict(6.2, complete=verdict)
+    actions = turns.speech_ended(6.21) + turns.tick(6.21 + 1.5)
+    assert not [a for a in actions if isinstance(a, Acknowledge)], actions
+
+
+def test_a_final_right_after_the_acknowledgement_ends_the_turn_at_once() -> None:
+    turns = finished_but_untranscribed()
+    assert turns.speech_ended(6.21) == [Acknowledge()]
+    # The final comes before the interviewer's "Thank you." has started: the reply is queued behind it.
+    assert turns.final(6.22, ANSWER) == [EndOfTurn(ANSWER, None)]
+
+
+def test_no_acknowledgement_when_the_final_is_in_with_the_verdict() -> None:
+    turns = listening(at=3.0, config=ACK)
+    turns.speech_started(4.0)
+    assert turns.speech_ended(6.21) == []  # no verdict yet
+    assert turns.final(6.3, ANSWER) == []  # complete words, waiting the silence out
+    assert turns.turn_verdict(6.31, complete=True) == [EndOfTurn(ANSWER, None)]
 
 
 def test_finished_voice_but_a_trailing_and_waits_as_the_words_say() -> None:
@@ -679,6 +762,7 @@ def test_config_defaults() -> None:
         ({"nudge_after_s": 30.0, "end_after_s": 30.0}, "end_after_s"),
         ({"backchannels": frozenset({"Okay"})}, "backchannels"),
         ({"backchannels": frozenset({" - "})}, "backchannels"),
+        ({"acknowledge_min_words": -1}, "acknowledge_min_words"),
     ],
 )
 def test_config_validation(kwargs: dict[str, Any], message: str) -> None:
