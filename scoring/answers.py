@@ -4,7 +4,8 @@ embedded scorer builds its per-dimension scores on it.
 What it measures, from the transcript text alone:
 
 * ``word_count``: words (letters/digits tokens).
-* ``numbers``: digits ("40%", "3", "1.5") and common number words ("two", "dozen", "hundred").
+* ``numbers``: digits ("40%", "3", "1.5") and spoken figures as a recogniser writes them, a run of
+  number words being one figure ("ninety nine point six percent", "four thousand", "dozen").
 * ``technologies``: names from a curated list of common tools and languages, plus tokens that look
   like names in the middle of a sentence (mixed case such as "GitHub", acronyms such as "CI",
   capitalised words not at the start of a sentence).
@@ -149,11 +150,21 @@ _NUMBER_WORDS = frozenset(
         "ten",
         "eleven",
         "twelve",
+        "thirteen",
+        "fourteen",
         "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
         "twenty",
         "thirty",
         "forty",
         "fifty",
+        "sixty",
+        "seventy",
+        "eighty",
+        "ninety",
         "hundred",
         "hundreds",
         "thousand",
@@ -214,6 +225,9 @@ _HEDGE = re.compile(
     r"stuff|things like that|something like that|etc|basically|whatever)\b",
     re.IGNORECASE,
 )
+_NUMBER_JOINERS = frozenset(
+    {"point", "and"}
+)  # inside a spoken figure: "two point three", "hundred and fifty"
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+#.'%-]*")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)?%?")
 _STOP = frozenset(
@@ -327,9 +341,24 @@ def _technologies(text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _number_word(word: str) -> bool:
+    parts = word.casefold().split("-")  # "twenty-four"
+    return all(p in _NUMBER_WORDS for p in parts)
+
+
 def _numbers(text: str, words: Sequence[str]) -> tuple[str, ...]:
+    """Figures in digits, and spoken ones as the recogniser writes them: a run of number words ("ninety
+    nine point six percent", "four thousand") is one figure, as "99.6%" and "4000" are."""
     found = [m.group(0) for m in _DIGITS.finditer(text)]
-    found += [w for w in words if w.casefold() in _NUMBER_WORDS]
+    run: list[str] = []
+    for i, word in enumerate([*words, ""]):
+        if _number_word(word) or (
+            run and word.casefold() in _NUMBER_JOINERS and i + 1 < len(words) and _number_word(words[i + 1])
+        ):
+            run.append(word)
+        elif run:
+            found.append(" ".join(run))
+            run = []
     return tuple(found)
 
 

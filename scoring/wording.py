@@ -3,16 +3,21 @@
 The embedded scorer (`scoring.embedded`) reads meaning with sentence embeddings; this module counts
 what the words themselves say, over the original (not repeated) part of an answer to one question:
 
-* **specificity**: numbers, named tools, a concrete example (`scoring.answers`); discounted when names
-  and clichés are stacked faster than anything is said about them (`BUZZ`, see `concreteness`).
+* **specificity**: numbers (in digits or spoken, "ninety nine point six percent" being one figure),
+  named tools, a concrete example (`scoring.answers`); discounted when names and clichés are stacked
+  faster than anything is said about them (`BUZZ`, see `concreteness`).
 * **reasoning**: why things were done (`REASONING`: because, so that, instead of, trade-offs, what was
-  learned), discounted by **sweeping claims** (`SWEEPING`: "always", "never", "whatever the issue",
+  learned; a story's ", so" counts once per answer however often it comes, and reasoning words inside
+  an admission that the reason was never known, `NO_REASON`, "I never found out the reason", not at
+  all), discounted by **sweeping claims** (`SWEEPING`: "always", "never", "whatever the issue",
   "there's no need to"): a rule stated as universal stands in for the judgement the question asks
   about. Real expertise comes with conditions ("if", "unless", "it depends"); a candidate who states
   everything as a law is not checked for correctness here, only marked as not reasoning.
-* **ownership**: the candidate narrating what they did (`OWN_ACTION`: "I told", "I rewrote"), less what
-  they say they did not do or handed on (`DISOWNED`: "I didn't really look into it", "I passed it on",
-  "the DBA handled that").
+* **ownership**: the candidate narrating what they did (`OWN_ACTION`: "I told", "I rewrote", and the
+  past verbs chained to that "I" in the same clause: "I profiled it, swapped the library and
+  virtualised the list" is three), less what they say they did not do or handed on (`DISOWNED`: "I
+  didn't really look into it", "I passed it on", "the DBA handled that"). Work told without a subject
+  ("the fix was an advisory lock") is still not counted as the candidate's.
 * **outcome**: what changed (`RESULT`), less outcomes the candidate says were never known or did not
   come (`NO_RESULT`: "we didn't really measure it", "not sure how much it helped").
 * **elaboration**: how much was said, full at `FULL_WORDS` original words.
@@ -32,6 +37,7 @@ __all__ = [
     "BUZZ",
     "DISOWNED",
     "FULL_WORDS",
+    "NO_REASON",
     "NO_RESULT",
     "OWN_ACTION",
     "REASONING",
@@ -57,13 +63,33 @@ REASONING = re.compile(
     r"|, so (?!um|uh|yeah)",
     re.IGNORECASE,
 )
+# A past-tense action verb, and the states and wishes that look like one but are not done.
+_NOT_ACTIONS = (
+    r"(?!used\b|needed\b|wanted\b|liked\b|loved\b|hoped\b|guessed\b|supposed\b|believed\b|agreed\b)"
+)
+_PAST = (
+    r"(?:[a-z]+ed|did|told|said|gave|took|made|went|found|wrote|ran|got|built|led|set|put|brought|sent|"
+    r"spoke|kept|began|chose|drove|caught|met|paid|saw|pulled|rewrote|dug|held|won|sold|taught|"
+    r"understood|shipped|split|cut|broke|sat|read|rebuilt|redid|came up with|set up|went through)\b"
+)
 # The candidate narrating what they did: "I" then a past-tense verb ("I told", "I rewrote").
 OWN_ACTION = re.compile(
     r"\bI\s+(?:then\s+|also\s+|just\s+|first\s+|personally\s+|finally\s+|actually\s+|\w+ly\s+)?"
-    r"(?!used\b|needed\b|wanted\b|liked\b|loved\b|hoped\b|guessed\b|supposed\b|believed\b|agreed\b)"
-    r"(?:[a-z]+ed|did|told|said|gave|took|made|went|found|wrote|ran|got|built|led|set|put|brought|sent|"
-    r"spoke|kept|began|chose|drove|caught|met|paid|saw|pulled|rewrote|dug|held|won|sold|taught|"
-    r"understood|shipped|split|cut|broke|sat|read|rebuilt|redid|came up with|set up|went through)\b",
+    + _NOT_ACTIONS
+    + _PAST,
+    re.IGNORECASE,
+)
+# Further actions that share that "I" ("I profiled the page, swapped the date library and virtualised
+# the list"): a past verb straight after a comma, "and" or "then", in the same clause. The clause ends
+# at a full stop, a new clause ("because", "so", "which") or another subject ("and they"), so "I asked
+# and he agreed" is one action of the candidate's, not two.
+_CHAINED = re.compile(
+    r"(?:,\s*(?:and\s+|then\s+)?|\s+(?:and|then)\s+)(?:also\s+|then\s+)?" + _NOT_ACTIONS + _PAST,
+    re.IGNORECASE,
+)
+_CLAUSE_END = re.compile(
+    r"[.!?;]|\b(?:he|she|they|we|there|which|who|but|because|so|when|while|if|until|after|since)\b"
+    r"|\bI\b",
     re.IGNORECASE,
 )
 RESULT = re.compile(
@@ -121,6 +147,15 @@ NO_RESULT = re.compile(
     re.IGNORECASE,
 )
 
+# Admissions that the reason was never known ("I never found out the reason", "we don't know the root
+# cause"): the reasoning words inside them ("the reason", "root cause") are not reasoning.
+NO_REASON = re.compile(
+    r"\b(?:never|didn't|did not|don't|do not|not sure|no idea)\s+(?:really\s+|actually\s+|even\s+)?"
+    r"(?:(?:know|find out|found out|figure out|figured out|understand|understood|get|got|ask|asked|"
+    r"look into|looked into)\s+)?(?:about\s+)?(?:the reason|the root cause|the cause|what caused|why)\b",
+    re.IGNORECASE,
+)
+
 
 def substance(
     text: str, original_words: float, skill: str | None, keywords: tuple[str, ...] | list[str] = ()
@@ -141,20 +176,37 @@ def substance(
     # The first one counts half: one "always" is how people talk, a second is a pattern.
     sweeping = 100 * max(len(SWEEPING.findall(text)) - 0.5, 0.0) / words
     measured = 1.0 - SWEEPING_COST * _ramp(sweeping, SWEEPING_LOW, SWEEPING_HIGH)
-    actions = len(OWN_ACTION.findall(text)) - len(DISOWNED.findall(text))
+    actions = _own_actions(text) - len(DISOWNED.findall(text))
     owned = (
         min(actions / 3, 1.0) if actions > 0 else (0.3 if features.we_statements and actions == 0 else 0.0)
     )
     results = len(RESULT.findall(text)) - len(NO_RESULT.findall(text))
+    unknown = [m.span() for m in NO_REASON.finditer(text)]
+    found = [m for m in REASONING.finditer(text) if not any(a <= m.start() < b for a, b in unknown)]
+    # ", so" chains a spoken story as often as it gives a reason: however often it comes, once.
+    chained = sum(m.group(0).startswith(",") for m in found)
+    reasons = len(found) - chained + min(chained, 1)
     return {
         "specificity": round(specifics * credibility, 3),
-        "reasoning": round(min(len(REASONING.findall(text)) / 3, 1.0) * measured, 3),
+        "reasoning": round(min(reasons / 3, 1.0) * measured, 3),
         "ownership": round(owned * credibility, 3),
         "outcome": round(min(max(results, 0) / 2, 1.0) * credibility, 3),
         "elaboration": round(min(original_words / FULL_WORDS, 1.0) * (0.5 + 0.5 * credibility), 3),
         "concreteness": round(credibility, 3),
         "measured": round(measured, 3),
     }
+
+
+def _own_actions(text: str) -> int:
+    """Actions the candidate narrates as theirs: each "I <past verb>", plus the past verbs chained to it
+    in the same clause, so a list of coordinated actions counts like the same actions each given an "I"."""
+    count = 0
+    for match in OWN_ACTION.finditer(text):
+        count += 1
+        rest = text[match.end() :]
+        end = _CLAUSE_END.search(rest)
+        count += len(_CHAINED.findall(rest[: end.start()] if end else rest))
+    return count
 
 
 def _ramp(value: float, low: float, high: float) -> float:

@@ -44,6 +44,18 @@ def test_empty_answer_is_zero() -> None:
     [
         ("We shipped it in two weeks.", "numbers", ("two",)),
         ("It took 3.5 days and a dozen people.", "numbers", ("3.5", "dozen")),
+        # Spoken figures, as a recogniser writes them: one run of number words is one figure.
+        (
+            "It went from ninety three percent to ninety nine point six.",
+            "numbers",
+            ("ninety three percent", "ninety nine point six"),
+        ),
+        (
+            "About four thousand customers, a hundred and fifty of them more than once.",
+            "numbers",
+            ("four thousand", "hundred and fifty"),
+        ),
+        ("We cut it to seventeen seconds, twenty-four hours a day.", "numbers", ("seventeen", "twenty-four")),
         ("I used postgres and redis daily.", "technologies", ("postgres", "redis")),
         ("The tooling at Stripe was GraphQL based.", "technologies", ("Stripe", "GraphQL")),
         ("Then I decided to roll back, and I've mentored two juniors.", "first_person_actions", 2),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scoring.wording import DISOWNED, NO_RESULT, SWEEPING, substance
+from scoring.wording import DISOWNED, NO_REASON, NO_RESULT, SWEEPING, substance
 
 REASONED = (
     "I put the cache in front of the catalogue because reads outnumbered writes fifty to one, and I kept "
@@ -69,3 +69,41 @@ def test_an_outcome_never_measured_is_not_an_outcome() -> None:
     text = "They started sending a discount email, but we didn't really measure it, not sure if it helped."
     assert NO_RESULT.search(text)
     assert substance(text, 20, None)["outcome"] == 0.0
+
+
+def test_coordinated_actions_count_like_actions_each_with_an_i() -> None:
+    listed = "I profiled the page, swapped the date library and virtualised the long list."
+    spelled = "I profiled the page, I swapped the date library and I virtualised the long list."
+    assert substance(listed, 20, None)["ownership"] == substance(spelled, 20, None)["ownership"] == 1.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I asked for the logs and he sent them over and fixed it.",  # "he" takes over the clause
+        "I asked for the logs, which showed it and fixed it.",  # so does "which"
+    ],
+)
+def test_verbs_after_another_subject_are_not_the_candidates(text: str) -> None:
+    assert substance(text, 20, None)["ownership"] == round(1 / 3, 3)
+
+
+def test_a_reason_never_found_is_not_reasoning() -> None:
+    text = "The deal slipped, I never found out the reason, and we don't know the root cause."
+    assert NO_REASON.search(text)
+    assert substance(text, 20, None)["reasoning"] == 0.0
+    assert substance("The reason was a missing index.", 20, None)["reasoning"] > 0.0
+
+
+def test_a_story_chained_with_so_gets_one_reason_not_one_per_so() -> None:
+    chained = (
+        "His invoice came out double, so he thought we'd charged him twice. It was proration, so both "
+        "plans were on it, so I offered a call."
+    )
+    once = "His invoice came out double, so he thought we'd charged him twice. It was proration."
+    assert (
+        substance(chained, 30, None)["reasoning"] == substance(once, 30, None)["reasoning"] == round(1 / 3, 3)
+    )
+    # Explicit reasons still count each time.
+    explicit = "I split the table because reads were slow, and I kept one writer to avoid conflicts."
+    assert substance(explicit, 30, None)["reasoning"] == round(2 / 3, 3)
