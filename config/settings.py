@@ -157,6 +157,14 @@ class TurnSettings(_Group):
         "answer has at least this many words; the reply follows when it is ready and leaves its own "
         "acknowledgement out. 0: never (the candidate hears nothing until the reply).",
     )
+    acknowledge_after_ms: int = Field(
+        default=400,
+        ge=0,
+        le=5000,
+        description="How long the acknowledgement waits after the turn sounded over: the pause between "
+        "two sentences often sounds finished too, and a candidate who goes on within this time hears "
+        "nothing.",
+    )
     workers: int = Field(default=1, ge=1, le=16, description="Threads running the model for all sessions.")
     speculate: bool = Field(
         default=True,

@@ -135,6 +135,9 @@ class TurnConfig:
     complete) but the last final transcript is still being worked out: `Acknowledge` at once, if the
     answer so far has at least this many words, so the candidate hears "Thank you." while the reply is
     prepared, as a person would. 0: never; the reply waits for the transcript."""
+    acknowledge_after_s: float = 0.0
+    """How long after the fast path's deadline the acknowledgement waits: the pause between two
+    sentences often sounds finished too, and a candidate who goes on within this time hears nothing."""
 
     def __post_init__(self) -> None:
         for name in (
@@ -143,6 +146,7 @@ class TurnConfig:
             "barge_in_min_s",
             "confident_silence_s",
             "hesitation_s",
+            "acknowledge_after_s",
         ):
             value = getattr(self, name)
             if not value >= 0:  # also rejects NaN
@@ -593,7 +597,8 @@ class TurnTaker:
         live = " ".join(t for t in (self._turn_text(), turn.last_partial) if t)
         if len(_words(live)) < minimum or not looks_complete(live) or detect_request(live) is not None:
             return None
-        return self._turn_deadline_raw()
+        deadline = self._turn_deadline_raw()
+        return None if deadline is None else deadline + self.config.acknowledge_after_s
 
     def _idle_deadline(self) -> float | None:
         if (

@@ -34,6 +34,7 @@ def turn_config(settings: Settings) -> TurnConfig:
         confident_silence_s=turn.confident_silence_ms / 1000,
         hesitation_s=turn.hesitation_ms / 1000,
         acknowledge_min_words=turn.acknowledge_min_words,
+        acknowledge_after_s=turn.acknowledge_after_ms / 1000,
     )
 
 

@@ -216,6 +216,21 @@ def test_a_finished_answer_is_acknowledged_while_its_final_is_worked_out() -> No
     assert turns.interviewer_finished(7.0) == [EndOfTurn(ANSWER, None)]
 
 
+def test_the_acknowledgement_waits_out_a_pause_between_sentences() -> None:
+    config = TurnConfig(acknowledge_min_words=6, acknowledge_after_s=0.4)
+    turns = finished_but_untranscribed(config)
+    assert turns.speech_ended(6.21) == []
+    assert turns.next_deadline() == pytest.approx(6.61)
+    # The candidate goes on 0.3 s later: they never heard an acknowledgement.
+    assert turns.speech_started(6.5) == []
+    assert turns.tick(6.7) == []
+    turns.partial(7.5, "and after that the month end run stopped locking the table.")
+    turns.speech_ended(8.0)
+    turns.turn_verdict(8.01, complete=True)
+    assert turns.tick(8.3) == []
+    assert turns.tick(8.41) == [Acknowledge()]
+
+
 def test_an_acknowledgement_is_said_once_per_turn() -> None:
     turns = finished_but_untranscribed()
     assert turns.speech_ended(6.21) == [Acknowledge()]
@@ -763,6 +778,7 @@ def test_config_defaults() -> None:
         ({"backchannels": frozenset({"Okay"})}, "backchannels"),
         ({"backchannels": frozenset({" - "})}, "backchannels"),
         ({"acknowledge_min_words": -1}, "acknowledge_min_words"),
+        ({"acknowledge_after_s": -0.1}, "acknowledge_after_s"),
     ],
 )
 def test_config_validation(kwargs: dict[str, Any], message: str) -> None:
