@@ -1,0 +1,66 @@
+"""The outbound address guard: only globally reachable addresses, including what an IPv6 address embeds."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from engine.url_guard import UnsafeUrl, check_url, is_public_address
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "10.0.0.1",
+        "172.16.5.4",
+        "192.168.1.1",
+        "127.0.0.1",
+        "169.254.169.254",  # cloud metadata, link-local
+        "100.64.0.1",  # carrier-grade NAT (shared address space)
+        "100.100.100.200",  # a cloud metadata address inside it
+        "0.0.0.0",  # noqa: S104 (an address to refuse, not to bind)
+        "192.0.2.10",  # documentation
+        "198.18.0.1",  # benchmarking
+        "224.0.0.1",  # multicast
+        "255.255.255.255",
+        "::1",
+        "::",
+        "fe80::1",
+        "fc00::1",
+        "::ffff:10.0.0.1",  # IPv4-mapped
+        "::ffff:127.0.0.1",
+        "2002:a9fe:a9fe::",  # 6to4 of 169.254.169.254
+        "2002:0a00:0001::1",  # 6to4 of 10.0.0.1
+        "2001:0:4136:e378:8000:63bf:f5ff:fffe",  # Teredo whose client is 10.0.0.1 (obfuscated)
+        "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
+        "64:ff9b::6464:64c8",  # NAT64 of 100.100.100.200
+        "ff02::1",
+    ],
+)
+def test_internal_addresses_are_refused(address: str) -> None:
+    assert not is_public_address(ipaddress.ip_address(address))
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "2002:0808:0808::1", "64:ff9b::808:808", "::ffff:8.8.8.8"],
+)
+def test_public_addresses_pass(address: str) -> None:
+    assert is_public_address(ipaddress.ip_address(address))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/x",
+        "http://[::1]/x",
+        "http://100.100.100.200/latest/meta-data",
+        "http://[2002:a9fe:a9fe::]/x",
+        "http://[::ffff:169.254.169.254]/x",
+        "http://localhost/x",
+    ],
+)
+async def test_urls_that_lead_inside_are_refused(url: str) -> None:
+    with pytest.raises(UnsafeUrl, match="private address"):
+        await check_url(url, allow_private=False)
