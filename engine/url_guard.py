@@ -16,7 +16,9 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-__all__ = ["UnsafeUrl", "check_url", "check_url_shape", "is_public_address"]
+import httpx
+
+__all__ = ["GuardedTransport", "UnsafeUrl", "check_url", "check_url_shape", "is_public_address"]
 
 
 class UnsafeUrl(ValueError):
@@ -38,17 +40,57 @@ async def check_url(url: str, *, allow_private: bool) -> None:
     if allow_private:
         return
     parts = urlsplit(url)
+    assert parts.hostname is not None
+    await _public_address(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+
+
+async def _public_address(host: str, port: int) -> str:
+    """The first address `host` resolves to, when every one of them is public; UnsafeUrl otherwise."""
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
-        )
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
-        raise UnsafeUrl(f"cannot resolve {parts.hostname}: {exc.strerror or exc}") from None
+        raise UnsafeUrl(f"cannot resolve {host}: {exc.strerror or exc}") from None
     except (UnicodeError, ValueError) as exc:  # a host name IDNA cannot encode
         raise UnsafeUrl(f"has an invalid host name: {exc}") from None
-    for info in infos:
-        if not is_public_address(ipaddress.ip_address(info[4][0])):
-            raise UnsafeUrl("points at a private address")
+    addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    if not addresses or not all(is_public_address(a) for a in addresses):
+        raise UnsafeUrl("points at a private address")
+    return str(addresses[0])
+
+
+class GuardedTransport(httpx.AsyncBaseTransport):
+    """Connects to the very address it checked: each request's host is resolved once, every address
+    checked (`is_public_address`), and the connection made to the first one by IP, with the original
+    Host header and TLS server name (so certificates are still verified against the name). A name that
+    resolved to a public address for `check_url` and to an internal one a moment later (DNS rebinding)
+    cannot slip in between the check and the connection. Refusals are `httpx.ConnectError`s."""
+
+    def __init__(self, *, allow_private: bool, inner: httpx.AsyncBaseTransport | None = None) -> None:
+        self._allow_private = allow_private
+        self._inner = inner or httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._allow_private:
+            return await self._inner.handle_async_request(request)
+        url = request.url
+        try:
+            address = await _public_address(url.host, url.port or (443 if url.scheme == "https" else 80))
+        except UnsafeUrl as exc:
+            raise httpx.ConnectError(f"{url.host} {exc}", request=request) from None
+        extensions = dict(request.extensions)
+        if url.scheme == "https":
+            extensions["sni_hostname"] = url.host
+        pinned = httpx.Request(
+            request.method,
+            url.copy_with(host=address),
+            headers=request.headers,  # keeps Host: the name, not the address
+            stream=request.stream,
+            extensions=extensions,
+        )
+        return await self._inner.handle_async_request(pinned)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from engine.url_guard import UnsafeUrl, check_url
+from engine.url_guard import GuardedTransport, UnsafeUrl, check_url
 from scoring.answers import analyse
 
 __all__ = ["MAX_RESUME_BYTES", "ResumeError", "extract_text", "fetch_resume", "with_resume_skills"]
@@ -73,7 +73,11 @@ async def fetch_resume(
         async with asyncio.timeout(timeout_s):
             await _check_host(url, allow_private)
             async with (
-                httpx.AsyncClient(transport=transport, follow_redirects=False, timeout=timeout_s) as client,
+                httpx.AsyncClient(
+                    transport=GuardedTransport(allow_private=allow_private, inner=transport),
+                    follow_redirects=False,
+                    timeout=timeout_s,
+                ) as client,
                 client.stream("GET", url) as response,
             ):
                 if response.status_code != 200:

@@ -30,7 +30,7 @@ from engine.services import webhooks
 from engine.services.common import new_id
 from engine.store.database import Database
 from engine.store.tables import WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow
-from engine.url_guard import UnsafeUrl, check_url
+from engine.url_guard import GuardedTransport, UnsafeUrl, check_url
 from engine.webhooks.signing import headers as signed_headers
 
 __all__ = ["WebhookDispatcher"]
@@ -60,7 +60,9 @@ class WebhookDispatcher:
 
     async def __aenter__(self) -> WebhookDispatcher:
         self._client = httpx.AsyncClient(
-            timeout=self._settings.timeout_s, follow_redirects=False, transport=self._transport
+            timeout=self._settings.timeout_s,
+            follow_redirects=False,
+            transport=GuardedTransport(allow_private=self._settings.allow_private, inner=self._transport),
         )
         await self._poller.start(self._run)
         return self

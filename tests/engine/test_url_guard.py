@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import socket
+from typing import Any
 
+import httpx
 import pytest
 
-from engine.url_guard import UnsafeUrl, check_url, is_public_address
+from engine.url_guard import GuardedTransport, UnsafeUrl, check_url, is_public_address
 
 
 @pytest.mark.parametrize(
@@ -64,3 +68,64 @@ def test_public_addresses_pass(address: str) -> None:
 async def test_urls_that_lead_inside_are_refused(url: str) -> None:
     with pytest.raises(UnsafeUrl, match="private address"):
         await check_url(url, allow_private=False)
+
+
+class Recorder(httpx.AsyncBaseTransport):
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        self.requests.append(request)
+        return httpx.Response(204)
+
+
+def resolving(monkeypatch: pytest.MonkeyPatch, *answers: str) -> list[str]:
+    """The loop's resolver answers `answers` in turn (the last one from then on); returns the names asked."""
+    asked: list[str] = []
+    loop = asyncio.get_running_loop()
+
+    async def getaddrinfo(host: str, port: int, **_: object) -> list[tuple[Any, ...]]:
+        asked.append(host)
+        address = answers[min(len(asked), len(answers)) - 1]
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        return [(family, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(loop, "getaddrinfo", getaddrinfo)
+    return asked
+
+
+async def test_the_connection_goes_to_the_address_that_was_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    resolving(monkeypatch, "93.184.216.34")
+    inner = Recorder()
+    async with httpx.AsyncClient(transport=GuardedTransport(allow_private=False, inner=inner)) as client:
+        response = await client.post("https://hooks.example.org:8443/in?x=1", content=b"{}")
+    assert response.status_code == 204
+    sent = inner.requests[0]
+    assert (sent.url.host, sent.url.port, sent.url.path, sent.url.query) == (
+        "93.184.216.34",
+        8443,
+        "/in",
+        b"x=1",
+    )
+    assert sent.headers["host"] == "hooks.example.org:8443"  # the name, not the address
+    assert sent.extensions["sni_hostname"] == "hooks.example.org"  # certificates checked against it
+    assert sent.content == b"{}"
+
+
+async def test_a_name_that_turns_inside_after_the_check_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = resolving(monkeypatch, "93.184.216.34", "169.254.169.254")
+    inner = Recorder()
+    await check_url("http://rebind.example.org/x", allow_private=False)  # public when checked...
+    async with httpx.AsyncClient(transport=GuardedTransport(allow_private=False, inner=inner)) as client:
+        with pytest.raises(httpx.ConnectError, match="private address"):
+            await client.get("http://rebind.example.org/x")  # ...internal when connecting
+    assert asked == ["rebind.example.org", "rebind.example.org"]
+    assert inner.requests == []
+
+
+async def test_private_addresses_allowed_pass_through_untouched() -> None:
+    inner = Recorder()
+    async with httpx.AsyncClient(transport=GuardedTransport(allow_private=True, inner=inner)) as client:
+        await client.get("http://127.0.0.1:9/x")
+    assert str(inner.requests[0].url) == "http://127.0.0.1:9/x"
