@@ -307,9 +307,21 @@ class MediaSettings(_Group):
         le=10_000,
         description="Extra silence after the VAD's end of speech before the interviewer replies.",
     )
-    max_live_sessions: int = Field(default=32, ge=1, le=10_000, description="Concurrent live sessions.")
+    max_live_sessions: int = Field(
+        default=32,
+        ge=1,
+        le=10_000,
+        description="Concurrent connected live sessions: a peer counts once its connection is up.",
+    )
+    max_connecting: int = Field(
+        default=8,
+        ge=1,
+        le=10_000,
+        description="Peers that have offered but not connected yet, beyond which a new offer gets 503: "
+        "their own budget, so offers that never connect cannot take the slots of candidates talking.",
+    )
     connect_timeout_s: float = Field(
-        default=30.0, gt=0, le=600, description="Time a new peer connection has to connect."
+        default=15.0, gt=0, le=600, description="Time a new peer connection has to connect."
     )
     disconnect_timeout_s: float = Field(
         default=10.0,

@@ -76,8 +76,7 @@ class LiveSessions:
                 if status.is_terminal:
                     raise Conflict(join.status_message(status), {"status": status.value})
                 interview = await join.interview_of(db, row)
-            if len(self._live) >= self._runtime.settings.media.max_live_sessions:
-                raise ServiceUnavailable("all interview slots are busy; please try again in a minute")
+            self._check_capacity()
             store = LiveStore(self._database, self._clock, interview.company_id, interview.session_id)
             name = recording_name(interview.company_id, interview.session_id)
             path = self._runtime.settings.recordings_dir / name
@@ -87,6 +86,18 @@ class LiveSessions:
             done = self._done[row.id] = asyncio.Event()
             self._tg.create_task(self._run(live, done), name=f"live-session-{row.id}")
             return answer
+
+    def _check_capacity(self) -> None:
+        """Connected sessions count against `max_live_sessions`; peers still connecting against their
+        own `max_connecting` (an offer that never connects holds no live slot, and goes after
+        `connect_timeout_s`). A session that connects while the live slots are full is still let in:
+        at most `max_connecting` over, never a candidate cut off mid-call."""
+        media = self._runtime.settings.media
+        connected = sum(1 for live in self._live.values() if live.connected)
+        if connected >= media.max_live_sessions:
+            raise ServiceUnavailable("all interview slots are busy; please try again in a minute")
+        if len(self._live) - connected >= media.max_connecting:
+            raise ServiceUnavailable("too many calls are connecting right now; please try again in a minute")
 
     async def _replace(self, session_id: str) -> None:
         previous, done = self._live.get(session_id), self._done.get(session_id)

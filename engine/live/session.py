@@ -186,6 +186,11 @@ class LiveSession:
         """Seconds on the recording's timeline."""
         return self._loop_clock() - self._t0 + self._offset
 
+    @property
+    def connected(self) -> bool:
+        """The peer connection has come up (at least once): the session holds a live slot."""
+        return self._connected.is_set()
+
     # -- set-up --------------------------------------------------------------------------------------
 
     async def accept(self, offer: RTCSessionDescription) -> RTCSessionDescription:
