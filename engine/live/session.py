@@ -208,6 +208,9 @@ class LiveSession:
             await asyncio.to_thread(recorder.start, append=True)
             self._recorder = recorder
             self._offset = recorder.frames_written / SAMPLE_RATE
+            # Registered now, not at the end: what was recorded is served while the call goes on and
+            # after a crash (the file is a valid WAV up to its last flush; the end marks it "ready").
+            await self._store.save_recording(self._recording_name, SAMPLE_RATE, self._offset, "recording")
             self._t0 = self._loop_clock()
             return answer
         except BaseException:
