@@ -323,6 +323,17 @@ class MediaSettings(_Group):
     connect_timeout_s: float = Field(
         default=15.0, gt=0, le=600, description="Time a new peer connection has to connect."
     )
+    abandon_after_h: float = Field(
+        default=24.0,
+        gt=0,
+        le=24 * 90,
+        description="A session still in progress with nobody connected this many hours after it started "
+        "(the candidate never came back, or the engine stopped mid-call) is ended: its recording marked "
+        "ready, the analysis run (reporting it ended early). Until then its link resumes it.",
+    )
+    abandon_check_s: float = Field(
+        default=600.0, gt=0, le=86_400, description="How often to look for abandoned sessions."
+    )
     disconnect_timeout_s: float = Field(
         default=10.0,
         gt=0,

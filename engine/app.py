@@ -70,6 +70,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, tts: TextToSpe
                     analysis=analysis,
                     webhooks=dispatcher,
                 )
+                live.end_abandoned_sessions()
                 if settings.asr.preload:
                     live.preload()
                 yield

@@ -101,6 +101,7 @@ _END_WORDS = {
     "lost": "the connection was lost",
     "shutdown": "the engine stopped",
     "error": "an error ended it",
+    "abandoned": "nobody came back to it",
 }
 
 

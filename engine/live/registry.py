@@ -18,6 +18,7 @@ from aiortc import RTCSessionDescription
 from config.enums import SessionStatus
 from engine.clock import Clock
 from engine.errors import Conflict, NotFound, ServiceUnavailable
+from engine.live.abandoned import end_abandoned
 from engine.live.runtime import MediaRuntime
 from engine.live.session import EndReason, LiveSession
 from engine.live.store import LiveStore
@@ -39,6 +40,7 @@ class LiveSessions:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._tg = asyncio.TaskGroup()
         self._closing = False
+        self._sweeper: asyncio.Task[None] | None = None
 
     @property
     def runtime(self) -> MediaRuntime:
@@ -58,6 +60,8 @@ class LiveSessions:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._closing = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()  # it sleeps between sweeps: it must not hold the shutdown up
         for live in list(self._live.values()):
             live.hang_up(EndReason.SHUTDOWN)
         await self._tg.__aexit__(kind, exc, tb)
@@ -119,6 +123,26 @@ class LiveSessions:
             if self._done.get(live.session_id) is done:
                 del self._done[live.session_id]
             done.set()
+
+    def end_abandoned_sessions(self) -> None:
+        """At start-up and every `abandon_check_s`: end the sessions nobody came back to (see
+        engine/live/abandoned.py)."""
+        if self._sweeper is None:
+            self._sweeper = self._tg.create_task(self._sweep_abandoned(), name="abandoned-sessions")
+
+    async def _sweep_abandoned(self) -> None:
+        settings = self._runtime.settings
+
+        def path(company_id: str, session_id: str) -> tuple[Path, str]:
+            name = recording_name(company_id, session_id)
+            return settings.recordings_dir / name, name
+
+        while not self._closing:
+            try:
+                await end_abandoned(self._database, self._clock, settings, lambda s: s in self._live, path)
+            except Exception:
+                logger.exception("looking for abandoned sessions failed; trying again later")
+            await asyncio.sleep(settings.media.abandon_check_s)
 
     def preload(self) -> None:
         """Load the speech models in the background so the first interview does not wait for them."""
