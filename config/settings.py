@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+import limits
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -292,6 +293,28 @@ class SignInSettings(_Group):
     )
 
 
+class RateSettings(_Group):
+    """Request rate limits ("N/second|minute|hour|day", the `limits` library's notation). Env:
+    IE_RATE__PUBLIC_PER_ADDRESS, IE_RATE__PUBLIC_PER_LINK."""
+
+    public_per_address: str = Field(
+        default="10/minute",
+        description="Interviews started through one public link from one client address.",
+    )
+    public_per_link: str = Field(
+        default="120/minute", description="Interviews started through one public link in all."
+    )
+
+    @field_validator("public_per_address", "public_per_link")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        try:
+            limits.parse(value)
+        except ValueError:
+            raise ValueError(f"not a rate such as '10/minute': {value!r}") from None
+        return value
+
+
 class MediaSettings(_Group):
     """WebRTC, recording and the live session. Env: IE_MEDIA__ICE_SERVERS='[{"urls": [...]}]', ..."""
 
@@ -396,6 +419,7 @@ class Settings(BaseSettings):
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     signin: SignInSettings = Field(default_factory=SignInSettings)
+    rate: RateSettings = Field(default_factory=RateSettings)
 
     @field_validator("database_url")
     @classmethod

@@ -32,6 +32,7 @@ from engine.api.context import Services
 from engine.api.errors import install_error_handlers
 from engine.api.limits import BodySizeLimit
 from engine.api.openapi import install_openapi
+from engine.api.rate_limits import RateLimiter
 from engine.clock import Clock, SystemClock
 from engine.live.registry import LiveSessions
 from engine.live.runtime import open_runtime
@@ -69,6 +70,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, tts: TextToSpe
                     live=live,
                     analysis=analysis,
                     webhooks=dispatcher,
+                    rates=RateLimiter(settings.rate.public_per_address, settings.rate.public_per_link),
                 )
                 live.end_abandoned_sessions()
                 if settings.asr.preload:

@@ -10,7 +10,7 @@
         ├── Conflict             409  duplicates, illegal state transitions, resources in use
         ├── PayloadTooLarge      413
         ├── RangeNotSatisfiable  416  a Range header outside the file
-        ├── TooManyRequests      429  too many failed sign-ins (carries Retry-After)
+        ├── TooManyRequests      429  too many failed sign-ins, or a rate limit (Retry-After, RateLimit-*)
         ├── ValidationFailed     422  a field's value breaks a rule
         └── ServiceUnavailable   503  no capacity for another live session, or shutting down
 """
@@ -149,10 +149,19 @@ class TooManyRequests(ApiError):
     status_code = 429
     code = "too_many_requests"
 
-    def __init__(self, message: str, retry_after_s: int) -> None:
+    def __init__(self, message: str, retry_after_s: int, *, limit: int | None = None) -> None:
         super().__init__(message, {"retry_after_s": retry_after_s})
         self.retry_after_s = retry_after_s
+        self.limit = limit
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after_s)}
+        headers = {"Retry-After": str(self.retry_after_s)}
+        if self.limit is not None:
+            # The IETF RateLimit header fields (draft), for a limit that is used up.
+            headers |= {
+                "RateLimit-Limit": str(self.limit),
+                "RateLimit-Remaining": "0",
+                "RateLimit-Reset": str(self.retry_after_s),
+            }
+        return headers

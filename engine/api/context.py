@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.settings import Settings
 from engine import browser_sessions
 from engine.analysis.worker import AnalysisWorker
+from engine.api.rate_limits import RateLimiter
 from engine.auth import Principal, authenticate
 from engine.clock import Clock
 from engine.live.registry import LiveSessions
@@ -35,6 +36,7 @@ class Services:
     live: LiveSessions
     analysis: AnalysisWorker
     webhooks: WebhookDispatcher
+    rates: RateLimiter
 
 
 @dataclass(frozen=True, slots=True)

@@ -133,6 +133,11 @@ _START_ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"description": "Request body larger than the server's limit.", "content": _ERROR},
     415: {"description": "Request body is not `application/json`.", "content": _ERROR},
     422: {"description": "`name` or `email` is invalid; `details.fields` says which.", "content": _ERROR},
+    429: {
+        "description": "Too many interviews started from this address or through this link just now "
+        "(IE_RATE__PUBLIC_PER_ADDRESS, IE_RATE__PUBLIC_PER_LINK); `Retry-After` says when to try again.",
+        "content": _ERROR,
+    },
 }
 
 
@@ -143,8 +148,10 @@ _START_ERRORS: dict[int | str, dict[str, Any]] = {
     responses=_START_ERRORS,
 )
 async def start_public_session(
-    token: Token, body: PublicSessionRequest, ctx: PublicContext, response: Response
+    token: Token, body: PublicSessionRequest, ctx: PublicContext, response: Response, request: Request
 ) -> PublicSessionStarted:
+    services: Services = request.app.state.services
+    await services.rates.public_sign_up(token, request.client.host if request.client else "unknown")
     started = await public_links.start(ctx.db, token, body.name, body.email, ctx.clock)
     response.headers.update(PRIVATE_HEADERS)
     return PublicSessionStarted(
