@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -12,6 +13,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     StringConstraints,
     field_validator,
 )
@@ -19,7 +21,9 @@ from pydantic import (
 __all__ = [
     "ID_PATTERN",
     "ApiModel",
+    "Flag",
     "InputModel",
+    "IsoDate",
     "Label",
     "LongText",
     "Name",
@@ -62,6 +66,21 @@ def _as_utc(value: datetime) -> datetime:
 
 # Every datetime the API accepts: ISO 8601 with an offset, normalised to UTC.
 UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_only), AfterValidator(_as_utc)]
+
+
+def _iso_date_only(value: object) -> object:
+    """Pydantic would read `0` as 1970-01-01 (a Unix timestamp); the documented format is YYYY-MM-DD."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value.strip()):
+        raise ValueError("expected a date as YYYY-MM-DD, e.g. 2027-01-31")
+    return value.strip()
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+# JSON true or false only: pydantic would take 0, 1, "yes" or "off" for a boolean.
+Flag = Annotated[bool, Strict()]
 
 ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from pydantic import AnyHttpUrl, EmailStr, Field, StringConstraints, field_validator
 
-from config.base import ApiModel, InputModel, Label, Name, ResourceId, ResourceOut, ShortText
+from config.base import ApiModel, InputModel, IsoDate, Label, Name, ResourceId, ResourceOut, ShortText
 
 __all__ = [
     "MAX_BULK",
@@ -65,7 +64,7 @@ class ParticipantSpec(InputModel):
     )
     resume_url: AnyHttpUrl | None = Field(default=None, description="Public link to the resume (http/https).")
     tags: list[Tag] = Field(default_factory=list, max_length=20, description="Your labels, e.g. ['senior'].")
-    gdpr_expiry_date: date | None = Field(
+    gdpr_expiry_date: IsoDate | None = Field(
         default=None, description="Date (ISO 8601) when the participant's data expires under GDPR."
     )
 
@@ -95,7 +94,7 @@ class ParticipantUpdate(InputModel):
     background: ParticipantBackground | None = Field(default=None, description="Replacement background.")
     resume_url: AnyHttpUrl | None = Field(default=None, description="Resume link.")
     tags: list[Tag] | None = Field(default=None, max_length=20, description="Replacement tags.")
-    gdpr_expiry_date: date | None = Field(default=None, description="GDPR expiry date.")
+    gdpr_expiry_date: IsoDate | None = Field(default=None, description="GDPR expiry date.")
 
 
 class ParticipantsBulkCreate(InputModel):

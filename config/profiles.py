@@ -14,7 +14,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from config.base import ApiModel, InputModel, LongText, Name, ResourceOut
+from config.base import ApiModel, Flag, InputModel, LongText, Name, ResourceOut
 from config.enums import (
     Difficulty,
     Focus,
@@ -171,16 +171,16 @@ class Grounding(InputModel):
 
 
 class ScorecardOptions(InputModel):
-    include_transcript: bool = Field(
+    include_transcript: Flag = Field(
         default=True, alias="includeTranscript", description="Scorecard includes the transcript."
     )
-    include_score_breakdown: bool = Field(
+    include_score_breakdown: Flag = Field(
         default=True, alias="includeScoreBreakdown", description="Scorecard includes per-dimension scores."
     )
-    include_recommendation: bool = Field(
+    include_recommendation: Flag = Field(
         default=True, alias="includeRecommendation", description="Scorecard includes a recommendation."
     )
-    include_improvement_feedback: bool = Field(
+    include_improvement_feedback: Flag = Field(
         default=True,
         alias="includeImprovementFeedback",
         description="Scorecard includes improvement feedback for the participant.",

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import Field, field_validator
 
-from config.base import ApiModel, InputModel, ResourceId, ResourceOut, UtcDatetime, find_unstorable
+from config.base import (
+    ApiModel,
+    Flag,
+    InputModel,
+    IsoDate,
+    ResourceId,
+    ResourceOut,
+    UtcDatetime,
+    find_unstorable,
+)
 from config.enums import SessionStatus
 from config.participants import ParticipantSpec
 from config.profiles import AgentProfileCreate
@@ -103,7 +112,7 @@ def validate_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
 class InlineParticipant(ParticipantSpec):
     """A participant created together with the session (seed 003: gdpr_expiry_date is required)."""
 
-    gdpr_expiry_date: date = Field(
+    gdpr_expiry_date: IsoDate = Field(
         description="Date (ISO 8601) when the participant's data expires under GDPR. Required inline."
     )
 
@@ -137,7 +146,7 @@ class SessionCreate(InputModel):
     metadata: dict[str, Any] = Field(
         default_factory=dict, description="Your data (max 10 KB serialised, 5 levels deep, 50 keys)."
     )
-    is_test: bool = Field(
+    is_test: Flag = Field(
         default=False,
         description="Test session: completes at once without media, with generated analysis marked as test.",
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from config.base import ApiModel, InputModel, Name, ResourceId, ResourceOut
+from config.base import ApiModel, Flag, InputModel, Name, ResourceId, ResourceOut
 from config.enums import OnComplete, StageType
 
 __all__ = [
@@ -33,7 +33,7 @@ class EvaluationStageSpec(InputModel):
     pass_threshold: float = Field(
         default=60, ge=0, le=100, description="Minimum overall rating (0-100) required to pass this stage."
     )
-    allow_retry: bool = Field(default=False, description="Whether a participant may retry on failure.")
+    allow_retry: Flag = Field(default=False, description="Whether a participant may retry on failure.")
     on_complete: OnComplete = Field(
         default=OnComplete.AUTO_ADVANCE, description="Advance automatically or wait for a human decision."
     )
@@ -63,7 +63,7 @@ class EvaluationStageUpdate(InputModel):
     )
     order: int | None = Field(default=None, ge=0, le=99, description="0-based position, unique per template.")
     pass_threshold: float | None = Field(default=None, ge=0, le=100, description="Minimum rating to pass.")
-    allow_retry: bool | None = Field(default=None, description="Whether a retry is allowed on failure.")
+    allow_retry: Flag | None = Field(default=None, description="Whether a retry is allowed on failure.")
     on_complete: OnComplete | None = Field(default=None, description="What happens on completion.")
     duration_minutes: int | None = Field(default=None, ge=5, le=240, description="Session length.")
 

@@ -11,6 +11,7 @@ from config.base import ID_PATTERN, InputModel
 from config.enums import SessionStatus
 from config.sessions import JoinLink, Session, SessionCreate, SessionUpdate, validate_metadata
 from engine.api.context import Ctx, ListResponse, Services
+from engine.api.openapi import error_responses
 from engine.api.params import CreatedAfter, CreatedBefore, Cursor, IdPath, Limit, SafeQuery
 from engine.errors import Conflict
 from engine.services import sessions
@@ -114,7 +115,11 @@ async def retake_session(session_id: IdPath, ctx: Ctx, body: RetakeRequest | Non
     return sessions.to_model(row, person, ctx.settings.base_url)
 
 
-@router.get("/{session_id}/join-link", summary="The invite-only join link (409 once the session is final)")
+@router.get(
+    "/{session_id}/join-link",
+    summary="The invite-only join link (409 once the session is final)",
+    responses=error_responses(_409="The session is final: its link no longer starts anything."),
+)
 async def join_link(session_id: IdPath, ctx: Ctx) -> JoinLink:
     ctx.principal.require("read:sessions")
     row = await sessions.get(ctx.db, ctx.company_id, session_id)
