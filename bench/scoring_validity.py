@@ -40,8 +40,12 @@ from scoring.scorecard import DEFAULT_COVERAGE_THRESHOLD, NEEDS_REVIEW, rate
 CALIBRATION = Path(__file__).parent / "calibration"
 # Written later, by a writer who never read the scorer's code, in two roles the calibration set lacks;
 # nothing is fitted on it (README there). It shows what the calibration set's figures overstate.
-INDEPENDENT = Path(__file__).parent / "calibration_holdout"
-INDEPENDENT_LABEL = "embedded, independent set"
+# Sets written by someone who never read the scorer's code, never fitted on: (folder, column label).
+INDEPENDENT = (
+    (Path(__file__).parent / "calibration_holdout", "embedded, independent set"),
+    (Path(__file__).parent / "calibration_holdout2", "embedded, second independent set"),
+)
+INDEPENDENT_LABEL = INDEPENDENT[0][1]
 RESULTS = Path(__file__).parent / "results" / "scoring_validity.json"
 DOCS = Path(__file__).parent.parent / "docs" / "benchmarks.md"
 PASS_MARK = 60.0
@@ -313,11 +317,13 @@ def section(found: dict[str, dict[str, Any]], results: dict[str, list[Result]]) 
         f"`python -m bench.scoring_validity` on {machine()}. {len(results['embedded'])} scripted "
         "interviews in `bench/calibration/` (4 roles; strong, medium, weak, and adversarial kinds), "
         "truth written by a panel's standards before scoring. Recommendation: pass mark 60, "
-        f"coverage threshold {DEFAULT_COVERAGE_THRESHOLD:g}% of the rubric weight. The last column is "
-        f"the independent set, {len(results.get(INDEPENDENT_LABEL, []))} interviews in "
-        "`bench/calibration_holdout/` (product manager and frontend engineer), written afterwards by "
-        "someone who never read the scorer's code, and never fitted on: it is the figure to expect on "
-        "interviews nobody tuned for.",
+        f"coverage threshold {DEFAULT_COVERAGE_THRESHOLD:g}% of the rubric weight. The last two columns "
+        "are independent sets, written afterwards by someone who never read the scorer's code, and never "
+        f"fitted on: {len(results.get(INDEPENDENT_LABEL, []))} interviews in `bench/calibration_holdout/` "
+        "(product manager and frontend engineer; the scorer was changed three times after looking at it), "
+        f"and {len(results.get(INDEPENDENT[1][1], []))} in `bench/calibration_holdout2/` (site "
+        "reliability engineer and customer success manager; scored once, with the scorer as it was, and "
+        "nothing changed since). The second is the figure to expect on interviews nobody tuned for.",
         "",
         "| metric | target | " + " | ".join(found) + " |",
         "|---|---|" + "---|" * len(found),
@@ -361,10 +367,20 @@ def section(found: dict[str, dict[str, Any]], results: dict[str, list[Result]]) 
         "brings off-topic interviews down to the weak ones, but an answer about the right kind of thing "
         "in the wrong setting (a canned story told first to a question it does not fit) can still look "
         "relevant. The equal-content gap comes from the word-pattern half of the parts; the semantic half "
-        "narrows it. The independent set is the honest figure: lower than the calibration set on every "
-        "measure, because the word patterns and the calibration were built while looking at the "
+        "narrows it. The independent sets are the honest figures: lower than the calibration set on "
+        "ranking, because the word patterns and the calibration were built while looking at the "
         "calibration set, and the frontend answers carry their substance in technical detail that the "
-        'patterns count less than a support story\'s "I told him".',
+        'patterns count less than a support story\'s "I told him". The second set shows the limits '
+        "plainly: its two confidently wrong candidates (a customer success manager who discounts before "
+        "finding the cause, tells an executive a bug is fixed when it is not and pads renewal quotes; an "
+        "SRE who refuses to roll back during an outage, sets a one hundred percent SLO and pages the whole "
+        "team on every cause) are scored 81 and 73, above both strong candidates' 78 and 81, "
+        "because they talk exactly like strong candidates: first person, specific, numbers, outcomes. An "
+        "off-topic candidate whose stories are near the subject (cancelling a gym membership, asked about "
+        "customer churn) scored 52, since the small sentence model finds them relevant; and the floor is "
+        "high (weak, buzzword and off-topic interviews at 46-52 against a panel's 15-30). Its "
+        "recommendation accuracy is high (0.889) only because its mediums sit close to the pass mark on "
+        "both sides and landed on the right side of it; its Spearman (0.50) is the weakest of all sets.",
     ]
     for name, metrics_ in found.items():
         if "half" in name:
@@ -398,12 +414,14 @@ def main() -> None:
         subset = [r for r in results["embedded"] if r.case.id.startswith(prefixes)]
         if len(subset) >= 4 and not args.only:
             found[f"embedded, {label}"] = metrics(subset)
-    independent = [load(p) for p in sorted(INDEPENDENT.glob("*.json"))]
-    if independent and not args.only:
-        results[INDEPENDENT_LABEL] = asyncio.run(run("embedded", independent, args))
-        found[INDEPENDENT_LABEL] = metrics(results[INDEPENDENT_LABEL])
+    for folder, label in INDEPENDENT:
+        independent = [load(p) for p in sorted(folder.glob("*.json"))]
+        if independent and not args.only:
+            results[label] = asyncio.run(run("embedded", independent, args))
+            found[label] = metrics(results[label])
     print(json.dumps(found, indent=2))
-    print("\n".join(table(results["embedded"])))
+    for name, rs in results.items():
+        print(f"\n{name}:\n" + "\n".join(table(rs)))
     if not args.no_write and not args.only:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps({"machine": machine(), "metrics": found}, indent=2) + "\n")
