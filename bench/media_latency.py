@@ -34,12 +34,13 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,7 @@ class Server:
     pid: int | None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -83,7 +84,12 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def local_server(extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+def local_server(
+    extra_env: dict[str, str] | None = None,
+    command: Callable[[int, Path], list[str]] | None = None,
+) -> Iterator[Server]:
+    """An engine in its own process on a fresh data dir (removed afterwards), with an API key; `command`
+    (port, data dir) replaces `interview-engine serve` (e.g. a benchmark's own instrumented server)."""
     data = Path(tempfile.mkdtemp(prefix="ie-bench-"))
     exe = Path(sys.executable).parent / "interview-engine"
     env = {**os.environ, "IE_ASR__PRELOAD": "true", "IE_LOG_LEVEL": "WARNING", **(extra_env or {})}
@@ -94,27 +100,30 @@ def local_server(extra_env: dict[str, str] | None = None) -> Iterator[Server]:
         text=True,
         env=env,
     ).stdout.strip()
-    port = _free_port()
-    proc = subprocess.Popen(
-        [exe, "serve", "--port", str(port), "--data-dir", data],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    port = free_port()
+    argv = (
+        command(port, data) if command else [str(exe), "serve", "--port", str(port), "--data-dir", str(data)]
     )
+    # A custom command's errors stay visible; serve's logs would only interleave with the results.
+    stderr = None if command else subprocess.DEVNULL
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
+            if proc.poll() is not None:
+                raise RuntimeError("the engine exited during start-up")
             time.sleep(0.2)
         # Let the model preload finish before measuring.
         time.sleep(3)
         yield Server(base, key, proc.pid)
     finally:
         proc.terminate()
-        proc.wait(30)
+        proc.wait(60)
+        shutil.rmtree(data, ignore_errors=True)  # the recordings and database of every run
 
 
 @contextlib.contextmanager
@@ -174,18 +183,25 @@ async def book(client: httpx.AsyncClient, questions: int, index: int) -> str:
     return str(session["join_url"]).rsplit("/", 1)[1]
 
 
+def offer_poster(
+    http: httpx.AsyncClient, token: str
+) -> Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]:
+    """What `ScriptedCandidate.connect` posts its offer with: the join link's offer endpoint."""
+
+    async def post(body: dict[str, Any]) -> dict[str, Any]:
+        response = await http.post(f"/join/{token}/offer", json=body)
+        response.raise_for_status()
+        data: dict[str, Any] = response.json()
+        return data
+
+    return post
+
+
 async def run_candidate(base: str, token: str, answers: list[bytes], limit_s: float) -> CandidateReport:
     candidate = ScriptedCandidate(answers)
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
-
-        async def post(body: dict[str, Any]) -> dict[str, Any]:
-            response = await http.post(f"/join/{token}/offer", json=body)
-            response.raise_for_status()
-            data: dict[str, Any] = response.json()
-            return data
-
         try:
-            await candidate.connect(post)
+            await candidate.connect(offer_poster(http, token))
             return await candidate.run(limit_s)
         finally:
             await candidate.close()

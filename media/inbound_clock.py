@@ -22,7 +22,11 @@ At the very start there is no bound yet, and the first frames read may be a back
 reading late: a busy first session, a stall just as the peer connected). Until frames come at the
 stream's own pace (`settled`: one arrives at least half its duration after the one before, or
 `SETTLE_MAX_S` of audio is waiting) the caller holds them, then places them all with the anchor the
-latest one gave.
+latest one gave. A backlog is read back to back in a few milliseconds, so holding it costs nothing;
+settling before all of it has been read would anchor the stream late by what is still unread (a 3 s
+stall with a 2 s limit put the first second of the call 1 s late, where the frames read next then
+overwrote it). The caller's recorder must keep that much of the candidate's channel open meanwhile
+(`engine/live/session.py` widens its lag limit until the clock has settled).
 
 What it cannot know: the delay before the first bound (capture, encoding, the network's one-way
 delay) is the same for every frame and so cannot be seen from timestamps. The session subtracts the
@@ -40,7 +44,7 @@ __all__ = ["AIORTC_HOLD_FRAMES", "SETTLE_MAX_S", "WINDOW_S", "InboundClock"]
 # when the packet four frames later arrives. tests/engine/test_live_alignment.py fails if that changes.
 AIORTC_HOLD_FRAMES = 4
 WINDOW_S = 30.0
-SETTLE_MAX_S = 2.0
+SETTLE_MAX_S = 5.0
 _WRAP = 1 << 32
 
 

@@ -14,8 +14,11 @@ written out, `committed`, to that channel's high-water mark):
 * Output advances to the smaller of the two high-water marks, so the channels stay aligned. When one
   channel lags more than `max_lag_s` behind the other it is zero-filled up to `leader - max_lag_s`, so a
   stalled inbound stream (or an interviewer who is not speaking) does not hold back the recording.
+  `set_max_lag` changes the limit from the next queued write on (a live session keeps it wide while
+  the candidate's first frames are held back, so that they still land).
 * Audio that arrives for a position already written out cannot be placed any more: it is dropped and
-  counted (`late_samples`, reported in `RecordingInfo`).
+  counted, per channel (`late_by_channel`, and `late_samples` for both, reported in `RecordingInfo`):
+  a non-zero count on a channel means some of that side's audio is missing from the file.
 
 Every `flush_interval_s` (wall clock) the writer appends the new interleaved frames, fsyncs them, then
 rewrites the RIFF and data chunk sizes and fsyncs again, so the header never claims audio that is not on
@@ -63,7 +66,8 @@ class RecordingError(Exception):
 @dataclass(frozen=True, slots=True)
 class RecordingInfo:
     """What a recording holds. `late_samples` counts audio dropped because it arrived for a position
-    already written out (always 0 for `wav_info`/`repair_wav`, which only see the file)."""
+    already written out, `late_by_channel` the same per channel (candidate, interviewer); both are 0
+    for `wav_info`/`repair_wav`, which only see the file."""
 
     path: Path
     sample_rate: int
@@ -71,6 +75,7 @@ class RecordingInfo:
     frames: int
     duration_s: float
     late_samples: int = 0
+    late_by_channel: tuple[int, int] = (0, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,12 +90,17 @@ class _Flush:
     done: threading.Event
 
 
+@dataclass(frozen=True, slots=True)
+class _Lag:
+    frames: int
+
+
 class _Close:
     """Sentinel: everything queued before it is written, then the file is finished."""
 
 
 _CLOSE: Final = _Close()
-_QueueItem = _Write | _Flush | _Close
+_QueueItem = _Write | _Flush | _Lag | _Close
 
 
 def _wav_header(sample_rate: int, data_bytes: int) -> bytes:
@@ -155,7 +165,7 @@ class StereoRecorder:
         # Writer-thread state (read from other threads only as plain ints).
         self._committed = 0  # frames decided (written out or about to be at the next flush)
         self._frames_on_disk = 0
-        self._late_samples = 0
+        self._late = [0, 0]  # per channel
         self._high_water = [0, 0]
         self._pending = [bytearray(), bytearray()]  # samples from `_committed` on, per channel
         self._out_chunks: list[bytes] = []  # interleaved frames committed but not yet in the file
@@ -178,7 +188,12 @@ class StereoRecorder:
     @property
     def late_samples(self) -> int:
         """Samples dropped so far because they arrived for a position already written out."""
-        return self._late_samples
+        return sum(self._late)
+
+    @property
+    def late_by_channel(self) -> tuple[int, int]:
+        """`late_samples` per channel: (candidate, interviewer)."""
+        return self._late[0], self._late[1]
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -245,6 +260,16 @@ class StereoRecorder:
             if data:
                 self._queue.put(_Write(channel, start_sample, data))
 
+    def set_max_lag(self, seconds: float) -> None:
+        """Change `max_lag_s`. Queued like a write: it takes effect once everything written before it
+        has been placed, so narrowing it cannot make audio already written late. Never blocks."""
+        if seconds < 0:
+            raise ValueError(f"max_lag_s must not be negative, got {seconds}")
+        with self._lock:
+            if self._closing:
+                raise RuntimeError("recorder is closed")
+            self._queue.put(_Lag(round(seconds * self._sample_rate)))
+
     def flush(self, timeout: float | None = None) -> None:
         """Blocking: write out what the placement rules allow now, rewrite the header and fsync.
 
@@ -288,14 +313,15 @@ class StereoRecorder:
                 channels=CHANNELS,
                 frames=self._frames_on_disk,
                 duration_s=self._frames_on_disk / self._sample_rate,
-                late_samples=self._late_samples,
+                late_samples=self.late_samples,
+                late_by_channel=self.late_by_channel,
             )
             if first and thread is not None:
                 logger.info(
-                    "recording closed: %s (%.1f s, %s late samples dropped)",
+                    "recording closed: %s (%.1f s, late samples dropped: %s candidate, %s interviewer)",
                     self._path,
                     self._info.duration_s,
-                    self._info.late_samples,
+                    *self._info.late_by_channel,
                 )
         return self._info
 
@@ -346,6 +372,8 @@ class StereoRecorder:
                     item = None
                 if isinstance(item, _Write):
                     self._place(item)
+                elif isinstance(item, _Lag):
+                    self._max_lag = item.frames
                 elif isinstance(item, _Flush):
                     # Released only after success; on failure the error is recorded first (below).
                     waiting = item
@@ -392,10 +420,10 @@ class StereoRecorder:
         end = start + len(pcm) // SAMPLE_WIDTH
         committed = self._committed
         if end <= committed:
-            self._late_samples += end - start
+            self._late[item.channel] += end - start
             return
         if start < committed:
-            self._late_samples += committed - start
+            self._late[item.channel] += committed - start
             pcm = pcm[(committed - start) * SAMPLE_WIDTH :]
             start = committed
         buf = self._pending[item.channel]

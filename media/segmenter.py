@@ -53,9 +53,10 @@ logger = logging.getLogger(__name__)
 
 # Whisper decodes 30 s windows; a longer utterance would be truncated by the model.
 DEFAULT_MAX_UTTERANCE_S = 30.0
-# Past this length an utterance is cut at the next pause (when speech goes on): the recogniser gets a
-# piece that fits its short window (see `AsrOptions.window_s`), long before the hard cap above.
-DEFAULT_SPLIT_AFTER_S = 12.0
+# Past this length an utterance is cut at the next pause (when speech goes on): each piece is
+# transcribed while the speaker goes on, so when they stop only the last few seconds are left to
+# transcribe (the reply waits for that), and each fits the recogniser's short window.
+DEFAULT_SPLIT_AFTER_S = 4.0
 # A pause long enough to cut at: a breath between phrases, not a stop consonant inside a word. (webrtcvad
 # smooths its decisions: a 250 ms gap between words shows as ~120 ms of unvoiced frames.)
 DEFAULT_SPLIT_PAUSE_MS = 80

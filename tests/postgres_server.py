@@ -95,7 +95,7 @@ def find_pg_bin_dir(bin_glob: str = PG_BIN_GLOB, *, use_path: bool = True) -> Pa
     )
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
         port: int = sock.getsockname()[1]
@@ -190,7 +190,7 @@ class PostgresServer:
             )
             errors: list[str] = []
             for _attempt in range(2):
-                port = _free_port()
+                port = free_port()
                 try:
                     self._pg_ctl_start(port)
                 except RuntimeError as exc:

@@ -29,7 +29,16 @@ import numpy as np
 from media.asr import TimedTranscript
 from media.audio import SAMPLE_RATE
 
-__all__ = ["CONTEXT_GAP_S", "MIN_KEPT_WORDS", "Answer", "Heard", "Said", "assign_words", "revise"]
+__all__ = [
+    "BOUNDARY_SLACK_S",
+    "CONTEXT_GAP_S",
+    "MIN_KEPT_WORDS",
+    "Answer",
+    "Heard",
+    "Said",
+    "assign_words",
+    "revise",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +48,11 @@ interviewer's reply comes later than this)."""
 
 MIN_KEPT_WORDS = 0.8
 """The whole-answer pass must find at least this share of the live words to replace them."""
+
+BOUNDARY_SLACK_S = 0.5
+"""How far outside a segment a word's time may be and still be taken as that segment's, when the segment
+would otherwise have none: Whisper's word times are off by about this much. Farther, the pass probably
+missed the segment's words and the live text stays."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,16 +140,34 @@ async def revise(said: Sequence[Said], transcribe: Revise, store: Store, *, name
 
 def assign_words(revised: TimedTranscript, starts: Sequence[float]) -> list[str]:
     """The words of `revised` split between segments starting at `starts` (seconds into its audio,
-    ascending): each word goes to the last segment that starts before the word's middle."""
-    parts: list[list[str]] = [[] for _ in starts]
+    ascending): each word goes to the last segment that starts before the word's middle.
+
+    Whisper's word times are off by a few hundred milliseconds, so a short segment (a long answer is
+    cut every few seconds while the candidate talks) can end up with no word although its words were
+    heard, at a boundary. Such a segment takes the neighbouring word nearest to it, when that word lies
+    within `BOUNDARY_SLACK_S` of it and its segment has more than one: a boundary word moves, nothing is
+    dropped or duplicated."""
+    parts: list[list[tuple[float, str]]] = [[] for _ in starts]
     for word in revised.words:
         middle = (word.start + word.end) / 2
         index = 0
         for i, start in enumerate(starts):
             if start <= middle:
                 index = i
-        parts[index].append(word.word)
-    return [" ".join(words) for words in parts]
+        parts[index].append((middle, word.word))
+    for i, part in enumerate(parts):
+        if part:
+            continue
+        options: list[tuple[float, int, int]] = []  # (distance outside this span, neighbour, word index)
+        if i > 0 and len(parts[i - 1]) > 1:
+            options.append((starts[i] - parts[i - 1][-1][0], i - 1, -1))
+        if i + 1 < len(parts) and len(parts[i + 1]) > 1:
+            options.append((parts[i + 1][0][0] - starts[i + 1], i + 1, 0))
+        options = [o for o in options if o[0] <= BOUNDARY_SLACK_S]
+        if options:
+            _, neighbour, at = min(options)
+            part.append(parts[neighbour].pop(at))
+    return [" ".join(word for _, word in part) for part in parts]
 
 
 def _joined(said: Sequence[Said], origin: float) -> bytes:

@@ -48,9 +48,9 @@ from engine.services.join import Interview
 from engine.services.transcripts import NewSegment
 from media.asr import Recognition, pcm_to_float
 from media.audio import SAMPLE_RATE, FrameResampler, pcm_duration
-from media.inbound_clock import InboundClock
+from media.inbound_clock import SETTLE_MAX_S, InboundClock
 from media.outbound import InterviewerTrack
-from media.recording import StereoRecorder
+from media.recording import RecordingInfo, StereoRecorder
 from media.segmenter import (
     PauseEnded,
     PauseStarted,
@@ -72,6 +72,12 @@ MAX_PAGE_EVENTS = 500  # per connection: a page flapping its focus cannot grow t
 # Beyond these a page's delay report is not believed (a real call that slow has other problems).
 MAX_REPORTED_RTT_MS = 2000
 MAX_REPORTED_PLAYOUT_MS = 1000
+# How far one channel of the recording may trail the other before its positions are written out as
+# silence. Until the candidate's first frames are placed (they are held while a backlog drains; see
+# media/inbound_clock.py) the limit is wider than anything held, so a stall as the call starts, while
+# the interviewer already speaks, loses none of the candidate's audio.
+RECORDING_LAG_S = 2.0
+RECORDING_START_LAG_S = SETTLE_MAX_S + 1.0
 
 
 class EndReason:
@@ -164,6 +170,10 @@ class LiveSession:
         self._disconnected_since: float | None = None
         self._page_events = 0
         self._recorded = False
+        # What the recorder reported when this connection's recording closed: its length, and the audio
+        # of each side dropped because it came for a position already written out (a side whose
+        # count is not 0 is missing from the file there). None until then.
+        self.recording: RecordingInfo | None = None
         # The interviewer's ear: every candidate speech event, in order (None: nobody listens).
         self.on_event: Callable[[MediaEvent], None] | None = None
 
@@ -204,7 +214,9 @@ class LiveSession:
             self._track.heard_delay = self._codec_delay
             if self._inbound is None:
                 raise ValueError("no inbound audio track")
-            recorder = StereoRecorder(self._recording_path, sample_rate=SAMPLE_RATE)
+            recorder = StereoRecorder(
+                self._recording_path, sample_rate=SAMPLE_RATE, max_lag_s=RECORDING_START_LAG_S
+            )
             await asyncio.to_thread(recorder.start, append=True)
             self._recorder = recorder
             self._offset = recorder.frames_written / SAMPLE_RATE
@@ -285,6 +297,7 @@ class LiveSession:
         # Frames read before the stream's pace shows (a backlog at the start) wait here, so that they
         # are placed with the anchor the prompt ones give (media/inbound_clock.py).
         waiting: list[tuple[av.AudioFrame, float]] = []
+        placed = False  # whether the first frames are placed (from then on the usual lag limit applies)
         while True:
             try:
                 frame = await track.recv()
@@ -303,6 +316,10 @@ class LiveSession:
                 start = clock.start_of(held.pts, held.sample_rate or 48000, held.samples, at)
                 await self._hear(held, start - self._inbound_delay - self._codec_delay)
             waiting.clear()
+            if not placed:
+                placed = True
+                if self._recorder is not None:
+                    self._recorder.set_max_lag(RECORDING_LAG_S)
 
     async def _hear(self, frame: av.AudioFrame, start: float) -> None:
         cut = self._pauses.take_cut() if self._pauses is not None else None
@@ -622,6 +639,16 @@ class LiveSession:
         except Exception:
             logger.exception("session %s: closing the recording failed", self.session_id)
             return
+        self.recording = info
+        candidate, interviewer = info.late_by_channel
+        if candidate or interviewer:
+            logger.warning(
+                "session %s: %.2f s of the candidate's and %.2f s of the interviewer's audio came too late "
+                "for the recording",
+                self.session_id,
+                candidate / info.sample_rate,
+                interviewer / info.sample_rate,
+            )
         await self._store.save_recording(self._recording_name, info.sample_rate, info.duration_s, "ready")
         self._recorded = True
 

@@ -1,4 +1,5 @@
-"""Booking a session to join, and signalling over the app, for the live-session tests."""
+"""Booking a session to join, signalling over the app, and measuring a recording, for the live-session
+tests."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+import numpy as np
 
+from media.audio import SAMPLE_RATE, rms_dbfs
+from media.scripted_candidate import SOUND_DBFS
 from tests.engine.session_helpers import book, inline_participant, make_profile, make_stage, make_template
 
 JSON = dict[str, Any]
@@ -45,3 +49,12 @@ def offer_poster(raw: httpx.AsyncClient, token: str) -> Callable[[JSON], Awaitab
         return answer
 
     return post
+
+
+def sound_s(mono: np.ndarray) -> float:
+    """Seconds of 20 ms frames with sound in them in one channel of a 16 kHz recording, by the scripted
+    candidate's own measure of what it heard (`CandidateReport.received_sound_s`)."""
+    frame = SAMPLE_RATE // 50
+    frames = len(mono) // frame
+    loud = sum(rms_dbfs(mono[i * frame : (i + 1) * frame].tobytes()) > SOUND_DBFS for i in range(frames))
+    return loud * frame / SAMPLE_RATE

@@ -1,6 +1,10 @@
 """The stereo recording lines the two sides up as the candidate lived the call, within 20 ms: a click the
 candidate sends a known time after hearing the interviewer's first sound sits that far after it in the
-recording. Also when the engine stalls just as the call starts (the first frames then arrive as a backlog).
+recording. Also when the engine stalls just as the call starts (the first frames then arrive as a backlog),
+and in every case the interviewer's audio the candidate heard is all in the recording: a stall past the
+recorder's 2 s lag limit once placed the candidate's channel that much late (its timeline started at
+the first frame read), and the interviewer's frames, behind by more than the limit, were dropped as late
+(25 of 26 s heard were missing).
 
 Over real WebRTC (two aiortc peers in one loop, Opus both ways); the candidate reports its own playout
 hold on the events channel as the join page does.
@@ -17,9 +21,10 @@ import numpy as np
 import pytest
 from fastapi import FastAPI
 
+from engine.live.session import LiveSession
 from media.audio import SAMPLE_RATE
 from media.scripted_candidate import ScriptedCandidate
-from tests.engine.live_helpers import booked_session, offer_poster
+from tests.engine.live_helpers import booked_session, offer_poster, sound_s
 from tests.helpers import ApiClients
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -49,10 +54,25 @@ def onset(samples: np.ndarray, start: int = 0) -> int:
 CLICKS = 3  # a second apart, from a second after the interviewer's first sound
 
 
-@pytest.mark.parametrize("stall_s", [0.0, 1.5], ids=["steady", "stall-at-start"])
+@pytest.mark.parametrize(
+    ("stall", "stall_s"),
+    [("none", 0.0), ("loop", 1.5), ("first-read", 3.0)],
+    ids=["steady", "stall-at-start", "first-read-past-the-lag-limit"],
+)
 async def test_the_recording_places_both_sides_as_the_candidate_heard_and_spoke(
-    app: FastAPI, api: ApiClients, stall_s: float
+    app: FastAPI, api: ApiClients, monkeypatch: pytest.MonkeyPatch, stall: str, stall_s: float
 ) -> None:
+    if stall == "first-read":
+        # The engine reads nothing for 3 s while the candidate's audio queues up in its receiver (as
+        # when the engine's process is paused or starved as the call starts; the candidate's peer
+        # goes on sending), then reads the backlog at once.
+        consume = LiveSession._consume_inbound
+
+        async def read_late(session: LiveSession) -> None:
+            await asyncio.sleep(stall_s)
+            await consume(session)
+
+        monkeypatch.setattr(LiveSession, "_consume_inbound", read_late)
     client = await api.client()
     session_id, token = await booked_session(client)
     candidate = ScriptedCandidate([], keep_audio=True)
@@ -60,6 +80,8 @@ async def test_the_recording_places_both_sides_as_the_candidate_heard_and_spoke(
     clicked: list[float] = []
     try:
         await candidate.connect(offer_poster(api.raw_client(), token))
+        live = app.state.services.live.get(session_id)
+        assert live is not None
         # Reports a page could get wrong are ignored: the candidate's own report (sent on open) stands.
         for bogus in (
             {"rtt_ms": "80", "playout_ms": 80},
@@ -69,7 +91,7 @@ async def test_the_recording_places_both_sides_as_the_candidate_heard_and_spoke(
             {"rtt_ms": True, "playout_ms": 80},
         ):
             await candidate.send({"type": "delay", **bogus})
-        if stall_s:
+        if stall == "loop":
             # Blocks the loop (both peers) as media starts: the engine reads its first frames late, in
             # a burst. Before the fix this put the whole candidate channel late.
             asyncio.get_running_loop().call_soon(time.sleep, stall_s)
@@ -114,3 +136,13 @@ async def test_the_recording_places_both_sides_as_the_candidate_heard_and_spoke(
     assert len(errors) == CLICKS
     # The median, since a loaded machine delays single frames on either side.
     assert abs(float(np.median(errors))) <= TOLERANCE_S, errors
+
+    # The interviewer's side: nothing the candidate heard was dropped as late, by the recorder's own
+    # count and by the sound in the file (which may hold a little more: what was sent as the call ended).
+    assert live.recording is not None
+    late_candidate, late_interviewer = live.recording.late_by_channel
+    assert late_interviewer / SAMPLE_RATE <= 0.1, live.recording
+    assert late_candidate / SAMPLE_RATE <= 0.1, live.recording
+    heard_s = candidate.report.received_sound_s
+    assert heard_s > 1.0
+    assert sound_s(stereo[:, 1]) >= 0.95 * heard_s - 0.2, (sound_s(stereo[:, 1]), heard_s)

@@ -52,6 +52,20 @@ def test_words_go_to_the_segment_they_were_spoken_in() -> None:
     assert assign_words(revised, [0.0]) == ["I built it then shipped"]
 
 
+def test_a_short_segment_left_without_words_takes_the_nearest_boundary_word() -> None:
+    # Whisper put "then" (middle 4.05 s) just after the third segment's start: the second (3.0-4.0 s)
+    # would be empty and the whole pass thrown away. It takes that boundary word instead.
+    revised = timed(
+        ("I", 0.1, 0.2), ("built", 0.3, 0.6), ("it", 2.0, 2.95), ("then", 4.0, 4.1), ("shipped", 4.2, 4.6)
+    )
+    assert assign_words(revised, [0.0, 3.0, 4.0]) == ["I built it", "then", "shipped"]
+    # Nothing to borrow (each neighbour has one word, or the nearest word is over 0.5 s away: the pass
+    # probably missed the segment): it stays empty and revise() keeps the live text.
+    assert assign_words(timed(("a", 0.1, 0.2), ("b", 4.2, 4.3)), [0.0, 3.0, 4.0]) == ["a", "", "b"]
+    far = timed(("a", 0.1, 0.2), ("b", 0.3, 0.4), ("c", 4.7, 4.8), ("d", 4.9, 5.0))
+    assert assign_words(far, [0.0, 3.0, 4.0]) == ["a b", "", "c d"]
+
+
 async def test_utterances_close_together_are_one_answer() -> None:
     answer = Answer()
     first = Said(1.0, 2.0, b"", done(Heard("a", "s1")))

@@ -28,7 +28,7 @@ STOP_TIMEOUT_S = 20.0
 MAX_BODY_BYTES = 64 * 1024
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -64,7 +64,7 @@ class RunningServer:
 
 
 def _start(data_dir: Path, logs: Path) -> RunningServer:
-    port = _free_port()
+    port = free_port()
     stdout_path, stderr_path = logs / f"stdout-{port}.txt", logs / f"stderr-{port}.txt"
     with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
         process = subprocess.Popen(

@@ -62,6 +62,27 @@ def test_a_backlog_at_the_start_waits_for_the_streams_pace_and_shifts_nothing() 
     assert starts == pytest.approx(expected, abs=1e-6)
 
 
+@pytest.mark.parametrize("stall_s", [1.5, 3.0, 4.5])
+def test_a_backlog_of_any_stall_up_to_the_limit_is_placed_where_it_was_captured(stall_s: float) -> None:
+    """With a limit shorter than the stall (2 s, as before), a 3 s backlog anchored the stream 1 s late
+    for its first 2 s of audio: the engine's recording then lost the candidate's first words."""
+    clock = InboundClock(hold_frames=0)
+    count = round(stall_s / 0.02)
+    frames = []
+    for k in range(count):  # captured from t=1.0 on, read back to back once the stall is over
+        frames.append((k * SAMPLES, 1.0 + stall_s + 0.0001 * k))
+        clock.observe(k * SAMPLES, RATE, 1.0 + stall_s + 0.0001 * k, SAMPLES)
+        assert not clock.settled
+    for k in range(count, count + 5):  # then the stream at its own pace
+        frames.append((k * SAMPLES, 1.0 + 0.02 * k))
+        clock.observe(k * SAMPLES, RATE, 1.0 + 0.02 * k, SAMPLES)
+        if clock.settled:
+            break
+    assert clock.settled
+    starts = [clock.start_of(pts, RATE, SAMPLES, arrival) for pts, arrival in frames]
+    assert starts == pytest.approx([1.0 + 0.02 * k for k in range(len(frames))], abs=1e-6)
+
+
 def test_a_stall_in_the_middle_shifts_nothing() -> None:
     clock = InboundClock(hold_frames=0)
     steady = feed(clock, [(k * SAMPLES, 3.0 + 0.02 * k) for k in range(50)])

@@ -134,8 +134,42 @@ def test_lagging_channel_is_zero_filled_so_the_file_keeps_growing(wav_path: Path
     frames = read_stereo(wav_path)
     assert info.frames == len(frames) == RATE
     assert info.late_samples == 50
+    assert info.late_by_channel == (0, 50)
     assert (frames[RATE - lag : RATE - lag + 50, 1] == 9).all()
     assert (frames[RATE - lag - 50 : RATE - lag, 1] == 0).all()
+
+
+def test_a_wider_lag_limit_keeps_positions_open_until_it_is_narrowed(wav_path: Path) -> None:
+    half = RATE // 2
+    rec = StereoRecorder(wav_path, sample_rate=RATE, flush_interval_s=60, max_lag_s=0.1)
+    rec.start()
+    rec.set_max_lag(1.0)  # the candidate's first frames are held back elsewhere for a while
+    rec.write(1, 0, const(9, half))
+    rec.flush()
+    assert rec.frames_written == 0  # 0.5 s ahead is within the wider limit: nothing is decided yet
+    rec.write(0, 0, const(7, half))  # the held frames land where they belong
+    rec.set_max_lag(0.1)
+    rec.write(1, half, const(9, RATE))  # from here the narrow limit holds again
+    rec.flush()
+    assert rec.frames_written == half + RATE - round(0.1 * RATE)
+    info = rec.close()
+    assert info.late_by_channel == (0, 0)
+    frames = read_stereo(wav_path)
+    assert (frames[:half, 0] == 7).all()
+    assert (frames[:, 1] == 9).all()
+    with pytest.raises(ValueError, match="max_lag_s"):
+        StereoRecorder(wav_path).set_max_lag(-1)
+
+
+def test_the_narrow_limit_alone_would_have_dropped_the_held_frames(wav_path: Path) -> None:
+    """The same writes without widening the limit: the candidate's first 0.4 s come too late."""
+    half = RATE // 2
+    rec = StereoRecorder(wav_path, sample_rate=RATE, flush_interval_s=60, max_lag_s=0.1)
+    rec.start()
+    rec.write(1, 0, const(9, half))
+    rec.flush()
+    rec.write(0, 0, const(7, half))
+    assert rec.close().late_by_channel == (half - round(0.1 * RATE), 0)
 
 
 def test_both_channels_must_reach_a_position_before_it_is_written(wav_path: Path) -> None:
@@ -160,7 +194,9 @@ def test_late_samples_are_dropped_and_counted(wav_path: Path) -> None:
     assert rec.frames_written == 1000
     rec.write(0, 900, const(5, 200))  # 100 samples late, 100 placed
     rec.write(1, 0, const(6, 500))  # entirely late
-    assert rec.close().late_samples == 600
+    info = rec.close()
+    assert info.late_samples == 600
+    assert info.late_by_channel == (100, 500)  # which side lost audio: the candidate 100, the interviewer 500
 
     frames = read_stereo(wav_path)
     assert len(frames) == 1100
