@@ -16,6 +16,7 @@ peer connection is closed and the recording is on disk.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -162,6 +163,10 @@ class LiveSession:
         self._stop = asyncio.Event()
         self.end_reason: str | None = None
         self._tg: asyncio.TaskGroup | None = None
+        # The candidate's frames are processed (resampled, VAD) in a thread of their own, one per call:
+        # in the shared default pool they queued behind speech synthesis and other calls' work under load,
+        # fell seconds behind and were dropped from the recording as late.
+        self._inbound_worker: concurrent.futures.ThreadPoolExecutor | None = None
         self._finals: set[asyncio.Task[Any]] = set()
         # The utterances of the answer being given: each is transcribed with the text of the one before
         # as Whisper's prompt, and the whole answer again once it is over (engine/live/revision.py).
@@ -240,6 +245,9 @@ class LiveSession:
 
     async def run(self) -> None:
         failed = False
+        self._inbound_worker = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix=f"inbound:{self.session_id[:8]}"
+        )
         try:
             async with asyncio.TaskGroup() as tg:
                 self._tg = tg
@@ -255,6 +263,8 @@ class LiveSession:
             logger.error("live session %s failed", self.session_id, exc_info=group)
         finally:
             self._tg = None
+            # The consumer has ended, so nothing is queued; its last frame (at most 20 ms) may still run.
+            self._inbound_worker.shutdown(wait=False, cancel_futures=True)
             await self._finish(failed)
 
     async def _until_stopped(self) -> None:
@@ -323,7 +333,9 @@ class LiveSession:
 
     async def _hear(self, frame: av.AudioFrame, start: float) -> None:
         cut = self._pauses.take_cut() if self._pauses is not None else None
-        heard = await asyncio.to_thread(self._process, frame, start, cut)
+        worker = self._inbound_worker
+        assert worker is not None, "frames are heard only while run() runs"
+        heard = await asyncio.get_running_loop().run_in_executor(worker, self._process, frame, start, cut)
         if self._recorder is not None and heard.pcm:
             self._recorder.write(CANDIDATE, max(round(start * SAMPLE_RATE), 0), heard.pcm)
         await self._handle(heard.events, heard.partial, heard.recent, heard.paused)
