@@ -166,6 +166,7 @@ class ScriptedCandidate:
         self.report = CandidateReport()
         self._channel = self.pc.createDataChannel("events")
         self._ended = asyncio.Event()
+        self._sounded = asyncio.Event()  # set by every frame with sound
         self._listening = asyncio.Event()
         self._questions_heard = 0
         self._receiver: asyncio.Task[None] | None = None
@@ -235,6 +236,7 @@ class ScriptedCandidate:
                 self.report.received_at.append(now)
             if rms_dbfs(pcm) > SOUND_DBFS:
                 self.report.received_sound_s += seconds
+                self._sounded.set()
                 runs = self.report.sound_runs
                 # A gap of more than 100 ms of silence starts a new run.
                 if runs and now - runs[-1][1] <= 0.1:
@@ -256,6 +258,14 @@ class ScriptedCandidate:
                     self.report.turns.append(Turn(index, end - self._tails[index]))
                 await self._ended.wait()
         return self.report
+
+    async def wait_for_sound(self, seconds: float = 0.0, timeout_s: float = 30.0) -> None:
+        """Until the interviewer has been heard (more than `seconds` of sound in all); TimeoutError if not
+        within `timeout_s`."""
+        async with asyncio.timeout(timeout_s):
+            while not self.report.sound_runs or self.report.received_sound_s <= seconds:
+                self._sounded.clear()
+                await self._sounded.wait()
 
     def now(self) -> float:
         """The clock the report's times use."""

@@ -34,10 +34,7 @@ async def test_the_interviewer_holds_for_a_backchannel_and_stops_for_a_barge_in(
     candidate = ScriptedCandidate([])
     try:
         await candidate.connect(offer_poster(raw, token))
-        for _ in range(300):
-            if candidate.report.sound_runs:
-                break
-            await asyncio.sleep(0.05)
+        await candidate.wait_for_sound(timeout_s=15)
         await asyncio.sleep(1.0)  # well inside the opening
         nodded_at = candidate.now()
         await candidate.speak(synthesize("Mm-hmm.", lead_silence_s=0.0, trail_silence_s=0.0))

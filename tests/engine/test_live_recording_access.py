@@ -22,10 +22,7 @@ async def test_the_recording_so_far_is_served_during_the_call(app: FastAPI, api:
     candidate = ScriptedCandidate([])
     try:
         await candidate.connect(offer_poster(api.raw_client(), token))
-        for _ in range(300):
-            if candidate.report.received_sound_s > 1.5:
-                break
-            await asyncio.sleep(0.05)
+        await candidate.wait_for_sound(1.5)
         await asyncio.sleep(1.2)  # past the writer's next flush
         response = await client.get(f"/v1/sessions/{session_id}/recording")
         assert response.status_code == 200, response.text

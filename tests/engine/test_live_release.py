@@ -31,12 +31,7 @@ async def test_an_ended_session_is_released(app: FastAPI, api: ApiClients) -> No
         assert live is not None
         released = weakref.ref(live)
         del live
-        for _ in range(300):
-            if candidate.report.received_sound_s > 0.5:
-                break
-            await asyncio.sleep(0.05)
-        else:
-            pytest.fail("the interviewer never spoke")
+        await candidate.wait_for_sound(0.5)
         candidate.hang_up()
         await registry.wait_closed(session_id)
     finally:

@@ -105,12 +105,7 @@ async def test_after_a_crash_the_recording_is_served_and_the_abandoned_session_e
             await until_up(process, base_url, tmp_path)
             async with httpx.AsyncClient(base_url=base_url, timeout=30) as raw:
                 await candidate.connect(offer_poster(raw, token))
-                for _ in range(600):
-                    if candidate.report.received_sound_s >= HEARD_S:
-                        break
-                    await asyncio.sleep(0.05)
-                else:
-                    pytest.fail("the interviewer never spoke")
+                await candidate.wait_for_sound(HEARD_S)
                 heard = candidate.report.received_sound_s
                 await asyncio.sleep(FLUSHED_S)
                 process.kill()

@@ -199,6 +199,21 @@ async def test_sign_out_password_change_and_deletion_end_sign_ins(
     ).status_code == 401
 
 
+async def test_logging_out_without_a_sign_in_is_a_no_op(api: ApiClients) -> None:
+    # Idempotent by decision: a page whose sign-in already expired can still log out cleanly (204, the
+    # cookie cleared), and there is nothing to protect with a CSRF token when nothing is signed in.
+    page = browser(api)
+    out = await page.post("/v1/auth/logout")
+    assert out.status_code == 204
+    assert "ie_session" not in page.cookies
+    assert (await page.get("/v1/auth/me")).status_code == 401
+    # A cookie without its CSRF token is refused, whether or not it is still a sign-in: a cross-site
+    # form cannot end anyone's sign-in.
+    page.cookies.set("ie_session", "not-a-real-token")
+    stale = await page.post("/v1/auth/logout")
+    assert stale.status_code == 403, stale.text
+
+
 async def test_sign_ins_expire_when_idle_and_at_their_end(
     client: httpx.AsyncClient, api: ApiClients, clock: StepClock, app: FastAPI
 ) -> None:
