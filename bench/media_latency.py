@@ -6,8 +6,8 @@ with eSpeak NG speech, and reports per turn:
 
 - end of speech -> final transcript at the client (the engine's `transcript` message),
 - end of speech -> first interviewer audio packet with sound at the client,
-- the engine's own split of each turn (from `GET /metrics`): endpointing wait, transcription (inside
-  the endpointing wait), reply generation, first audio (synthesis and the next frame),
+- the engine's own split of each turn (from `GET /metrics/json`): endpointing wait, transcription
+  (inside the endpointing wait), reply generation, first audio (synthesis and the next frame),
 
 as p50/p95, plus the server's ASR real-time factor, its CPU and resident memory per live session,
 and the largest N that stays real time (every turn answered, transcript p95 <= 2 s and reply
@@ -221,7 +221,7 @@ async def run_level(server: Server, backend: str, n: int, questions: int) -> dic
     headers = {"Authorization": f"Bearer {server.api_key}"}
     async with httpx.AsyncClient(base_url=server.base_url, headers=headers, timeout=30) as client:
         tokens = [await book(client, questions, i) for i in range(n)]
-        start_metrics = (await client.get("/metrics")).json()
+        start_metrics = (await client.get("/metrics/json")).json()
         before, turns_before = start_metrics["asr"], start_metrics["turns"]["count"]
         cpu0 = proc_cpu_s(server.pid) if server.pid else None
         wall0 = time.monotonic()
@@ -234,7 +234,7 @@ async def run_level(server: Server, backend: str, n: int, questions: int) -> dic
         reports = [t.result() for t in tasks]
         wall = time.monotonic() - wall0
         cpu = proc_cpu_s(server.pid) - cpu0 if server.pid and cpu0 is not None else None
-        end_metrics = (await client.get("/metrics", params={"recent_turns_after": turns_before})).json()
+        end_metrics = (await client.get("/metrics/json", params={"recent_turns_after": turns_before})).json()
         after, logged = end_metrics["asr"], end_metrics["turns"]["recent"]
     turns = [turn for report in reports for turn in report.turns]
     transcript = [t.transcript_latency for t in turns if t.transcript_latency is not None]
@@ -348,7 +348,7 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
             "",
             *split,
             "",
-            "From the engine's per-turn marks (`GET /metrics`, docs/interviewer.md): endpointing runs from "
+            "From the engine's per-turn marks (`GET /metrics/json`, docs/interviewer.md): endpointing runs from "
             "the end of speech to the end of the turn and contains transcription (the VAD's end of the "
             "utterance to its final transcript); then reply generation (to the first sentence), then first "
             "audio (its synthesis and the next 20 ms frame). Each column is its own percentile, so a row "

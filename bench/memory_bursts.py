@@ -194,7 +194,7 @@ async def until(check: Callable[[], bool], timeout_s: float, step_s: float = 0.1
 async def wait_idle(client: httpx.AsyncClient, timeout_s: float = 120) -> None:
     """Until the engine has no live session (each closes its peer and recording after the hang-up)."""
     deadline = time.monotonic() + timeout_s
-    while (await client.get("/metrics")).json()["live_sessions"]:
+    while (await client.get("/metrics/json")).json()["live_sessions"]:
         if time.monotonic() > deadline:
             raise TimeoutError("sessions still live after the burst")
         await asyncio.sleep(0.5)

@@ -76,7 +76,7 @@ class ScoringMethod(StrEnum):
 
 
 class Focus(StrEnum):
-    """Interview type of seed 003; only GENERIC may run without a template (seed 004)."""
+    """The interview type; only GENERIC may run without a template."""
 
     SCREENING = "screening"
     OUTREACH = "outreach"
@@ -160,6 +160,14 @@ class StageType(StrEnum):
 class OnComplete(StrEnum):
     AUTO_ADVANCE = "auto_advance"
     HUMAN_APPROVAL = "human_approval"
+
+
+class TransportKind(StrEnum):
+    """How a live interview reached the candidate (engine/live/transport.py)."""
+
+    WEBRTC = "webrtc"  # the join page, over a WebRTC peer connection
+    WEBSOCKET = "websocket"  # the join page's backup connection, when WebRTC could not connect
+    PHONE = "phone"  # a phone call, bridged by a telephony provider's media stream
 
 
 class SessionStatus(StrEnum):

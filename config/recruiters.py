@@ -40,7 +40,7 @@ Scopes = Annotated[list[Annotated[str, StringConstraints(max_length=64)]], Field
 class RecruiterCreate(InputModel):
     email: EmailStr = Field(description="Sign-in email; unique across the engine.")
     name: Name = Field(description="Full name, shown in the review pages and approval records.")
-    password: Password = Field(description="At least 12 characters. Stored only as a scrypt hash.")
+    password: Password = Field(description="At least 12 characters. Stored only as an Argon2id hash.")
     scopes: Scopes | None = Field(
         default=None,
         description="What the recruiter may do; default: read everything, and act on sessions. "

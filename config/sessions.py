@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from config.analysis import Analysis
 from config.base import (
     ApiModel,
     Flag,
@@ -18,9 +19,10 @@ from config.base import (
     UtcDatetime,
     find_unstorable,
 )
-from config.enums import SessionStatus
-from config.participants import ParticipantSpec
+from config.enums import SessionStatus, TransportKind
+from config.participants import ParticipantSpec, ResumeClaim
 from config.profiles import AgentProfileCreate
+from config.stage_results import StageResult
 from config.templates import EvaluationTemplateCreate
 
 __all__ = [
@@ -109,8 +111,8 @@ def validate_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     return metadata
 
 
-class InlineParticipant(ParticipantSpec):
-    """A participant created together with the session (seed 003: gdpr_expiry_date is required)."""
+class InlineParticipant(ParticipantSpec, ResumeClaim):
+    """A participant created together with the session (gdpr_expiry_date is required here)."""
 
     gdpr_expiry_date: IsoDate = Field(
         description="Date (ISO 8601) when the participant's data expires under GDPR. Required inline."
@@ -118,7 +120,7 @@ class InlineParticipant(ParticipantSpec):
 
 
 class SessionCreate(InputModel):
-    """Book a session. Each resource comes as an id or an inline object, never both (seed 004)."""
+    """Book a session. Each resource comes as an id or an inline object, never both."""
 
     participant_id: ResourceId | None = Field(
         default=None, description="Existing participant (XOR participant)."
@@ -186,6 +188,12 @@ class Session(ResourceOut):
     started_at: datetime | None = Field(description="When the participant joined.")
     completed_at: datetime | None = Field(description="When the session ended.")
     duration_seconds: int | None = Field(description="Length of the interview, once ended.")
+    transport: TransportKind | None = Field(
+        default=None,
+        description="How the interview was held: webrtc (the join page), websocket (the join page's backup "
+        "connection, when WebRTC could not connect) or phone; the latest connection's when it resumed "
+        "another way. Null before it started.",
+    )
     metadata: dict[str, Any] = Field(description="Your data.")
     is_test: bool = Field(description="Whether this is a test session.")
     retake_of: str | None = Field(description="The earlier session this one retakes.")
@@ -193,15 +201,10 @@ class Session(ResourceOut):
     participant_name: str | None = Field(default=None, description="The participant's name.")
     participant_email: str | None = Field(default=None, description="The participant's email.")
     join_url: str | None = Field(description="Invite-only join URL; null once the session is final.")
-    analysis_status: str | None = Field(
+    analysis_status: Literal["PENDING", "PROCESSING", "COMPLETED", "FAILED"] | None = Field(
         description="PENDING, PROCESSING, COMPLETED or FAILED; null before the session completes."
     )
-    analysis: dict[str, Any] | None = Field(description="The analysis, once completed.")
-    stage_result: dict[str, Any] | None = Field(
-        default=None,
-        description=(
-            "The stage pipeline's decision once the analysis completed: {outcome, passed, overallRating, "
-            "passThreshold, decidedAt, nextSessionId, decidedBy}. outcome is advanced, passed (last stage), "
-            "failed, retry_scheduled, awaiting_approval, approved or rejected."
-        ),
+    analysis: Analysis | None = Field(description="The analysis (scorecard), once completed.")
+    stage_result: StageResult | None = Field(
+        default=None, description="The stage pipeline's decision once the analysis completed."
     )

@@ -2,25 +2,37 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 import limits
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from config.email_settings import EmailSettings, SmtpSettings
 from config.enums import TtsEngine
+from config.phone_settings import PhoneSettings
+from config.retention import RetentionSettings
 
 __all__ = [
     "AnalysisSettings",
     "AsrSettings",
     "IceServer",
     "LlmSettings",
+    "LoadSettings",
     "MediaSettings",
+    "NodeSettings",
+    "ObjectStoreSettings",
+    "OtelSettings",
+    "PrivacySettings",
+    "RecordingSettings",
     "Settings",
     "SignInSettings",
     "TtsSettings",
     "VadSettings",
+    "WorkerSettings",
 ]
 
 
@@ -110,6 +122,14 @@ class TtsSettings(_Group):
     preload: bool = Field(
         default=True, description="Load the Piper voice at start-up (about 1.5 s) instead of first use."
     )
+    cache_mb: int = Field(
+        default=48,
+        ge=0,
+        le=4096,
+        description="Rendered interviewer lines kept per voice engine, so the same line in the same voice "
+        "(a template's questions, the acknowledgements and nudges) is synthesised once for every session; "
+        "0: render every line every time.",
+    )
 
 
 class TurnSettings(_Group):
@@ -124,11 +144,13 @@ class TurnSettings(_Group):
         "without.",
     )
     threshold: float = Field(
-        default=0.5,
+        default=0.9,
         gt=0,
         lt=1,
         description="Model probability at or above which the voice counts as finished. Higher: fewer "
-        "replies into a pause, more turns that wait IE_TURN__HESITATION_MS.",
+        "replies into a pause, more turns that wait IE_TURN__HESITATION_MS. 0.9 from bench/turn_taking.py: "
+        "on real speakers' recordings it cut into 0-1 of 16-20 mid-sentence pauses (two runs) against 3-4 "
+        "at 0.5, with the same median delay.",
     )
     pause_ms: int = Field(
         default=100,
@@ -276,6 +298,25 @@ class WebhookSettings(_Group):
         return schedule
 
 
+class WorkerSettings(_Group):
+    """The background workers (analysis, webhook deliveries, emails). Env: IE_WORKERS__EMBEDDED,
+    IE_WORKERS__LEASE_S."""
+
+    embedded: bool = Field(
+        default=True,
+        description="Run the workers inside the engine (`serve`); false when separate "
+        "`interview-engine worker` processes do that work against the same database.",
+    )
+    lease_s: float = Field(
+        default=60.0,
+        ge=1,
+        le=3600,
+        description="How long a claimed analysis or webhook delivery stays its worker's without news: the "
+        "worker renews it every third of it while working, and a dead worker's job is claimed again once "
+        "it runs out.",
+    )
+
+
 class SignInSettings(_Group):
     """Recruiters' browser sign-in. Env: IE_SIGNIN__SESSION_TTL_S, IE_SIGNIN__IDLE_TIMEOUT_S, ..."""
 
@@ -297,7 +338,8 @@ class SignInSettings(_Group):
 
 class RateSettings(_Group):
     """Request rate limits ("N/second|minute|hour|day", the `limits` library's notation). Env:
-    IE_RATE__PUBLIC_PER_ADDRESS, IE_RATE__PUBLIC_PER_LINK."""
+    IE_RATE__PUBLIC_PER_ADDRESS, IE_RATE__PUBLIC_PER_LINK, IE_RATE__PER_CALLER,
+    IE_RATE__SIGN_IN_PER_ADDRESS."""
 
     public_per_address: str = Field(
         default="10/minute",
@@ -307,7 +349,15 @@ class RateSettings(_Group):
         default="120/minute", description="Interviews started through one public link in all."
     )
 
-    @field_validator("public_per_address", "public_per_link")
+    per_caller: str = Field(
+        default="600/minute",
+        description="Authenticated API calls per API key, or per dashboard sign-in.",
+    )
+    sign_in_per_address: str = Field(
+        default="20/minute", description="Sign-in attempts (POST /v1/auth/login) from one client address."
+    )
+
+    @field_validator("public_per_address", "public_per_link", "per_caller", "sign_in_per_address")
     @classmethod
     def _a_rate(cls, value: str) -> str:
         try:
@@ -390,6 +440,231 @@ class MediaSettings(_Group):
     )
 
 
+class LoadSettings(_Group):
+    """Overload protection, per engine process (engine/live/load.py, docs/media.md "Capacity and
+    overload"). Env: IE_LOAD__ADMISSION, IE_LOAD__REFUSE_LAG_MS, ... The signal is the event loop's lag
+    and how long finals wait for the recogniser, each averaged over `window_s`."""
+
+    admission: bool = Field(
+        default=True,
+        description="Refuse a new live session (503 with Retry-After) while the engine is overloaded; "
+        "false: only IE_MEDIA__MAX_LIVE_SESSIONS limits them.",
+    )
+    window_s: float = Field(
+        default=10.0,
+        ge=1.0,
+        le=120.0,
+        description="Seconds the signal averages over (finals come a few per turn: a shorter window "
+        "reads one slow final as overload).",
+    )
+    hold_s: float = Field(
+        default=10.0,
+        ge=0.0,
+        le=600.0,
+        description="How long a level holds after the signal falls below it, so the engine does not "
+        "flap between admitting and refusing.",
+    )
+    shed_lag_ms: float = Field(
+        default=25.0, gt=0, le=10_000, description="Event-loop lag from which partials are spaced out."
+    )
+    refuse_lag_ms: float = Field(
+        default=60.0, gt=0, le=10_000, description="Event-loop lag from which new sessions are refused."
+    )
+    shed_wait_ms: float = Field(
+        default=150.0,
+        gt=0,
+        le=60_000,
+        description="Mean wait of finals for the recogniser from which partials are spaced out.",
+    )
+    refuse_wait_ms: float = Field(
+        default=500.0,
+        gt=0,
+        le=60_000,
+        description="Mean wait of finals for the recogniser from which new sessions are refused.",
+    )
+    shed_partial_factor: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description="While shedding, partials come this many times less often (IE_ASR__PARTIAL_INTERVAL_MS "
+        "times this); while refusing, none at all. Finals are never dropped.",
+    )
+    retry_after_s: int = Field(
+        default=30, ge=1, le=3600, description="Retry-After of the 503 a refused session gets."
+    )
+
+
+class RecordingSettings(_Group):
+    """Finished recordings (IE_RECORDINGS__OPUS, ...): transcoded from WAV to Ogg Opus once the session
+    is over and its analysis has read the WAV (engine.storage.transcodes, docs/media.md)."""
+
+    opus: bool = Field(
+        default=True,
+        description="Transcode finished recordings to Ogg Opus (about 20x smaller than the 16 kHz stereo "
+        "WAV; the WAV is deleted once the Opus file is written, and uploaded when a bucket is set).",
+    )
+    opus_bitrate: int = Field(
+        default=24_000,
+        ge=12_000,
+        le=128_000,
+        description="Opus target bit rate (bit/s, both channels together, VBR). Below 24000 the encoder "
+        "starts mixing the two voices (bench/recording_opus.py).",
+    )
+    opus_after_s: float = Field(
+        default=600.0,
+        ge=0,
+        le=7 * 86_400,
+        description="Seconds a finished recording stays WAV before it is transcoded: a webhook receiver "
+        "told of `recording.ready` (content type audio/wav) or a player already open keeps reading the "
+        "same bytes meanwhile.",
+    )
+    poll_s: float = Field(
+        default=30.0, gt=0, le=3600, description="How often recordings due for transcoding are looked for."
+    )
+
+
+class ObjectStoreSettings(_Group):
+    """An S3-compatible bucket for finished recordings (IE_OBJECT_STORE__URL, __BUCKET, ...). Unset URL or
+    bucket: recordings stay on local disk only (the embedded default)."""
+
+    url: str | None = Field(
+        default=None,
+        description="Endpoint URL, e.g. https://s3.eu-west-1.amazonaws.com or http://minio:9000.",
+    )
+    bucket: str | None = Field(default=None, description="Bucket the recordings go to (must exist).")
+    access_key_id: str | None = Field(default=None, description="Default: boto3's credential chain.")
+    secret_access_key: SecretStr | None = Field(default=None)
+    region: str = Field(default="us-east-1")
+    prefix: str = Field(default="recordings/", description="Key prefix in the bucket.")
+    resume_prefix: str = Field(
+        default="resumes/", description="Key prefix of uploaded resume files in the bucket."
+    )
+    poll_s: float = Field(
+        default=10.0, gt=0, le=3600, description="How often pending uploads are looked for and retried."
+    )
+    delete_local: bool = Field(
+        default=False, description="Delete the local file once its upload is confirmed."
+    )
+    presign: bool = Field(
+        default=False,
+        description="Answer recording downloads with a redirect to a presigned URL instead of proxying.",
+    )
+    presign_ttl_s: int = Field(default=300, ge=10, le=86400)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url and self.bucket)
+
+
+class SecretsSettings(_Group):
+    """The key webhook signing secrets are encrypted with at rest (engine/secret_box.py, docs/deploy.md).
+    Env: IE_SECRETS__KEY, IE_SECRETS__OLD_KEYS."""
+
+    key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key (32 url-safe base64 bytes) that encrypts stored secrets. Unset: a key is "
+        "generated once into secrets.key beside the SQLite database (or in data_dir), owner-only.",
+    )
+    old_keys: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated keys still read during a rotation; values are re-encrypted with "
+        "`key` at start-up.",
+    )
+    key_file: Path | None = Field(
+        default=None, description="Where the generated key lives when `key` is unset."
+    )
+
+
+class OtelSettings(_Group):
+    """Optional OpenTelemetry tracing (IE_OTEL__ENDPOINT): spans of API requests, live turns and jobs sent
+    to an OTLP/HTTP collector. Unset endpoint: off, and no OpenTelemetry module is imported. Needs the
+    `otel` extra (pip install 'interview-engine[otel]')."""
+
+    endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP traces URL, e.g. http://otel-collector:4318/v1/traces. Unset: no tracing.",
+    )
+    service_name: str = Field(default="interview-engine", min_length=1, max_length=200)
+    sample_ratio: float = Field(
+        default=1.0, ge=0.0, le=1.0, description="Share of new traces kept (parent-based)."
+    )
+    timeout_s: float = Field(default=5.0, gt=0, le=60, description="Export request timeout.")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.endpoint)
+
+
+class NodeSettings(_Group):
+    """This engine as one node of several on one PostgreSQL database (docs/deploy.md, "Several engines").
+    Env: IE_NODE__URL, IE_NODE__HEARTBEAT_S, IE_NODE__DEAD_AFTER_S, IE_NODE__DRAIN_S."""
+
+    url: str | None = Field(
+        default=None,
+        description="Where the other engines reach this one: a join offer that reaches another engine is "
+        "forwarded here while this one holds the live interview (e.g. http://10.0.0.5:8000). Default "
+        "http://<host>:<port>, with the machine's host name when host is 0.0.0.0 or ::.",
+    )
+    heartbeat_s: float = Field(
+        default=5.0, gt=0, le=60, description="How often this engine writes its heartbeat to the database."
+    )
+    dead_after_s: float = Field(
+        default=20.0,
+        gt=0,
+        le=600,
+        description="An engine whose heartbeat is older than this is taken for dead: another one takes its "
+        "live interviews over when their links are opened again (at least twice heartbeat_s, so one "
+        "late write is no death). Keep the engines' clocks in sync (NTP).",
+    )
+    drain_s: float = Field(
+        default=600.0,
+        ge=0,
+        le=86_400,
+        description="On SIGTERM, how long interviews already running may go on (new ones are refused with "
+        "503 or sent to another engine) before the rest are interrupted, resumable from their links. The "
+        "process manager's stop timeout must be longer (compose stop_grace_period, Kubernetes "
+        "terminationGracePeriodSeconds, systemd TimeoutStopSec).",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        if url is None or not url.strip():
+            return None
+        if not url.strip().startswith(("http://", "https://")):
+            raise ValueError(f"not an http:// or https:// URL: {url!r}")
+        return url.strip().rstrip("/")
+
+    @model_validator(mode="after")
+    def _beats_before_death(self) -> NodeSettings:
+        if self.dead_after_s < 2 * self.heartbeat_s:
+            raise ValueError("dead_after_s must be at least twice heartbeat_s")
+        return self
+
+
+class PrivacySettings(_Group):
+    """What the candidate is told about their data (IE_PRIVACY__POLICY_URL; docs/privacy.md)."""
+
+    policy_url: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="The company's own privacy policy, linked from the join page next to the recording "
+        "notice (an http:// or https:// URL). Unset: no link.",
+    )
+
+    @field_validator("policy_url")
+    @classmethod
+    def _http_policy_url(cls, url: str | None) -> str | None:
+        if url is None or not url.strip():
+            return None
+        url = url.strip()
+        parsed = urlsplit(url)
+        # The page builds an <a href> from it: only web URLs, never javascript: or data:.
+        if parsed.scheme not in ("http", "https") or not parsed.hostname or any(c.isspace() for c in url):
+            raise ValueError(f"not an http:// or https:// URL: {url!r}")
+        return url
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="IE_", env_file=".env", extra="ignore", env_nested_delimiter="__"
@@ -409,19 +684,42 @@ class Settings(BaseSettings):
         default=None, description="Base URL that join links use; default http://host:port."
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger request bodies get 413.")
+    max_upload_bytes: int = Field(
+        default=25 * 1_048_576,
+        ge=1024,
+        description="Body limit of the file upload routes (engine.api.limits.UPLOAD_PATHS); each route "
+        "also limits its own file.",
+    )
     default_page_size: int = Field(default=50, ge=1, le=500)
     max_page_size: int = Field(default=200, ge=1, le=1000)
     log_level: str = Field(default="INFO")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="text: one readable line per record; json: one JSON object per line (timestamp, "
+        "level, logger, message, request_id, session_id, exc_info) for a log collector.",
+    )
     asr: AsrSettings = Field(default_factory=AsrSettings)
     vad: VadSettings = Field(default_factory=VadSettings)
     turn: TurnSettings = Field(default_factory=TurnSettings)
     tts: TtsSettings = Field(default_factory=TtsSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
+    load: LoadSettings = Field(default_factory=LoadSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     signin: SignInSettings = Field(default_factory=SignInSettings)
     rate: RateSettings = Field(default_factory=RateSettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)
+    workers: WorkerSettings = Field(default_factory=WorkerSettings)
+    object_store: ObjectStoreSettings = Field(default_factory=ObjectStoreSettings)
+    recordings: RecordingSettings = Field(default_factory=RecordingSettings)
+    node: NodeSettings = Field(default_factory=NodeSettings)
+    otel: OtelSettings = Field(default_factory=OtelSettings)
+    secrets: SecretsSettings = Field(default_factory=SecretsSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    phone: PhoneSettings = Field(default_factory=PhoneSettings)
 
     @field_validator("database_url")
     @classmethod
@@ -449,3 +747,15 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def node_url(self) -> str:
+        """Where the other engines reach this one (IE_NODE__URL, or derived from host and port)."""
+        if self.node.url:
+            return self.node.url.rstrip("/")
+        host = self.host
+        if host in ("", "0.0.0.0", "::"):  # noqa: S104 - a wildcard bind is reached by the host's name
+            host = socket.gethostname()
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"

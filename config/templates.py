@@ -31,7 +31,7 @@ class CustomOutcomeLabels(InputModel):
 
 
 class TemplatePreset(ApiModel):
-    """Defaults of one column of seed 001's 'how it changes per use case' table."""
+    """The defaults one use case (hiring, training or mock) gives the fields a template leaves out."""
 
     name: str = Field(description="Preset name: hiring, training or mock.")
     use_case: UseCase = Field(description="Use case the preset sets.")
@@ -145,7 +145,8 @@ class EvaluationTemplateCreate(EvaluationTemplateSpec):
 
     preset: Preset | None = Field(
         default=None,
-        description="hiring, training or mock: defaults from seed 001's table for fields not sent.",
+        description="hiring, training or mock: that use case's defaults (GET /v1/templates/presets) for fields "
+        "not sent.",
     )
 
     @model_validator(mode="before")
@@ -193,10 +194,19 @@ class EvaluationTemplateUpdate(InputModel):
 class PublicLink(ApiModel):
     enabled: bool = Field(description="Whether anyone with the URL can start a session.")
     url: str | None = Field(description="The public join URL; null while the link was never enabled.")
+    email_verification: bool = Field(
+        description="Whether a candidate must confirm their email before a session is booked: signing up "
+        "sends a one-time link to the address given, and following it books the session.",
+    )
 
 
 class PublicLinkUpdate(InputModel):
     enabled: StrictBool = Field(description="Enable or disable the template's public link.")
+    email_verification: StrictBool | None = Field(
+        default=None,
+        description="Require candidates to confirm their email (a one-time link sent to them) before a "
+        "session is booked. Omitted or null: the current setting stays (off for a new template).",
+    )
 
 
 class EvaluationTemplate(EvaluationTemplateSpec, ResourceOut):

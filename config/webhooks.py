@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Literal
 
 from pydantic import Field, StrictBool, StringConstraints, field_validator
 
 from config.base import ApiModel, InputModel, ResourceOut
+from config.events import WebhookPayload
 
 __all__ = [
     "EVENT_TYPES",
@@ -22,6 +23,7 @@ __all__ = [
 # Every event the engine records (engine.services.events callers), plus the test event.
 EVENT_TYPES = (
     "participant.created",
+    "participant.erased",
     "session.scheduled",
     "session.started",
     "session.completed",
@@ -130,12 +132,14 @@ class WebhookDelivery(ApiModel):
     endpoint_id: str = Field(description="The endpoint.")
     event_id: str = Field(description="The event (`webhook-id` header; the same on every retry).")
     event_type: str = Field(description="The event type.")
-    status: str = Field(description="pending (will be tried again), succeeded or failed (gave up).")
+    status: Literal["pending", "succeeded", "failed"] = Field(
+        description="pending (will be tried again), succeeded or failed (gave up)."
+    )
     attempts: int = Field(description="Attempts so far.")
     next_attempt_at: datetime | None = Field(description="When it will be tried next, while pending.")
     last_status_code: int | None = Field(description="Status of the last attempt.")
     last_error: str | None = Field(description="What went wrong last time.")
     created_at: datetime = Field(description="When the event was queued for this endpoint.")
     updated_at: datetime = Field(description="Last change.")
-    payload: dict[str, Any] = Field(description="The body sent: {type, timestamp, data}.")
+    payload: WebhookPayload = Field(description="The body sent: {type, timestamp, data}.")
     attempt_log: list[WebhookAttempt] = Field(description="Every attempt, newest first.")

@@ -1,8 +1,15 @@
-"""Recruiters' passwords, stored as scrypt hashes (stdlib, memory-hard, no extra dependency).
+"""Recruiters' passwords, stored as Argon2id hashes (argon2-cffi, the reference implementation's binding).
 
-A hash reads `scrypt$<n>$<r>$<p>$<salt b64>$<hash b64>`, so the cost can rise later while old hashes
-still verify (`needs_rehash`). Hashing takes tens of milliseconds of CPU on purpose: callers run it in
-a worker thread, never on the event loop.
+A hash is the standard PHC string `$argon2id$v=19$m=<KiB>,t=<passes>,p=<lanes>$<salt>$<hash>`, so it
+carries its own parameters: when the costs rise, old hashes still verify and `needs_rehash` says so.
+Hashes from before Argon2id (`scrypt$<n>$<r>$<p>$<salt b64>$<hash b64>`, stdlib scrypt) still verify, and
+ask for a rehash: the sign-in that proves the password stores it again as Argon2id
+(engine/services/recruiters.py).
+
+Parameters: OWASP's Password Storage Cheat Sheet recommends Argon2id with at least 19 MiB of memory,
+2 passes and 1 lane (m=19456, t=2, p=1), the second of its equivalent-strength configurations; one lane
+keeps a sign-in to one core. That costs about 25-40 ms of CPU here, deliberately: callers run hashing and
+verifying in a worker thread, never on the event loop.
 """
 
 from __future__ import annotations
@@ -10,14 +17,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-__all__ = ["MAX_LENGTH", "MIN_LENGTH", "PasswordHasher", "policy_problem"]
+import argon2
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+__all__ = ["MAX_LENGTH", "MIN_LENGTH", "PasswordHasher", "policy_problem", "scrypt_verify"]
 
 MIN_LENGTH = 12
-# scrypt itself takes any length; the bound keeps a hostile 1 MB "password" from costing much.
+# Argon2 takes any length; the bound keeps a hostile 1 MB "password" from costing much.
 MAX_LENGTH = 256
+_SCRYPT_PREFIX = "scrypt$"
 
 
 def policy_problem(password: str) -> str | None:
@@ -32,48 +42,73 @@ def policy_problem(password: str) -> str | None:
     return None
 
 
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode().rstrip("=")
-
-
 def _unb64(text: str) -> bytes:
-    return base64.b64decode(text + "=" * (-len(text) % 4))
+    return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+
+
+def scrypt_verify(password: str, stored: str) -> bool:
+    """Checks a legacy `scrypt$n$r$p$salt$hash` string (the format before Argon2id); False for anything
+    malformed, so a damaged row fails to verify instead of failing the request."""
+    parts = stored.split("$")
+    if len(parts) != 6 or parts[0] != "scrypt":
+        return False
+    try:
+        n, r, p = int(parts[1]), int(parts[2]), int(parts[3])
+        salt, expected = _unb64(parts[4]), _unb64(parts[5])
+        # scrypt refuses a cost that is not a power of two, or that needs more than maxmem, with ValueError.
+        derived = hashlib.scrypt(
+            password.encode(), salt=salt, n=n, r=r, p=p, maxmem=256 * 1024 * 1024, dklen=32
+        )
+    except ValueError:
+        return False
+    return hmac.compare_digest(derived, expected)
 
 
 @dataclass(frozen=True, slots=True)
 class PasswordHasher:
-    """scrypt with cost n (a power of two), block size r and parallelism p. The defaults follow
-    OWASP's minimum for scrypt (n=2^17 needs 128 MiB; 2^15 with r=8 needs 32 MiB and ~50 ms here)."""
+    """Argon2id with `memory_kib` of memory, `time_cost` passes and `parallelism` lanes (defaults: OWASP's
+    recommendation, see the module doc)."""
 
-    n: int = 2**15
-    r: int = 8
-    p: int = 1
+    time_cost: int = 2
+    memory_kib: int = 19_456
+    parallelism: int = 1
+    _argon: argon2.PasswordHasher = field(init=False, repr=False, compare=False)
 
-    def _derive(self, password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-        return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, maxmem=256 * 1024 * 1024, dklen=32)
+    def __post_init__(self) -> None:
+        argon = argon2.PasswordHasher(
+            time_cost=self.time_cost,
+            memory_cost=self.memory_kib,
+            parallelism=self.parallelism,
+            hash_len=32,
+            salt_len=16,
+            type=argon2.Type.ID,
+        )
+        object.__setattr__(self, "_argon", argon)
 
     def hash(self, password: str) -> str:
-        salt = secrets.token_bytes(16)
-        digest = self._derive(password, salt, self.n, self.r, self.p)
-        return f"scrypt${self.n}${self.r}${self.p}${_b64(salt)}${_b64(digest)}"
+        return self._argon.hash(password)
 
     def verify(self, password: str, stored: str) -> bool:
-        parts = stored.split("$")
-        if len(parts) != 6 or parts[0] != "scrypt" or len(password) > MAX_LENGTH:
+        if len(password) > MAX_LENGTH:
             return False
+        if stored.startswith(_SCRYPT_PREFIX):
+            return scrypt_verify(password, stored)
+        if not stored.startswith("$argon2id$"):
+            return False  # argon2i/argon2d or anything else: not a format this engine writes
         try:
-            n, r, p = int(parts[1]), int(parts[2]), int(parts[3])
-            salt, expected = _unb64(parts[4]), _unb64(parts[5])
-            # A cost that is not a power of two, or that needs more memory than maxmem, is refused by
-            # scrypt with ValueError: a damaged row then fails to verify instead of failing the request.
-            derived = self._derive(password, salt, n, r, p)
-        except ValueError:
+            return self._argon.verify(stored, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
-        return hmac.compare_digest(derived, expected)
 
     def needs_rehash(self, stored: str) -> bool:
-        return not stored.startswith(f"scrypt${self.n}${self.r}${self.p}$")
+        """True for legacy scrypt hashes and for Argon2id hashes made with other parameters."""
+        if not stored.startswith("$argon2id$"):
+            return True
+        try:
+            return self._argon.check_needs_rehash(stored)
+        except InvalidHashError:
+            return True
 
     def burn(self, password: str) -> None:
         """Spend the time a verification would, so an unknown email answers as slowly as a known one."""
-        self._derive(password[:MAX_LENGTH], b"\0" * 16, self.n, self.r, self.p)
+        self._argon.hash(password[:MAX_LENGTH])

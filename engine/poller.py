@@ -27,6 +27,11 @@ class Poller:
     def stopping(self) -> bool:
         return self._stopping.is_set()
 
+    @property
+    def running(self) -> bool:
+        """Started, not asked to stop, and its loop has not ended (for the readiness probe)."""
+        return self._task is not None and not self._task.done() and not self.stopping
+
     def wake(self) -> None:
         self._wake.set()
 

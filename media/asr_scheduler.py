@@ -12,6 +12,10 @@ Queueing rules:
   final is what a conversation waits for;
 - at most one partial per key (e.g. per session) waits: a newer one takes the older one's place in the
   queue and the older one's caller gets None;
+- a speculative partial (`partial(..., speculative=True)`: a final guessed at a pause, which the turn
+  may be waiting for) follows the same rules but goes before revisions and ordinary partials, right
+  after finals; its queue wait counts with the finals' (`final_wait_s`). Under load, caption partials
+  from several sessions queued ahead of a speculation held up every reply behind them;
 - while any final waits, new partials are shed: they get None at once (a partial that would only be
   decoded after the queued finals is stale by then, and the speaker produces a fresher one anyway);
   partials queued before the finals stay queued, behind them;
@@ -74,6 +78,10 @@ class AsrStats:
     queued_finals: int
     queued_partials: int
     in_flight: int
+    # How long finals and speculative finals waited in the queue before a lane took them (summed, and
+    # how many): the engine's overload signal reads their mean over the last seconds (engine/live/load.py).
+    final_wait_s: float = 0.0
+    final_waits: int = 0
 
     @property
     def jobs(self) -> int:
@@ -93,6 +101,7 @@ class _Job:
     key: Hashable = None
     prompt: str = ""
     revision: bool = False
+    queued_at: float = 0.0  # time.monotonic() when queued (finals' and speculations' waits are counted)
 
 
 @dataclass(slots=True)
@@ -106,6 +115,8 @@ class _Counters:
     busy_s: float = 0.0
     dropped_partials: int = 0
     in_flight: set[_Job] = field(default_factory=set)
+    final_wait_s: float = 0.0
+    final_waits: int = 0
 
 
 def _as_audio(audio: FloatAudio | bytes) -> FloatAudio:
@@ -139,6 +150,7 @@ class AsrScheduler:
         self._finals: deque[_Job] = deque()
         self._revisions: deque[_Job] = deque()
         self._partials: dict[Hashable, _Job] = {}  # insertion order = queue order
+        self._speculative: dict[Hashable, _Job] = {}  # the same, taken before revisions and partials
         self._counters = _Counters()
         self._recognizers: list[SpeechRecognizer | None] = [None] * workers
         self._loading: list[asyncio.Future[SpeechRecognizer] | None] = [None] * workers
@@ -177,9 +189,10 @@ class AsrScheduler:
                 if not job.future.done():
                     job.future.set_exception(AsrSchedulerClosed("ASR scheduler closed"))
                     job.future.exception()  # mark retrieved: the caller may be gone
-        for job in self._partials.values():
-            self._resolve_dropped(job)
-        self._partials.clear()
+        for queued in (self._speculative, self._partials):
+            for job in queued.values():
+                self._resolve_dropped(job)
+            queued.clear()
         assert self._executor is not None
         self._wakeup.set()
         try:
@@ -210,7 +223,13 @@ class AsrScheduler:
         """Transcribe a finished utterance; high priority, FIFO, never dropped. `prompt` is what the
         speaker said just before it (see `SpeechRecognizer.transcribe_batch`)."""
         self._check_running()
-        job = _Job(_as_audio(audio), asyncio.get_running_loop().create_future(), final=True, prompt=prompt)
+        job = _Job(
+            _as_audio(audio),
+            asyncio.get_running_loop().create_future(),
+            final=True,
+            prompt=prompt,
+            queued_at=time.monotonic(),
+        )
         self._finals.append(job)
         self._wakeup.set()
         try:
@@ -243,17 +262,26 @@ class AsrScheduler:
             raise
         return result
 
-    async def partial(self, key: Hashable, audio: FloatAudio | bytes, prompt: str = "") -> Recognition | None:
-        """Transcribe an utterance in progress; None when superseded by a newer partial for `key` or shed."""
+    async def partial(
+        self, key: Hashable, audio: FloatAudio | bytes, prompt: str = "", *, speculative: bool = False
+    ) -> Recognition | None:
+        """Transcribe an utterance in progress; None when superseded by a newer partial for `key` or shed.
+        `speculative`: a guess at a final that a turn may wait for, queued ahead of ordinary partials."""
         self._check_running()
         if self._finals:
             self._counters.dropped_partials += 1
             return None
         job = _Job(
-            _as_audio(audio), asyncio.get_running_loop().create_future(), final=False, key=key, prompt=prompt
+            _as_audio(audio),
+            asyncio.get_running_loop().create_future(),
+            final=False,
+            key=key,
+            prompt=prompt,
+            queued_at=time.monotonic(),
         )
-        older = self._partials.get(key)
-        self._partials[key] = job  # an existing key keeps its place in the queue
+        queued = self._speculative if speculative else self._partials
+        older = queued.get(key)
+        queued[key] = job  # an existing key keeps its place in the queue
         if older is not None:
             self._resolve_dropped(older)
         self._wakeup.set()
@@ -261,9 +289,14 @@ class AsrScheduler:
             partial: Recognition | None = await job.future
             return partial
         except asyncio.CancelledError:
-            if self._partials.get(key) is job:
-                del self._partials[key]
+            if queued.get(key) is job:
+                del queued[key]
             raise
+
+    @property
+    def loaded(self) -> bool:
+        """Whether every lane's recognizer is in memory (after `warm_up` or the lanes' first jobs)."""
+        return all(recognizer is not None for recognizer in self._recognizers)
 
     def stats(self) -> AsrStats:
         c = self._counters
@@ -277,8 +310,10 @@ class AsrScheduler:
             busy_s=c.busy_s,
             dropped_partials=c.dropped_partials,
             queued_finals=len(self._finals),
-            queued_partials=len(self._partials),
+            queued_partials=len(self._partials) + len(self._speculative),
             in_flight=len(c.in_flight),
+            final_wait_s=c.final_wait_s,
+            final_waits=c.final_waits,
         )
 
     # -- internals ---------------------------------------------------------------------------------
@@ -316,16 +351,23 @@ class AsrScheduler:
         return recognizer
 
     def _has_work(self) -> bool:
-        return bool(self._finals or self._revisions or self._partials)
+        return bool(self._finals or self._speculative or self._revisions or self._partials)
 
     def _take(self, limit: int) -> list[_Job]:
         batch: list[_Job] = []
+        now = time.monotonic()
         if self._finals:
             while self._finals and len(batch) < limit:
                 job = self._finals.popleft()
                 if not job.future.done():
                     batch.append(job)
-            return batch
+            return self._waited(batch, now)
+        if self._speculative:
+            while self._speculative and len(batch) < limit:
+                job = self._speculative.pop(next(iter(self._speculative)))
+                if not job.future.done():
+                    batch.append(job)
+            return self._waited(batch, now)
         while self._revisions:
             job = self._revisions.popleft()
             if not job.future.done():
@@ -335,6 +377,13 @@ class AsrScheduler:
             job = self._partials.pop(key)
             if not job.future.done():
                 batch.append(job)
+        return batch
+
+    def _waited(self, batch: list[_Job], now: float) -> list[_Job]:
+        """Counts how long these finals (or speculative finals) waited for a lane."""
+        for job in batch:
+            self._counters.final_wait_s += now - job.queued_at
+            self._counters.final_waits += 1
         return batch
 
     async def _next_batch(self, lane: int) -> list[_Job] | None:
@@ -348,7 +397,9 @@ class AsrScheduler:
             recognizer = self._recognizers[lane]
             limit = min(self._max_batch, getattr(recognizer, "max_batch", self._max_batch))
             # Leave a share for the other idle lanes (woken by the same event) instead of taking it all.
-            pending = len(self._finals) or len(self._revisions) or len(self._partials)
+            pending = (
+                len(self._finals) or len(self._speculative) or len(self._revisions) or len(self._partials)
+            )
             limit = max(1, min(limit, math.ceil(pending / self._idle_lanes)))
             return self._take(limit)
         finally:

@@ -107,6 +107,8 @@ class InterviewerTrack(MediaStreamTrack):
         self._silence = np.zeros((1, OUT_SAMPLES), dtype=np.int16)
         self._time_base = fractions.Fraction(1, OUTPUT_RATE)
         self.heard_delay = 0.0
+        # Told when speech is cut off (barge-in), so a transport that buffers ahead can drop it.
+        self.on_interrupt: Callable[[], None] | None = None
 
     @property
     def speaking(self) -> bool:
@@ -133,8 +135,11 @@ class InterviewerTrack(MediaStreamTrack):
 
     def interrupt(self) -> None:
         self._paused = False
+        cut = bool(self._queue)
         while self._queue:
             self._finish(self._queue.popleft(), interrupted=True)
+        if cut and self.on_interrupt is not None:
+            self.on_interrupt()
 
     def stop(self) -> None:
         self.interrupt()

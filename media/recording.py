@@ -47,7 +47,14 @@ from typing import BinaryIO, Final
 
 import numpy as np
 
-__all__ = ["RecordingError", "RecordingInfo", "StereoRecorder", "repair_wav", "wav_info"]
+__all__ = [
+    "RecordingError",
+    "RecordingInfo",
+    "StereoRecorder",
+    "repair_wav",
+    "wav_info",
+    "wav_snapshot_header",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +108,21 @@ class _Close:
 
 _CLOSE: Final = _Close()
 _QueueItem = _Write | _Flush | _Lag | _Close
+
+
+def wav_snapshot_header(head: bytes, size: int) -> bytes:
+    """`head` (the first bytes of a WAV this module writes) with its RIFF and data sizes set for a copy
+    of the file's first `size` bytes: whole frames only. Anything else is returned unchanged."""
+    if len(head) < HEADER_BYTES or head[:4] != b"RIFF" or head[8:12] != b"WAVE" or head[36:40] != b"data":
+        return head
+    data = max(0, (min(size, HEADER_BYTES + MAX_DATA_BYTES) - HEADER_BYTES) // FRAME_BYTES * FRAME_BYTES)
+    return (
+        head[:4]
+        + struct.pack("<I", HEADER_BYTES - 8 + data)
+        + head[8:40]
+        + struct.pack("<I", data)
+        + head[HEADER_BYTES:]
+    )
 
 
 def _wav_header(sample_rate: int, data_bytes: int) -> bytes:

@@ -198,6 +198,11 @@ class Segmenter:
         """The open utterance's audio so far (for partial hypotheses), or None when none is open."""
         return None if self._utterance is None else bytes(self._utterance.audio)
 
+    def current_length(self) -> int:
+        """Bytes of the open utterance's audio so far (0 when none is open), without copying it: asked at
+        every frame to see whether a partial is due, where a copy cost a whole utterance per 20 ms."""
+        return 0 if self._utterance is None else len(self._utterance.audio)
+
     def push(self, pcm: bytes, at: float) -> list[SegmenterEvent]:
         """Feed int16 mono PCM whose first sample is at stream time `at`; returns the events it caused."""
         if len(pcm) % 2:

@@ -32,12 +32,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["GAP_ORDER", "STRONG_ANSWER", "AnswerFeatures", "analyse", "gaps"]
+__all__ = ["GAP_ORDER", "STRONG_ANSWER", "TECH_TERMS", "AnswerFeatures", "analyse", "gaps"]
 
 STRONG_ANSWER = 0.6  # at or above this strength an answer needs no follow-up
 GAP_ORDER = ("example", "personal_action", "number", "outcome", "skill", "tradeoff")
 
-_TECH = frozenset(
+# Technology names `analyse` recognises; also the skills vocabulary of engine.resumes.draft.
+TECH_TERMS = frozenset(
     [
         "python",
         "java",
@@ -328,7 +329,7 @@ def _technologies(text: str) -> tuple[str, ...]:
         token = raw.casefold()
         before = text[: match.start()].rstrip()
         sentence_start = not before or before[-1] in ".!?:;\n"
-        if token in _TECH:
+        if token in TECH_TERMS:
             found.setdefault(raw, None)
             continue
         if raw in _NOT_NAMES or token in _STOP or len(raw) < 2 or raw[0].isdigit():

@@ -13,8 +13,12 @@ interview asked about it and the candidate said enough on it. How that is decide
    cannot be placed on one dimension is evidence for none: a dimension is never judged on answers to
    other questions.
 3. **Sufficiency.** A dimension with no question on it, or with fewer than `min_words` candidate words
-   in the answers to its questions, has insufficient evidence. Long answers that miss the point are
-   still evidence (of a weak answer): relevance is the scorer's job, not the gate's.
+   in the answers to its questions, has insufficient evidence; so has one whose answers hold fewer than
+   `CONTENT_SHARE` of `min_words` distinct content words (not stop words, not repeats): "Oh, sorry,
+   sorry, that's the nursery calling, I'm so sorry, I'll have to go" is 25 words and says nothing about
+   the question. Across the calibration sets every answer a panel could judge had at least 18 distinct
+   content words, and every one it could not at most 11. Long answers that miss the point are still
+   evidence (of a weak answer): relevance is the scorer's job, not the gate's.
 
 `enforce` applies the verdict to any scorer's output, so an LLM that scores a dimension nobody asked
 about is overruled, whatever it says.
@@ -22,6 +26,7 @@ about is overruled, whatever it says.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +34,7 @@ from dataclasses import dataclass, field
 from scoring.model import CANDIDATE, DimensionScore, QuestionHint, Rubric, Segment
 
 __all__ = [
+    "CONTENT_SHARE",
     "DEFAULT_MIN_WORDS",
     "DimensionEvidence",
     "Exchange",
@@ -45,6 +51,7 @@ __all__ = [
 ]
 
 DEFAULT_MIN_WORDS = 20  # candidate words on a dimension below which it is not scored
+CONTENT_SHARE = 0.6  # distinct content words needed, as a share of min_words (12 of 20)
 PLAN_MATCH = 0.6  # share of a planned wording's words an interviewer line must contain
 
 _WORD = re.compile(r"[a-z0-9+#']+")
@@ -258,6 +265,8 @@ def sufficiency(
     for item in rubric.items:
         mine = [q for q in grouped if q.dimension == item.name]
         words = sum(q.words for q in mine)
+        distinct = len(content_words(" ".join(q.answer_text for q in mine)))
+        min_distinct = math.ceil(CONTENT_SHARE * min_words)
         if not mine:
             planned = any(h.dimension == item.name for h in rubric.questions)
             why = (
@@ -269,6 +278,12 @@ def sufficiency(
             why = (
                 f"Not assessed: the candidate said {words} word{'s' if words != 1 else ''} on this "
                 f"dimension, fewer than the {min_words} needed to judge it."
+            )
+        elif distinct < min_distinct:
+            why = (
+                f"Not assessed: the candidate's {words} words on this dimension hold {distinct} distinct "
+                f"content word{'s' if distinct != 1 else ''} (fewer than the {min_distinct} needed): "
+                "too little said about the question to judge it."
             )
         else:
             why = ""

@@ -25,6 +25,7 @@ from engine.services import join
 from engine.services.join import Interview
 from engine.store.database import Database
 from engine.store.tables import RecordingRow, SessionRow, TranscriptSegmentRow
+from media.transcode import OPUS_SUFFIX, TranscodeError, decode_opus
 from scoring import authenticity, evidence
 from scoring.embedded import EmbeddedScorer
 from scoring.model import DimensionScore, QuestionHint, Rubric, RubricItem, Scorer, ScoringError, Segment
@@ -34,6 +35,9 @@ from scoring.synthetic import synthetic_analysis
 __all__ = ["AnalysisInputs", "AnalysisPolicy", "completion_of", "load_inputs", "run_analysis"]
 
 logger = logging.getLogger(__name__)
+
+# The rate the recorder writes and authenticity.detect assumes (its default).
+ANALYSIS_RATE = 16_000
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,13 @@ def _candidate_channel(path: Path | None) -> npt.NDArray[np.int16] | None:
     """The left (candidate) channel of the stereo recording; None when there is no readable file."""
     if path is None or not path.is_file():
         return None
+    if path.suffix == OPUS_SUFFIX:
+        # Transcoded after the first analysis (engine.storage.transcodes): a rerun decodes it.
+        try:
+            return decode_opus(path, ANALYSIS_RATE)[:, 0].copy()
+        except (OSError, TranscodeError) as exc:
+            logger.warning("recording %s unreadable for analysis: %s", path.name, exc)
+            return None
     try:
         with wave.open(str(path), "rb") as wav:
             channels, frames = wav.getnchannels(), wav.readframes(wav.getnframes())

@@ -1,10 +1,11 @@
 """The analysis worker: scores completed sessions in the background, one at a time, in the engine's
-lifespan.
+lifespan or in an `interview-engine worker` process (engine.workers); any number share the queue.
 
 It polls the store for pending analyses (a session that completes, a rerun) rather than being told,
-so one that was pending when the engine stopped (or was mid-way: PROCESSING goes back to PENDING at
-start-up) is picked up after a restart, and nothing is lost. `wake()` shortens the wait after a
-change this process made.
+so one that was pending when the engine stopped is picked up after a restart, and nothing is lost.
+Each claim is leased (engine.services.leases) and renewed while scoring: a worker that stops hands its
+analysis back, and one that dies leaves a lease that runs out, after which another worker claims the
+analysis again. `wake()` shortens the wait after a change this process made.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
@@ -21,7 +23,7 @@ from config.settings import Settings
 from engine.analysis.job import AnalysisPolicy, load_inputs, run_analysis
 from engine.clock import Clock
 from engine.poller import Poller
-from engine.services import analyses, pipeline
+from engine.services import analyses, leases, pipeline
 from engine.store.database import Database
 from engine.store.tables import AnalysisRow, SessionRow
 from llm import LlmClient
@@ -30,9 +32,13 @@ from scoring.embedded import EmbeddedScorer
 from scoring.llm_scorer import LlmScorer
 from scoring.model import Scorer
 
-__all__ = ["AnalysisWorker", "open_analysis"]
+__all__ = ["MAX_CLAIMS", "AnalysisWorker", "open_analysis"]
 
 logger = logging.getLogger(__name__)
+
+# Claims of one analysis whose workers all died holding it: it is failed rather than claimed again, so a
+# session that crashes every worker cannot take them down one after the other forever.
+MAX_CLAIMS = 3
 
 
 class AnalysisWorker:
@@ -45,7 +51,10 @@ class AnalysisWorker:
         policy: AnalysisPolicy,
         *,
         poll_s: float = 1.0,
+        lease_s: float = 60.0,
+        detached: bool = False,
     ) -> None:
+        """`detached`: separate workers score; this one starts nothing and `wake()` does nothing."""
         self._database = database
         self._clock = clock
         self._recordings_dir = recordings_dir
@@ -53,22 +62,32 @@ class AnalysisWorker:
         self._policy = policy
         self._poller = Poller(poll_s)
         self._idle = asyncio.Event()
+        self._lease = timedelta(seconds=lease_s)
+        self._detached = detached
 
     async def __aenter__(self) -> AnalysisWorker:
+        if self._detached:
+            return self
         async with self._database.transaction() as db:
             recovered = await analyses.recover(db, self._clock.now())
         if recovered:
-            logger.info("resuming %s analyses interrupted by the last stop", recovered)
+            logger.info("resuming %s analyses whose worker stopped without handing them back", recovered)
         await self._poller.start(self._run)
         return self
 
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await self._poller.stop(kind, exc, tb)
+        if not self._detached:
+            await self._poller.stop(kind, exc, tb)
 
     def wake(self) -> None:
         self._poller.wake()
+
+    @property
+    def running(self) -> bool:
+        """Detached counts as running: nothing here can be down (the readiness probe)."""
+        return self._detached or self._poller.running
 
     async def wait_idle(self, timeout_s: float = 30.0) -> None:
         """Until no analysis is pending or running (for tests and the benchmark)."""
@@ -89,37 +108,65 @@ class AnalysisWorker:
             await self._poller.nap()
 
     async def _one(self) -> bool:
-        """Claims and runs the oldest pending analysis; False when there is none."""
+        """Claims and runs the oldest analysis to run; False when there is none."""
+        claim = leases.Claim(self._lease)
         async with self._database.transaction() as db:
-            version = await analyses.claim_next(db, self._clock.now())
+            now = self._clock.now()
+            version = await analyses.claim_next(db, now, claim)
             if version is None:
                 return False
             claimed = (version.id, version.session_id, version.version)
+            if version.attempts > MAX_CLAIMS:
+                logger.error("analysis %s of session %s: abandoned too often", version.id, version.session_id)
+                await analyses.fail(db, version, f"abandoned by {MAX_CLAIMS} workers in turn", now)
+                return True
         analysis_id, session_id, number = claimed
+        label = f"analysis {number} of session {session_id}"
         try:
-            inputs = await load_inputs(self._database, session_id, self._recordings_dir)
-            card, scorer = await run_analysis(inputs, self._scorers(), self._policy, self._clock.now())
+            async with leases.keep_alive(
+                lambda until: self._renew(analysis_id, claim, until), claim, self._clock.now, label
+            ):
+                inputs = await load_inputs(self._database, session_id, self._recordings_dir)
+                card, scorer = await run_analysis(inputs, self._scorers(), self._policy, self._clock.now())
         except asyncio.CancelledError:
+            # Stopping (SIGTERM, the engine's shutdown): hand it back so the next worker starts at once.
+            await asyncio.shield(self._give_back(analysis_id, claim, label))
             raise
         except Exception as exc:
-            logger.exception("analysis %s of session %s failed", number, session_id)
+            logger.exception("%s failed", label)
             async with self._database.transaction() as db:
-                row = await db.get(AnalysisRow, analysis_id)
+                row = await analyses.held(db, analysis_id, claim)
                 if row is not None:
                     await analyses.fail(db, row, f"{type(exc).__name__}: {exc}", self._clock.now())
             return True
         async with self._database.transaction() as db:
-            row = await db.get(AnalysisRow, analysis_id)
-            if row is not None:
-                now = self._clock.now()
-                await analyses.complete(db, row, card, scorer, now)
-                session = await db.get(SessionRow, session_id)
-                if session is not None and session.analysis_status == analyses.COMPLETED:
-                    # In the same transaction: the result, the decision and the next stage's session
-                    # (with their events) commit together.
-                    await pipeline.decide(db, session, card, now)
-        logger.info("analysis %s of session %s completed by the %s scorer", number, session_id, scorer)
+            row = await analyses.held(db, analysis_id, claim)
+            if row is None:
+                # Our lease lapsed and another worker has it now: its result will be the one recorded.
+                logger.warning("%s: finished past its lease; another worker holds it now", label)
+                return True
+            now = self._clock.now()
+            await analyses.complete(db, row, card, scorer, now)
+            session = await db.get(SessionRow, session_id)
+            if session is not None and session.analysis_status == analyses.COMPLETED:
+                # In the same transaction: the result, the decision and the next stage's session
+                # (with their events) commit together.
+                await pipeline.decide(db, session, card, now)
+        logger.info("%s completed by the %s scorer", label, scorer)
         return True
+
+    async def _renew(self, analysis_id: str, claim: leases.Claim, until: datetime) -> bool:
+        async with self._database.transaction() as db:
+            return await leases.extend(db, AnalysisRow, analysis_id, claim, until)
+
+    async def _give_back(self, analysis_id: str, claim: leases.Claim, label: str) -> None:
+        try:
+            async with self._database.transaction() as db:
+                if await analyses.give_back(db, analysis_id, claim, self._clock.now()):
+                    logger.info("%s handed back at stop", label)
+        except Exception:
+            # Its lease runs out instead, and another worker claims it then.
+            logger.exception("%s: could not hand it back at stop", label)
 
 
 def policy_of(settings: Settings) -> AnalysisPolicy:
@@ -141,12 +188,12 @@ def thresholds_of(settings: Settings) -> authenticity.Thresholds:
 
 @asynccontextmanager
 async def open_analysis(
-    settings: Settings, database: Database, clock: Clock
+    settings: Settings, database: Database, clock: Clock, *, detached: bool = False
 ) -> AsyncIterator[AnalysisWorker]:
     """The worker, with the LLM scorer in front of the embedded one when an endpoint is configured."""
     async with contextlib.AsyncExitStack() as stack:
         scorers: list[Scorer] = []
-        if settings.analysis.use_llm and settings.llm.base_url:
+        if not detached and settings.analysis.use_llm and settings.llm.base_url:
             # Its own client: a dimension's JSON (rationale and quotes) needs more tokens than a spoken line.
             llm_settings = settings.llm.model_copy(update={"max_tokens": settings.analysis.llm_max_tokens})
             client = await stack.enter_async_context(LlmClient(llm_settings))
@@ -160,5 +207,7 @@ async def open_analysis(
             lambda: scorers,
             policy_of(settings),
             poll_s=settings.analysis.poll_s,
+            lease_s=settings.workers.lease_s,
+            detached=detached,
         )
         yield await stack.enter_async_context(worker)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from pydantic import Field
 
+from config.analysis import Analysis
 from config.base import ApiModel
+from engine.api import audit
 from engine.api.context import Ctx, ListResponse, Services
 from engine.api.params import IdPath
 from engine.services import analyses, sessions
@@ -21,14 +23,18 @@ router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 
 class AnalysisVersion(ApiModel):
     version: int = Field(description="1 for the analysis after completion; each rerun adds one.")
-    status: Literal["PENDING", "PROCESSING", "COMPLETED", "FAILED"] = Field(description="Seed 003's states.")
-    reason: str = Field(description="Why it exists: completed, rerun, or test (generated test data).")
+    status: Literal["PENDING", "PROCESSING", "COMPLETED", "FAILED"] = Field(
+        description="PENDING, PROCESSING (a worker has it), COMPLETED or FAILED."
+    )
+    reason: Literal["completed", "rerun", "test"] = Field(
+        description="Why it exists: completed, rerun, or test (generated test data)."
+    )
     scorer: str | None = Field(description="embedded, llm or synthetic; null until it has run.")
     error: str | None = Field(description="Why it failed, when it did.")
     attempts: int = Field(description="Times the worker started on it (more than 1 after a restart).")
     created_at: datetime = Field(description="When it was requested.")
     updated_at: datetime = Field(description="Last change of status.")
-    result: dict[str, Any] | None = Field(description="The scorecard, once completed (as on the session).")
+    result: Analysis | None = Field(description="The scorecard, once completed (as on the session).")
 
 
 def _version(row: AnalysisRow) -> AnalysisVersion:
@@ -41,7 +47,7 @@ def _version(row: AnalysisRow) -> AnalysisVersion:
         attempts=row.attempts,
         created_at=row.created_at,
         updated_at=row.updated_at,
-        result=row.result,
+        result=Analysis.model_validate(row.result) if row.result is not None else None,
     )
 
 
@@ -50,6 +56,8 @@ async def list_analyses(session_id: IdPath, ctx: Ctx) -> ListResponse[AnalysisVe
     ctx.principal.require("read:sessions")
     row = await sessions.get(ctx.db, ctx.company_id, session_id)
     versions = await analyses.list_versions(ctx.db, row.id)
+    if any(v.result is not None for v in versions):
+        await audit.record(ctx, "scorecard.viewed", "session", row.id)
     return ListResponse(data=[_version(v) for v in versions], next_cursor=None)
 
 
@@ -64,6 +72,7 @@ async def rerun_analysis(
     ctx.principal.require("write:sessions")
     row = await sessions.get(ctx.db, ctx.company_id, session_id)
     version = await analyses.rerun(ctx.db, row, ctx.clock.now())
+    await audit.record(ctx, "analysis.rerun", "session", row.id, {"version": version.version})
     await ctx.db.flush()
     services: Services = request.app.state.services
     # The worker would find it within IE_ANALYSIS__POLL_S anyway; waking it after the response (so after

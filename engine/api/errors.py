@@ -11,7 +11,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from engine.api.access_log import redact_path
+from engine.api.plain_messages import plain
 from engine.errors import ApiError, field_errors
+from engine.observability.context import REQUEST_ID_HEADER, current_request_id
 
 __all__ = ["error_body", "install_error_handlers"]
 
@@ -63,7 +66,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
             ),
             400,
         )
-    fields = field_errors(raw)
+    fields = field_errors([plain(e) for e in raw])  # patterns in words, never a regex
     first = fields[0]
     return JSONResponse(
         error_body("validation_failed", f"{first['path']}: {first['message']}", {"fields": fields}), 422
@@ -100,9 +103,15 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    # Never echo the exception: it may carry SQL, paths or secrets. The log has the traceback.
-    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return JSONResponse(error_body("internal_error", "internal error; it has been logged"), 500)
+    # Never echo the exception: it may carry SQL, paths or secrets. The log has the traceback (and the
+    # path with any join or public-link token redacted).
+    logger.error("unhandled error on %s %s", request.method, redact_path(request.url.path), exc_info=exc)
+    # Sent from outside the access-log middleware, which adds the header to every other response.
+    request_id = current_request_id()
+    headers = {REQUEST_ID_HEADER: request_id} if request_id else None
+    return JSONResponse(
+        error_body("internal_error", "internal error; it has been logged"), 500, headers=headers
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

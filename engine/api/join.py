@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from pydantic import Field, StrictBool
 
 from config.base import ApiModel, InputModel
@@ -20,6 +20,9 @@ from engine.api.context import Services
 from engine.api.openapi import error_responses
 from engine.errors import Forbidden, ValidationFailed
 from engine.live.dialogue import expected_minutes
+from engine.live.forward import ROUTED_HEADER, forward_offer
+from engine.live.node import LiveElsewhere
+from engine.live.webrtc import WebRtcTransport
 from engine.services import join
 from engine.web import static_file
 from media.signalling import MAX_SDP_BYTES, OfferError, check_offer
@@ -52,6 +55,11 @@ class JoinState(ApiModel):
         "plan has fewer questions than fill it; null without a template."
     )
     recording_notice: str = Field(description="What the candidate consents to; show before capturing.")
+    privacy_policy_url: str | None = Field(
+        default=None,
+        description="The company's privacy policy (http or https), to link next to the recording notice; "
+        "null when none is set (IE_PRIVACY__POLICY_URL).",
+    )
     ice_servers: list[IceServer] = Field(description="Pass to RTCPeerConnection as iceServers.")
 
 
@@ -100,13 +108,18 @@ async def join_state(token: Token, request: Request) -> JoinState:
         # The plan's own length, which is shorter than the template's when its questions run out.
         duration_minutes=expected_minutes(interview) if template is not None else None,
         recording_notice=RECORDING_NOTICE,
+        privacy_policy_url=services.settings.privacy.policy_url,
         ice_servers=services.settings.media.ice_servers,
     )
 
 
 @router.post(
     "/join/{token}/offer",
+    response_model=Answer,
     summary="Start or resume the interview: send the SDP offer, get the SDP answer",
+    description="Any engine takes the offer: one that does not hold the session's live interview "
+    "forwards it to the engine that does (or, while draining, to one taking new interviews) and passes "
+    "its answer back.",
     responses=error_responses(
         _400="Malformed JSON body.",
         _403="Consent to the recording was not given.",
@@ -115,10 +128,11 @@ async def join_state(token: Token, request: Request) -> JoinState:
         _413="Request body larger than the server's limit.",
         _415="Request body is not `application/json`.",
         _422="The SDP offer is malformed or unusable; `details.fields` says which field.",
-        _503="No capacity for another live session, or the engine is shutting down.",
+        _503="No capacity for another live session, or the engine is shutting down or draining "
+        "(`Retry-After` says when to try again).",
     ),
 )
-async def join_offer(token: Token, body: Offer, request: Request) -> Answer:
+async def join_offer(token: Token, body: Offer, request: Request) -> Answer | Response:
     services = _services(request)
     if not body.consent:
         raise Forbidden(
@@ -133,7 +147,14 @@ async def join_offer(token: Token, body: Offer, request: Request) -> Answer:
             {"fields": [{"path": exc.field, "message": exc.message, "type": "invalid_offer"}]},
         ) from None
     try:
-        answer = await services.live.connect(token, offer)
+        transport = WebRtcTransport(offer, services.settings.media.ice_servers)
+        await services.live.connect(token, transport, routed=request.headers.get(ROUTED_HEADER) is not None)
+        answer = transport.answer
+        assert answer is not None  # set by a transport that started
+    except LiveElsewhere as elsewhere:
+        node = services.live.node
+        assert node is not None  # only the node registry sends an offer elsewhere
+        return await forward_offer(node, elsewhere, token, body.model_dump(mode="json"))
     except OfferError as exc:
         raise ValidationFailed(
             f"{exc.field}: {exc.message}",

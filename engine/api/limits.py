@@ -1,5 +1,8 @@
 """Request body size limit as pure ASGI middleware, so an oversized body is refused while streaming
-rather than after it has been read into memory."""
+rather than after it has been read into memory.
+
+JSON bodies stay small (`max_body_bytes`); the few routes that take a file upload get a larger limit
+(`upload_bytes`), and each of them limits its own file again, more tightly."""
 
 from __future__ import annotations
 
@@ -10,7 +13,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.api.errors import error_body
 
-__all__ = ["BodySizeLimit"]
+__all__ = ["UPLOAD_PATHS", "BodySizeLimit"]
+
+# Routes that take multipart file uploads (exact paths, POST): the spreadsheet import and resume parsing.
+UPLOAD_PATHS: tuple[str, ...] = ("/v1/participants/import", "/v1/resumes/parse")
 
 
 class _TooLarge(HTTPException):
@@ -23,14 +29,23 @@ class _TooLarge(HTTPException):
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        upload_bytes: int | None = None,
+        upload_paths: tuple[str, ...] = UPLOAD_PATHS,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_bytes = max_bytes if upload_bytes is None else upload_bytes
+        self.upload_paths = frozenset(upload_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.upload_bytes if scope.get("path") in self.upload_paths else self.max_bytes
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
@@ -38,8 +53,8 @@ class BodySizeLimit:
                 except ValueError:
                     await self._reject(send, 400, "bad_request", "Content-Length is not a number")
                     return
-                if declared > self.max_bytes:
-                    await self._reply_too_large(send)
+                if declared > limit:
+                    await self._reply_too_large(send, limit)
                     return
         received = 0
         response_started = False
@@ -49,8 +64,8 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _TooLarge(self.max_bytes)
+                if received > limit:
+                    raise _TooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -63,10 +78,10 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not response_started:
-                await self._reply_too_large(send)
+                await self._reply_too_large(send, limit)
 
-    async def _reply_too_large(self, send: Send) -> None:
-        await self._reject(send, 413, "payload_too_large", f"request body exceeds {self.max_bytes} bytes")
+    async def _reply_too_large(self, send: Send, limit: int) -> None:
+        await self._reject(send, 413, "payload_too_large", f"request body exceeds {limit} bytes")
 
     @staticmethod
     async def _reject(send: Send, status: int, code: str, message: str) -> None:

@@ -1,4 +1,7 @@
-"""`GET /metrics`: aggregate load counters for operators and `bench/` (no ids, nothing per company)."""
+"""`GET /metrics/json`: aggregate load counters for operators and `bench/` (no ids, nothing per company).
+
+The same numbers, and more, are at `GET /metrics` in Prometheus' format (engine/api/prometheus.py); this
+view stays for the benchmarks, which read each turn's latency split from it."""
 
 from __future__ import annotations
 
@@ -76,9 +79,9 @@ class Metrics(BaseModel):
 
 
 @router.get(
-    "/metrics",
+    "/metrics/json",
     responses=error_responses(_422="recent_turns_after is not a whole number >= 0."),
-    summary="Load counters: live sessions, speech recognition, turn latency (no authentication)",
+    summary="Load counters as JSON: live sessions, speech recognition, turn latency (no authentication)",
 )
 async def metrics(
     request: Request,

@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from engine.api.openapi_headers import document_headers, restore_examples
+
 __all__ = ["install_openapi"]
 
 ERROR_SCHEMAS: dict[str, Any] = {
@@ -57,7 +59,9 @@ def _document_errors(operation: dict[str, Any], method: str) -> None:
     has_body = "requestBody" in operation
     statuses = {
         "401": "Missing or invalid API key.",
-        "403": "The API key lacks a scope this operation needs, or the resource is another company's.",
+        "403": "The API key lacks a scope this operation needs, the resource is another company's, or "
+        "`company_id` names a company this credential cannot act for.",
+        "429": "Too many requests with this API key or sign-in (IE_RATE__PER_CALLER); see `Retry-After`.",
     }
     if has_body or any(p.get("name") == "cursor" for p in params):
         statuses["400"] = "Malformed JSON body or a `cursor` this API did not return."
@@ -81,15 +85,30 @@ PUBLIC_ERRORS = {
         "401": "Wrong email or password, or an invalid API key.",
         "403": "Cross-site request: the Origin header names another site.",
         "429": "Too many failed sign-ins for this account; `Retry-After` says when to try again.",
-    }
+    },
+    # A telephony provider's call status callback: the token in the path is the credential.
+    "/v1/phone-streams/{token}/status": {
+        "400": "A malformed callback: not form-encoded, not UTF-8, CallSid or CallStatus missing or "
+        "unknown, CallDuration not whole seconds; `details.fields` names it.",
+        "401": "Not sent: the token in the path authorises the callback, no API key is needed.",
+        "403": "X-Twilio-Signature missing or wrong (only with IE_PHONE__TWILIO_AUTH_TOKEN set).",
+        "404": "No stream URL with this token is kept.",
+        "415": "Not sent: a body that is not form-encoded gets 400.",
+    },
 }
+# Called by other systems with no key: no Idempotency-Key either.
+NOT_IDEMPOTENT = frozenset({"/v1/phone-streams/{token}/status"})
 
 
 def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(
-                title=app.title, version=app.version, description=app.description, routes=app.routes
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+                webhooks=app.webhooks.routes,
             )
             components = schema.setdefault("components", {})
             components["securitySchemes"] = {
@@ -112,9 +131,33 @@ def install_openapi(app: FastAPI) -> None:
                         public = PUBLIC_ERRORS.get(path)
                         op["security"] = [] if public else [{"apiKey": []}, {"signInCookie": []}]
                         _document_errors(op, method)
+                        if method == "post" and path not in NOT_IDEMPOTENT:
+                            _document_idempotency(op)
                         for status, text in (public or {}).items():
                             op["responses"][status] = {"description": text, "content": _ERROR_CONTENT}
+            document_headers(schema)  # last: it heads every response, the error ones added above too
+            restore_examples(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _document_idempotency(op: dict[str, Any]) -> None:
+    """The `Idempotency-Key` header every POST /v1 operation accepts (engine.api.idempotency)."""
+    op.setdefault("parameters", []).append(
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"},
+            "description": "Makes a retry safe: the first response (below 500, not 429) is kept for 24 hours "
+            "and replayed, with `Idempotent-Replayed: true`, for the same key and request from the same "
+            "caller; the same key with a different request is a 422 (`idempotency_key_reused`); one "
+            "still being answered is a 409 (`idempotency_key_in_use`) after up to 30 s of waiting.",
+        }
+    )
+    responses = op.setdefault("responses", {})
+    responses.setdefault(
+        "400", {"description": "Malformed request, or an invalid Idempotency-Key.", "content": _ERROR_CONTENT}
+    )

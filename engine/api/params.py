@@ -9,12 +9,15 @@ from fastapi import Path, Query
 
 from config.base import ID_PATTERN, UtcDatetime
 
-__all__ = ["CreatedAfter", "CreatedBefore", "Cursor", "IdPath", "Limit", "SafeQuery"]
+__all__ = ["CreatedAfter", "CreatedBefore", "Cursor", "IdPath", "KeyIdPath", "Limit", "SafeQuery"]
 
 NO_NUL = r"^[^\x00]*$"
 
 
 IdPath = Annotated[str, Path(pattern=ID_PATTERN, description="Resource id (lower-case UUID).")]
+KeyIdPath = Annotated[
+    str, Path(pattern=r"^[0-9a-f]{16}$", description="API key id: the 16 hex characters after `ie_`.")
+]
 Limit = Annotated[int | None, Query(ge=1, le=1000, description="Page size (capped by the server's maximum).")]
 Cursor = Annotated[
     str | None,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from config.enums import Focus
 from config.profiles import AgentProfile, AgentProfileCreate, AgentProfileUpdate
+from engine.api import audit
 from engine.api.context import Ctx, ListResponse
 from engine.api.params import Cursor, IdPath, Limit, SafeQuery
 from engine.services import profiles
@@ -18,7 +19,9 @@ router = APIRouter(prefix="/v1/agent-profiles", tags=["agent profiles"])
 @router.post("", status_code=201, summary="Create an agent profile")
 async def create_profile(body: AgentProfileCreate, ctx: Ctx) -> AgentProfile:
     ctx.principal.require("write:agent_profiles")
-    return profiles.to_model(await profiles.create(ctx.db, ctx.company_id, body, ctx.clock))
+    row = await profiles.create(ctx.db, ctx.company_id, body, ctx.clock)
+    await audit.record(ctx, "agent_profile.created", "agent_profile", row.id)
+    return profiles.to_model(row)
 
 
 @router.get("", summary="List agent profiles")
@@ -44,11 +47,14 @@ async def get_profile(profile_id: IdPath, ctx: Ctx) -> AgentProfile:
 @router.patch("/{profile_id}", summary="Update an agent profile")
 async def update_profile(profile_id: IdPath, body: AgentProfileUpdate, ctx: Ctx) -> AgentProfile:
     ctx.principal.require("write:agent_profiles")
-    return profiles.to_model(await profiles.update(ctx.db, ctx.company_id, profile_id, body, ctx.clock))
+    row = await profiles.update(ctx.db, ctx.company_id, profile_id, body, ctx.clock)
+    await audit.record(ctx, "agent_profile.updated", "agent_profile", row.id, audit.changed(body))
+    return profiles.to_model(row)
 
 
 @router.delete("/{profile_id}", status_code=204, summary="Delete an agent profile (409 while in use)")
 async def delete_profile(profile_id: IdPath, ctx: Ctx) -> Response:
     ctx.principal.require("delete:agent_profiles")
     await profiles.delete(ctx.db, ctx.company_id, profile_id, ctx.clock)
+    await audit.record(ctx, "agent_profile.deleted", "agent_profile", profile_id)
     return Response(status_code=204)

@@ -13,14 +13,15 @@ from importlib import resources
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, Path, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, BackgroundTasks, Depends, Path, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import EmailStr, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.base import ApiModel, InputModel, Name
 from config.participants import normalize_email
 from config.settings import Settings
+from engine.api import public_link_verification as public_link_verification_api
 from engine.api.context import Services
 from engine.clock import Clock
 from engine.errors import NotFound
@@ -130,6 +131,11 @@ _START_ERRORS: dict[int | str, dict[str, Any]] = {
         "description": "The candidate already completed this interview, or it is not set up yet.",
         "content": _ERROR,
     },
+    402: {
+        "description": "`usage_limit_reached`: the company cannot take new interviews right now (its monthly "
+        "limit); the message says so plainly, without the company's figures.",
+        "content": _ERROR,
+    },
     413: {"description": "Request body larger than the server's limit.", "content": _ERROR},
     415: {"description": "Request body is not `application/json`.", "content": _ERROR},
     422: {"description": "`name` or `email` is invalid; `details.fields` says which.", "content": _ERROR},
@@ -144,15 +150,31 @@ _START_ERRORS: dict[int | str, dict[str, Any]] = {
 @router.post(
     "/{token}/sessions",
     status_code=201,
+    response_model=PublicSessionStarted,
     summary="Start, or continue, the candidate's interview through the public link (no API key)",
-    responses=_START_ERRORS,
+    description="With the template's email verification on (`PUT /v1/templates/{id}/public-link`), nothing "
+    "is booked yet: the answer is a 202 and the candidate gets an email with a one-time link that books "
+    "the session and leads to the join page. The 202 is the same whatever the address's history.",
+    responses={**_START_ERRORS, **public_link_verification_api.SIGN_UP_RESPONSES},
 )
 async def start_public_session(
-    token: Token, body: PublicSessionRequest, ctx: PublicContext, response: Response, request: Request
-) -> PublicSessionStarted:
+    token: Token,
+    body: PublicSessionRequest,
+    ctx: PublicContext,
+    response: Response,
+    request: Request,
+    background: BackgroundTasks,
+) -> PublicSessionStarted | JSONResponse:
     services: Services = request.app.state.services
     await services.rates.public_sign_up(token, request.client.host if request.client else "unknown")
-    started = await public_links.start(ctx.db, token, body.name, body.email, ctx.clock)
+    template = await public_links.find_template(ctx.db, token)
+    if template.public_email_verification:
+        background.add_task(services.emails.wake)  # the verification email, after the commit
+        sent = await public_link_verification_api.sign_up(
+            ctx.db, template, body.name, body.email, ctx.clock.now(), ctx.settings
+        )
+        return JSONResponse(sent.model_dump(mode="json"), status_code=202, headers=PRIVATE_HEADERS)
+    started = await public_links.start_for(ctx.db, template, body.name, body.email, ctx.clock)
     response.headers.update(PRIVATE_HEADERS)
     return PublicSessionStarted(
         join_url=sessions.join_url(ctx.settings.base_url, started.session),

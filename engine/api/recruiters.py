@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from config.recruiters import Recruiter, RecruiterCreate, RecruiterUpdate
+from engine.api import audit
 from engine.api.context import Ctx, ListResponse
 from engine.api.params import Cursor, IdPath, Limit
 from engine.services import recruiters
@@ -15,7 +16,9 @@ router = APIRouter(prefix="/v1/recruiters", tags=["recruiters"])
 @router.post("", status_code=201, summary="Create a recruiter account (409 if the email exists)")
 async def create_recruiter(body: RecruiterCreate, ctx: Ctx) -> Recruiter:
     ctx.principal.require("write:recruiters")
-    return recruiters.to_model(await recruiters.create(ctx.db, ctx.principal, body, ctx.clock))
+    row = await recruiters.create(ctx.db, ctx.principal, body, ctx.clock)
+    await audit.record(ctx, "recruiter.created", "recruiter", row.id, {"scopes": list(row.scopes)})
+    return recruiters.to_model(row)
 
 
 @router.get("", summary="List recruiter accounts")
@@ -38,11 +41,17 @@ async def get_recruiter(recruiter_id: IdPath, ctx: Ctx) -> Recruiter:
 async def update_recruiter(recruiter_id: IdPath, body: RecruiterUpdate, ctx: Ctx) -> Recruiter:
     ctx.principal.require("write:recruiters")
     row = await recruiters.update(ctx.db, ctx.principal, recruiter_id, body, ctx.clock)
+    await audit.record(ctx, "recruiter.updated", "recruiter", row.id, audit.changed(body))
     return recruiters.to_model(row)
 
 
-@router.delete("/{recruiter_id}", status_code=204, summary="Delete a recruiter account and end its sign-ins")
+@router.delete(
+    "/{recruiter_id}",
+    status_code=204,
+    summary="Delete a recruiter account and end its sign-ins; 409 for the signed-in recruiter's own",
+)
 async def delete_recruiter(recruiter_id: IdPath, ctx: Ctx) -> Response:
     ctx.principal.require("delete:recruiters")
-    await recruiters.delete(ctx.db, ctx.company_id, recruiter_id, ctx.clock)
+    await recruiters.delete(ctx.db, ctx.principal, recruiter_id, ctx.clock)
+    await audit.record(ctx, "recruiter.deleted", "recruiter", recruiter_id)
     return Response(status_code=204)

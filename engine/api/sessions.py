@@ -8,13 +8,16 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from pydantic import Field, field_validator
 
 from config.base import ID_PATTERN, InputModel
+from config.emails import Email
 from config.enums import SessionStatus
 from config.sessions import JoinLink, Session, SessionCreate, SessionUpdate, validate_metadata
+from engine.api import audit
 from engine.api.context import Ctx, ListResponse, Services
 from engine.api.openapi import error_responses
 from engine.api.params import CreatedAfter, CreatedBefore, Cursor, IdPath, Limit, SafeQuery
+from engine.api.usage import LIMIT_RESPONSES
 from engine.errors import Conflict
-from engine.services import sessions
+from engine.services import emails, invitations, sessions
 from engine.store.tables import SessionRow
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
@@ -41,9 +44,23 @@ class RetakeRequest(InputModel):
         return None if metadata is None else validate_metadata(metadata)
 
 
-@router.post("", status_code=201, summary="Book a session (ids or inline objects, seed 004's rules)")
-async def create_session(body: SessionCreate, ctx: Ctx) -> Session:
+def _send_emails(request: Request, background: BackgroundTasks) -> None:
+    """The change queued an email: wake the sender once the response (and so the commit) is out."""
+    services: Services = request.app.state.services
+    background.add_task(services.emails.wake)
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Book a session (each resource as an id or an inline object); the participant is emailed an invitation",
+    responses=LIMIT_RESPONSES,
+)
+async def create_session(
+    body: SessionCreate, ctx: Ctx, request: Request, background: BackgroundTasks
+) -> Session:
     row, person = await sessions.create(ctx.db, ctx.principal, body, ctx.clock)
+    _send_emails(request, background)
     return sessions.to_model(row, person, ctx.settings.base_url)
 
 
@@ -81,7 +98,10 @@ async def _out(ctx: Ctx, row: SessionRow) -> Session:
 @router.get("/{session_id}", summary="Get a session with its analysis")
 async def get_session(session_id: IdPath, ctx: Ctx) -> Session:
     ctx.principal.require("read:sessions")
-    return await _out(ctx, await sessions.get(ctx.db, ctx.company_id, session_id))
+    out = await _out(ctx, await sessions.get(ctx.db, ctx.company_id, session_id))
+    if out.analysis is not None:  # the scorecard is in it: a view of it, for the audit trail
+        await audit.record(ctx, "scorecard.viewed", "session", out.id)
+    return out
 
 
 @router.patch(
@@ -92,6 +112,7 @@ async def update_session(
 ) -> Session:
     ctx.principal.require("write:sessions")
     row = await sessions.update(ctx.db, ctx.company_id, session_id, body, ctx.clock)
+    _send_emails(request, background)  # a move or a cancellation notifies the participant
     if body.status is SessionStatus.COMPLETED:
         # Its analysis is pending: wake the worker once the response (and so the commit) is out.
         services: Services = request.app.state.services
@@ -99,19 +120,37 @@ async def update_session(
     return await _out(ctx, row)
 
 
-@router.post("/{session_id}/cancel", summary="Cancel a scheduled or running session")
-async def cancel_session(session_id: IdPath, ctx: Ctx) -> Session:
+@router.post(
+    "/{session_id}/cancel", summary="Cancel a scheduled or running session (the participant is notified)"
+)
+async def cancel_session(
+    session_id: IdPath, ctx: Ctx, request: Request, background: BackgroundTasks
+) -> Session:
     ctx.principal.require("write:sessions")
-    return await _out(ctx, await sessions.cancel(ctx.db, ctx.company_id, session_id, ctx.clock))
+    row = await sessions.cancel(ctx.db, ctx.company_id, session_id, ctx.clock)
+    await audit.record(ctx, "session.cancelled", "session", row.id)
+    _send_emails(request, background)
+    return await _out(ctx, row)
 
 
 @router.post(
-    "/{session_id}/retake", status_code=201, summary="New session for the same participant; keeps this one"
+    "/{session_id}/retake",
+    status_code=201,
+    summary="New session for the same participant; keeps this one",
+    responses=LIMIT_RESPONSES,
 )
-async def retake_session(session_id: IdPath, ctx: Ctx, body: RetakeRequest | None = None) -> Session:
+async def retake_session(
+    session_id: IdPath,
+    ctx: Ctx,
+    request: Request,
+    background: BackgroundTasks,
+    body: RetakeRequest | None = None,
+) -> Session:
     ctx.principal.require("write:sessions", "read:participants")
     metadata = body.metadata if body is not None else None
     row, person = await sessions.retake(ctx.db, ctx.company_id, session_id, metadata, ctx.clock)
+    await audit.record(ctx, "session.retake", "session", session_id, {"new_session_id": row.id})
+    _send_emails(request, background)
     return sessions.to_model(row, person, ctx.settings.base_url)
 
 
@@ -126,6 +165,22 @@ async def join_link(session_id: IdPath, ctx: Ctx) -> JoinLink:
     if SessionStatus(row.status).is_terminal:
         raise Conflict(f"session is {row.status}; its link no longer starts anything")
     return JoinLink(url=sessions.join_url(ctx.settings.base_url, row))
+
+
+@router.post(
+    "/{session_id}/invitation",
+    status_code=202,
+    summary="Email the participant their invitation again (409 unless the session is scheduled)",
+    description="Queues a new invitation with the join link. Asked again within 10 seconds of the last "
+    "invitation, it answers with that one instead of sending a second.",
+)
+async def resend_invitation(
+    session_id: IdPath, ctx: Ctx, request: Request, background: BackgroundTasks
+) -> Email:
+    ctx.principal.require("write:sessions")
+    email = await invitations.resend(ctx.db, ctx.company_id, session_id, ctx.clock)
+    _send_emails(request, background)
+    return emails.to_model(email)
 
 
 @router.delete(

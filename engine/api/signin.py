@@ -85,6 +85,7 @@ async def _with_key(db: AsyncSession, api_key: str, services: Services) -> brows
 async def login(body: LoginRequest, request: Request, response: Response) -> SignedIn:
     services: Services = request.app.state.services
     browser_sessions.check_origin(request.headers)
+    await services.rates.sign_in(request.client.host if request.client else "unknown")
     async with services.database.transaction() as db:
         if body.api_key is not None:
             opened: browser_sessions.BrowserSignIn | ApiError = await _with_key(db, body.api_key, services)

@@ -17,6 +17,7 @@ from config.templates import (
     PublicLinkUpdate,
     TemplatePreset,
 )
+from engine.api import audit
 from engine.api.context import Ctx, ListResponse
 from engine.api.params import CreatedAfter, CreatedBefore, Cursor, IdPath, Limit, SafeQuery
 from engine.services import stages, templates
@@ -24,7 +25,9 @@ from engine.services import stages, templates
 router = APIRouter(prefix="/v1/templates", tags=["evaluation templates"])
 
 
-@router.get("/presets", summary="The hiring, training and mock presets of seed 001")
+@router.get(
+    "/presets", summary="The hiring, training and mock presets: the defaults each use case gives a template"
+)
 async def list_presets(ctx: Ctx) -> list[TemplatePreset]:
     ctx.principal.require("read:templates")
     return list(PRESETS.values())
@@ -34,6 +37,7 @@ async def list_presets(ctx: Ctx) -> list[TemplatePreset]:
 async def create_template(body: EvaluationTemplateCreate, ctx: Ctx) -> EvaluationTemplate:
     ctx.principal.require("write:templates")
     row = await templates.create(ctx.db, ctx.company_id, body.spec(), ctx.clock)
+    await audit.record(ctx, "template.created", "template", row.id)
     return templates.to_model(row, ctx.settings.base_url)
 
 
@@ -66,6 +70,7 @@ async def update_template(
 ) -> EvaluationTemplate:
     ctx.principal.require("write:templates")
     row = await templates.update(ctx.db, ctx.company_id, template_id, body, ctx.clock)
+    await audit.record(ctx, "template.updated", "template", row.id, audit.changed(body))
     return templates.to_model(row, ctx.settings.base_url)
 
 
@@ -75,6 +80,7 @@ async def update_template(
 async def delete_template(template_id: IdPath, ctx: Ctx) -> Response:
     ctx.principal.require("delete:templates")
     await templates.delete(ctx.db, ctx.company_id, template_id, ctx.clock)
+    await audit.record(ctx, "template.deleted", "template", template_id)
     return Response(status_code=204)
 
 
@@ -85,17 +91,26 @@ async def get_public_link(template_id: IdPath, ctx: Ctx) -> PublicLink:
     return templates.to_model(row, ctx.settings.base_url).public_link
 
 
-@router.put("/{template_id}/public-link", summary="Enable or disable the template's public link")
+@router.put(
+    "/{template_id}/public-link",
+    summary="Enable or disable the template's public link, and whether sign-ups confirm their email first",
+)
 async def set_public_link(template_id: IdPath, body: PublicLinkUpdate, ctx: Ctx) -> PublicLink:
     ctx.principal.require("write:templates")
-    row = await templates.set_public_link(ctx.db, ctx.company_id, template_id, body.enabled, ctx.clock)
+    row = await templates.set_public_link(
+        ctx.db, ctx.company_id, template_id, body.enabled, ctx.clock, body.email_verification
+    )
+    detail = {"enabled": body.enabled, "email_verification": row.public_email_verification}
+    await audit.record(ctx, "template.public_link_changed", "template", row.id, detail)
     return templates.to_model(row, ctx.settings.base_url).public_link
 
 
 @router.post("/{template_id}/stages", status_code=201, summary="Add a stage to the template's pipeline")
 async def create_stage(template_id: IdPath, body: EvaluationStageCreate, ctx: Ctx) -> EvaluationStage:
     ctx.principal.require("write:stages", "read:templates")
-    return stages.to_model(await stages.create(ctx.db, ctx.company_id, template_id, body, ctx.clock))
+    row = await stages.create(ctx.db, ctx.company_id, template_id, body, ctx.clock)
+    await audit.record(ctx, "stage.created", "stage", row.id, {"template_id": template_id})
+    return stages.to_model(row)
 
 
 @router.get("/{template_id}/stages", summary="The template's stages in pipeline order")
@@ -109,4 +124,7 @@ async def list_stages(template_id: IdPath, ctx: Ctx) -> ListResponse[EvaluationS
 async def reorder_stages(template_id: IdPath, body: StageOrder, ctx: Ctx) -> ListResponse[EvaluationStage]:
     ctx.principal.require("write:stages", "read:templates")
     rows = await stages.reorder(ctx.db, ctx.company_id, template_id, body.stage_ids, ctx.clock)
+    await audit.record(
+        ctx, "template.stages_reordered", "template", template_id, {"stage_ids": body.stage_ids}
+    )
     return ListResponse(data=[stages.to_model(r) for r in rows], next_cursor=None)

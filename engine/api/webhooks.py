@@ -14,6 +14,7 @@ from config.webhooks import (
     WebhookEndpointUpdate,
     WebhookEndpointWithSecret,
 )
+from engine.api import audit
 from engine.api.context import Ctx, ListResponse, Services
 from engine.api.params import Cursor, IdPath, Limit
 from engine.services import webhooks
@@ -44,7 +45,9 @@ def _wake(request: Request, background: BackgroundTasks) -> None:
 )
 async def create_endpoint(body: WebhookEndpointCreate, ctx: Ctx) -> WebhookEndpointWithSecret:
     ctx.principal.require("write:webhooks")
-    return _with_secret(await webhooks.create(ctx.db, ctx.company_id, body, ctx.clock), ctx)
+    row = await webhooks.create(ctx.db, ctx.company_id, body, ctx.clock)
+    await audit.record(ctx, "webhook_endpoint.created", "webhook_endpoint", row.id)
+    return _with_secret(row, ctx)
 
 
 @router.get("/v1/webhook-endpoints", summary="List webhook endpoints")
@@ -69,6 +72,7 @@ async def get_endpoint(endpoint_id: IdPath, ctx: Ctx) -> WebhookEndpoint:
 async def update_endpoint(endpoint_id: IdPath, body: WebhookEndpointUpdate, ctx: Ctx) -> WebhookEndpoint:
     ctx.principal.require("write:webhooks")
     row = await webhooks.update(ctx.db, ctx.company_id, endpoint_id, body, ctx.clock)
+    await audit.record(ctx, "webhook_endpoint.updated", "webhook_endpoint", row.id, audit.changed(body))
     return webhooks.to_model(row, ctx.clock.now())
 
 
@@ -80,6 +84,7 @@ async def update_endpoint(endpoint_id: IdPath, body: WebhookEndpointUpdate, ctx:
 async def delete_endpoint(endpoint_id: IdPath, ctx: Ctx) -> Response:
     ctx.principal.require("delete:webhooks")
     await webhooks.delete(ctx.db, ctx.company_id, endpoint_id, ctx.clock)
+    await audit.record(ctx, "webhook_endpoint.deleted", "webhook_endpoint", endpoint_id)
     return Response(status_code=204)
 
 
@@ -91,7 +96,9 @@ async def rotate_secret(endpoint_id: IdPath, ctx: Ctx, request: Request) -> Webh
     ctx.principal.require("write:webhooks")
     services: Services = request.app.state.services
     overlap = timedelta(seconds=services.settings.webhooks.rotation_overlap_s)
-    return _with_secret(await webhooks.rotate(ctx.db, ctx.company_id, endpoint_id, ctx.clock, overlap), ctx)
+    row = await webhooks.rotate(ctx.db, ctx.company_id, endpoint_id, ctx.clock, overlap)
+    await audit.record(ctx, "webhook_endpoint.secret_rotated", "webhook_endpoint", row.id)
+    return _with_secret(row, ctx)
 
 
 @router.post(

@@ -1,6 +1,9 @@
 """The participant's resume (`resume_url`): fetched with size and time limits, text extracted, and the
 skills it names merged into the participant's background so the plan asks about their own experience.
 
+Reading the file (PDF, DOCX or plain text) is `engine.resumes.extract`, shared with the dashboard's
+resume upload; `ResumeError` and `extract_text` are re-exported from there.
+
 The URL comes from an integrator, so the fetch is a server-side request to an address someone else
 chose: only http(s), a hard byte cap, a total time limit, no redirects, and by default no private,
 loopback or link-local addresses (`IE_MEDIA__RESUME_ALLOW_PRIVATE=true` for intranet deployments).
@@ -9,7 +12,6 @@ loopback or link-local addresses (`IE_MEDIA__RESUME_ALLOW_PRIVATE=true` for intr
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -17,6 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from engine.resumes.extract import ResumeError, extract_text
 from engine.url_guard import GuardedTransport, UnsafeUrl, check_url
 from scoring.answers import analyse
 
@@ -25,31 +28,6 @@ __all__ = ["MAX_RESUME_BYTES", "ResumeError", "extract_text", "fetch_resume", "w
 logger = logging.getLogger(__name__)
 
 MAX_RESUME_BYTES = 5 * 1024 * 1024
-MAX_TEXT_CHARS = 50_000
-MAX_PDF_PAGES = 20
-
-
-class ResumeError(Exception):
-    """The resume could not be fetched or read; the interview goes on without it."""
-
-
-def extract_text(data: bytes, content_type: str = "") -> str:
-    """Text of a PDF or plain-text resume; blocking (run it in a worker thread)."""
-    if data.startswith(b"%PDF") or "pdf" in content_type:
-        from pypdf import PdfReader
-        from pypdf.errors import PyPdfError
-
-        try:
-            reader = PdfReader(io.BytesIO(data))
-            pages = [page.extract_text() or "" for page in reader.pages[:MAX_PDF_PAGES]]
-        except (PyPdfError, ValueError, KeyError, TypeError) as exc:
-            raise ResumeError(f"unreadable PDF: {type(exc).__name__}") from None
-        text = "\n".join(pages)
-    elif content_type.startswith("text/") or not content_type:
-        text = data.decode("utf-8", errors="replace")
-    else:
-        raise ResumeError(f"unsupported resume type {content_type[:60]!r}")
-    return " ".join(text.split())[:MAX_TEXT_CHARS]
 
 
 async def _check_host(url: str, allow_private: bool) -> None:
@@ -95,7 +73,8 @@ async def fetch_resume(
         raise ResumeError(f"resume host {host} took longer than {timeout_s:g} s") from None
     except (httpx.HTTPError, OSError, ValueError) as exc:
         raise ResumeError(f"resume host {host}: {type(exc).__name__}") from None
-    return await asyncio.to_thread(extract_text, bytes(body), content_type)
+    # The path's file name helps when the host sends no useful type (application/octet-stream).
+    return await asyncio.to_thread(extract_text, bytes(body), content_type, urlsplit(url).path)
 
 
 def with_resume_skills(participant: Mapping[str, Any], resume_text: str, limit: int = 8) -> dict[str, Any]:

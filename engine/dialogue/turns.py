@@ -33,8 +33,10 @@ States:
   within the VAD's start debounce plus one frame. The speech then becomes an `Interrupt` (the rest of
   the interviewer's line is dropped) after `barge_in_min_s` of continuous speech, unless the text heard
   so far is only a backchannel ("mm-hmm", "okay") or an echo of the interviewer's own words; shorter
-  speech (a backchannel, a cough, a stray echo) gets a `Resume` when the VAD closes it, and the
-  interviewer carries on where it stopped. The caller stores only the words actually played
+  speech gets a `Resume` and the interviewer carries on where it stopped: at once when the VAD closes a
+  backchannel or an echo, `resume_after_s` later otherwise (words or sounds not yet known to be
+  either), so a candidate who pauses for breath while interrupting is not talked over again; speech
+  that starts within that time keeps the interviewer paused and is judged afresh. The caller stores only the words actually played
   (`Utterance.spoken_text`).
 
 Caller contract: `speech_started` / `speech_ended` come from the VAD segmenter, in order; `final` is
@@ -49,11 +51,19 @@ one has started.
 
 from __future__ import annotations
 
-import re
-from collections import Counter, deque
+from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+
+from engine.dialogue.turn_text import (
+    DEFAULT_BACKCHANNELS,
+    Request,
+    detect_request,
+    echo_similarity,
+    is_backchannel,
+    looks_complete,
+)
+from engine.dialogue.turn_text import split_words as _words
 
 __all__ = [
     "DEFAULT_BACKCHANNELS",
@@ -75,33 +85,6 @@ __all__ = [
     "looks_complete",
 ]
 
-Request = Literal["repeat", "rephrase"]
-
-DEFAULT_BACKCHANNELS: frozenset[str] = frozenset(
-    {
-        "mm-hmm",
-        "mhm",
-        "mhmm",
-        "mm",
-        "mmm",
-        "hmm",
-        "uh-huh",
-        "aha",
-        "ah",
-        "oh",
-        "uh",
-        "um",
-        "okay",
-        "ok",
-        "yeah",
-        "yes",
-        "right",
-        "sure",
-        "got it",
-        "i see",
-    }
-)
-
 
 @dataclass(frozen=True, slots=True)
 class TurnConfig:
@@ -117,6 +100,10 @@ class TurnConfig:
     to about 0.9 s of voice, held for, does not interrupt."""
     hold_on_overlap: bool = True
     """Pause the interviewer as soon as the candidate talks over it, until the speech is judged."""
+    resume_after_s: float = 0.4
+    """How long the interviewer stays paused after speech over it ended too short to interrupt, unless
+    that speech was a backchannel or an echo (those resume at once): a candidate pausing mid-sentence
+    while interrupting is not talked over in the pause. 0: resume at once, always."""
     backchannels: frozenset[str] = DEFAULT_BACKCHANNELS
     """Lower-case phrases that never interrupt the interviewer."""
     echo_similarity: float = 0.6
@@ -144,6 +131,7 @@ class TurnConfig:
             "end_silence_s",
             "incomplete_extra_s",
             "barge_in_min_s",
+            "resume_after_s",
             "confident_silence_s",
             "hesitation_s",
             "acknowledge_after_s",
@@ -222,124 +210,6 @@ class TurnState(StrEnum):
 
 # -- text heuristics --------------------------------------------------------------------------------
 
-_WORD = re.compile(r"[a-z0-9']+")
-
-
-def _words(text: str) -> list[str]:
-    """Lower-case words; hyphens split ("mm-hmm" -> mm, hmm), apostrophes stay ("don't")."""
-    return _WORD.findall(text.lower().replace("\u2019", "'").replace("-", " "))
-
-
-_TRAILING_WORDS = frozenset(
-    {
-        # conjunctions and connectives
-        "and", "but", "so", "because", "cause", "or", "nor", "if", "when", "while", "then", "plus",
-        # fillers
-        "um", "umm", "uh", "uhh", "er", "erm", "hmm", "like",
-        # articles, prepositions, possessives and subject pronouns that cannot end a sentence
-        "the", "a", "an", "to", "with", "of", "for", "from", "my", "your", "our", "their", "i", "we",
-    }
-)  # fmt: skip
-_OPEN_ENDINGS = (",", "...", "\u2026", "-", "\u2013", "\u2014", ":", ";")
-_TERMINAL = (".", "!", "?")
-_MIN_UNPUNCTUATED_WORDS = 3
-
-
-def looks_complete(text: str) -> bool:
-    """Whether a transcript reads like a finished answer. A heuristic over the words and punctuation
-    of the recogniser's output, nothing more:
-
-    - empty text, a trailing comma, ellipsis, dash, colon or semicolon, or a last word that cannot
-      end a sentence (and / but / so / because / or, um / uh / like, the / a / to / with / of, ...):
-      unfinished, whatever punctuation the recogniser added after it;
-    - terminal punctuation (. ! ?): finished;
-    - no terminal punctuation: finished only with at least three words (a very short fragment waits).
-
-    It cannot judge meaning: a grammatical sentence that stops halfway through the candidate's
-    thought ("I worked on the backend.") reads as finished, and it relies on the recogniser's
-    punctuation, which reflects pauses as much as grammar. Its only effect is how long the turn
-    waits, so a wrong guess costs `incomplete_extra_s`, or a reply that comes too early.
-    """
-    stripped = text.strip()
-    if not stripped or stripped.endswith(_OPEN_ENDINGS):
-        return False
-    words = _words(stripped)
-    if not words or words[-1] in _TRAILING_WORDS:
-        return False
-    if stripped.endswith(_TERMINAL):
-        return True
-    return len(words) >= _MIN_UNPUNCTUATED_WORDS
-
-
-def is_backchannel(text: str, phrases: frozenset[str] = DEFAULT_BACKCHANNELS) -> bool:
-    """True when `text` is made only of backchannel phrases ("Mm-hmm.", "okay, okay", "yeah, right");
-    False for empty text and for anything with another word in it ("okay so I think")."""
-    words = _words(text)
-    if not words:
-        return False
-    patterns = [tuple(_words(p)) for p in phrases]
-    patterns = [p for p in patterns if p]
-    # covered[i]: words[:i] is a sequence of phrases.
-    covered = [True] + [False] * len(words)
-    for i in range(len(words)):
-        if not covered[i]:
-            continue
-        for p in patterns:
-            if tuple(words[i : i + len(p)]) == p:
-                covered[i + len(p)] = True
-    return covered[-1]
-
-
-def echo_similarity(text: str, reference: str) -> float:
-    """The share of `text`'s words (with multiplicity) that also occur in `reference`: 1.0 when the
-    candidate's text is a chunk of what the interviewer is saying, 0.0 for empty text. Word order is
-    ignored, so a short candidate text made of common words ("you", "the question") can score high."""
-    words = Counter(_words(text))
-    total = sum(words.values())
-    if not total:
-        return 0.0
-    ref = Counter(_words(reference))
-    return sum(min(n, ref[w]) for w, n in words.items()) / total
-
-
-_MAX_REQUEST_WORDS = 25
-_NORMALISE_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
-_REQUEST_RULES: tuple[tuple[str, Request], ...] = (
-    # an explicit rephrase
-    (r"\b(rephrase|reword|paraphrase)\b", "rephrase"),
-    (r"\b(say|put|ask|phrase|explain) (it|that|this|the question) (in )?(another|a different|other|different|simpler) (way|words)\b", "rephrase"),
-    (r"\b(explain|clarify) (the|that|this|your) question\b", "rephrase"),
-    # an explicit repeat
-    (r"\brepeat\b", "repeat"),
-    (r"\b(say|ask|read) (that|it|this|the question) again\b", "repeat"),
-    (r"\b(come again|pardon|one more time)\b", "repeat"),
-    (r"\bwhat (was|is) the question\b", "repeat"),
-    (r"\bwhat did you (just )?(say|ask)\b", "repeat"),
-    (r"\b(didn't|did not|couldn't|could not) (catch|hear)\b", "repeat"),
-    # not understood: asking for it again in other words
-    (r"\b(don't|do not|didn't|did not) (really |quite |fully )?(understand|get|follow)\b", "rephrase"),
-    (r"\bnot sure (what|i understand) ", "rephrase"),
-    (r"\bwhat do you mean\b", "rephrase"),
-)  # fmt: skip
-_REQUEST_PATTERNS = tuple((re.compile(pattern), kind) for pattern, kind in _REQUEST_RULES)
-
-
-def detect_request(text: str) -> Request | None:
-    """Return "repeat" or "rephrase" when a (short) turn asks for the question again, else None.
-
-    Only turns of at most 25 words count, so an answer that mentions repeating something ("we had to
-    repeat the experiment, and then ...") is still an answer. An explicit rephrase wins over a repeat
-    ("can you repeat, or rephrase it?"), and a repeat over "I don't understand" ("I don't understand,
-    could you say that again?")."""
-    lowered = text.lower().translate(_NORMALISE_APOSTROPHES)
-    if not _words(lowered) or len(_words(lowered)) > _MAX_REQUEST_WORDS:
-        return None
-    for pattern, kind in _REQUEST_PATTERNS:
-        if pattern.search(lowered):
-            return kind
-    return None
-
-
 # -- the state machine ------------------------------------------------------------------------------
 
 
@@ -388,6 +258,7 @@ class TurnTaker:
         self._nudged = False
         self._idle_over = False
         self._held = False  # the interviewer is paused under the candidate's speech
+        self._resume_at: float | None = None  # when a held interviewer carries on, if nobody speaks
 
     # -- queries ----------------------------------------------------------------------------------
 
@@ -410,6 +281,7 @@ class TurnTaker:
     def next_deadline(self) -> float | None:
         """When `tick()` next has something to decide, or None when only an event can change things."""
         candidates = (
+            self._resume_at,
             self._barge_deadline(),
             self._turn_deadline(),
             self._ack_deadline(),
@@ -441,6 +313,7 @@ class TurnTaker:
         self._state = TurnState.LISTENING
         self._listening_since = now
         self._held = False
+        self._resume_at = None
         if self._utterance is not None:
             self._utterance.barge_start = None
         elif not self._nudged:
@@ -462,6 +335,7 @@ class TurnTaker:
         self._idle_anchor = None
         self._nudged = False
         self._turn.verdict = None  # it was about the end of an utterance that is no longer the last
+        self._resume_at = None  # held still: this speech is judged on its own
         actions = self._hold() if speaking else []
         return actions + self._check_barge_in(now)
 
@@ -504,9 +378,14 @@ class TurnTaker:
         self._turn.verdict = utterance.verdict
         self._idle_anchor = now
         if self._held and self._state is TurnState.SPEAKING:
-            # Over before it became a barge-in: the interviewer carries on.
-            self._held = False
-            actions.append(Resume())
+            # Over before it became a barge-in: the interviewer carries on, at once after a backchannel
+            # or an echo, after a breath's pause otherwise (the candidate may be going on).
+            noise = bool(utterance.partial) and self._is_noise(utterance.partial, utterance.echo_ref)
+            if noise or self.config.resume_after_s == 0:
+                self._held = False
+                actions.append(Resume())
+            else:
+                self._resume_at = now + self.config.resume_after_s
         actions += self._check_timers(now)
         return actions
 
@@ -522,7 +401,7 @@ class TurnTaker:
 
     def tick(self, now: float) -> list[Action]:
         """Fire whatever deadline has passed (see `next_deadline`)."""
-        return self._check_barge_in(now) + self._check_timers(now)
+        return self._check_resume(now) + self._check_barge_in(now) + self._check_timers(now)
 
     # -- internals --------------------------------------------------------------------------------
 
@@ -540,6 +419,15 @@ class TurnTaker:
             return None  # waits for text that is not a backchannel or an echo
         return utterance.barge_start + self.config.barge_in_min_s
 
+    def _check_resume(self, now: float) -> list[Action]:
+        if self._resume_at is None or now < self._resume_at:
+            return []
+        self._resume_at = None
+        if not self._held or self._state is not TurnState.SPEAKING or self._utterance is not None:
+            return []
+        self._held = False
+        return [Resume()]
+
     def _hold(self) -> list[Action]:
         if not self.config.hold_on_overlap or self._held:
             return []
@@ -556,6 +444,7 @@ class TurnTaker:
         utterance.overlapped = False
         utterance.barge_start = None
         self._held = False
+        self._resume_at = None
         self._state = TurnState.LISTENING
         self._listening_since = now
         return [Interrupt()]

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from config.enums import TtsEngine
 from config.profiles import VoiceSettings
 from config.settings import Settings, TtsSettings
+from engine.live import voice_cache
+from engine.live.load import LoadMonitor
 from engine.live.turn_log import TurnLog
 from llm import LlmClient
 from media.asr import AsrOptions, SpeechRecognizer, WhisperRecognizer
@@ -42,6 +44,8 @@ class MediaRuntime:
     tts: TextToSpeech
     vad: VadConfig
     classifier: Callable[[], SpeechClassifier]
+    load: LoadMonitor
+    """How loaded this engine is: spaces out partials and refuses joins under overload (load.py)."""
     llm: LlmClient | None = None
     turns: TurnLog = field(default_factory=TurnLog)
     engines: Mapping[TtsEngine, TextToSpeech] = field(default_factory=dict)
@@ -74,6 +78,8 @@ async def open_runtime(
     `turn_model` is used only with `settings.turn.smart`."""
     engines = _tts_engines(settings.tts)
     default_tts = tts or engines[settings.tts.engine]
+    for engine in [*engines.values(), default_tts]:
+        voice_cache.configure(engine, settings.tts.cache_mb * 1024 * 1024)
     if tts is None and settings.tts.preload and isinstance(default_tts, PiperTts):
         # In a worker thread: loading the model and its first run take a couple of seconds of CPU.
         await asyncio.to_thread(default_tts.load)
@@ -85,6 +91,7 @@ async def open_runtime(
         asr = await stack.enter_async_context(
             AsrScheduler(factory, workers=settings.asr.workers, max_batch=settings.asr.max_batch)
         )
+        load = await stack.enter_async_context(LoadMonitor(settings.load, asr.stats))
         llm = await stack.enter_async_context(LlmClient(settings.llm)) if settings.llm.base_url else None
         model = _turn_model(settings, turn_model)
         runner = None
@@ -96,6 +103,7 @@ async def open_runtime(
             tts=default_tts,
             vad=vad,
             classifier=lambda: WebRtcVadClassifier(aggressiveness),
+            load=load,
             llm=llm,
             engines=engines,
             turn_model=runner,

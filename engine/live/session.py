@@ -1,4 +1,5 @@
-"""One live interview: a peer connection, its audio pipeline and the interviewer, from offer to hang-up.
+"""One live interview: a transport (a WebRTC peer connection, a phone call's media stream), its audio
+pipeline and the interviewer, from the first frame to hang-up (engine/live/transport.py).
 
 Inbound audio is resampled to 16 kHz and segmented into utterances in a worker thread (one hop per
 20 ms frame, so the event loop never does DSP); utterances go to the shared ASR scheduler (partials
@@ -10,7 +11,8 @@ starts without waiting out the hangover. Both sides go to the recording on one t
 the recording began, which carries on across reconnects.
 
 Every task belongs to the session's TaskGroup; `run()` returns only after all of them have ended, the
-peer connection is closed and the recording is on disk.
+transport is closed and the recording is on disk. Every message for the candidate's page also goes to
+the session's `feed`, which recruiters may watch (engine/live/feed.py).
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import av
-from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
 from config.enums import SessionStatus, Speaker
@@ -37,14 +38,15 @@ from engine.dialogue.events import (
 )
 from engine.dialogue.interviewer import Spoken
 from engine.dialogue.latency import TurnLatency
-from engine.live.channel import EventChannel
 from engine.live.dialogue import build_interviewer, with_resume
+from engine.live.feed import LiveFeed
 from engine.live.pauses import PauseJudge, PauseKey
 from engine.live.revision import Answer, Heard, Said, revise
 from engine.live.runtime import MediaRuntime
 from engine.live.speaker import InterviewerSpeech
 from engine.live.speculation import Speculation, outcome
 from engine.live.store import LiveStore
+from engine.live.transport import ConnectionState, Transport, TransportHandler
 from engine.services.join import Interview
 from engine.services.transcripts import NewSegment
 from media.asr import Recognition, pcm_to_float
@@ -60,7 +62,6 @@ from media.segmenter import (
     UtteranceEnded,
     UtteranceStarted,
 )
-from media.signalling import accept_offer, codec_delay, rtc_configuration
 from media.smart_turn import RecentAudio
 
 __all__ = ["EndReason", "LiveSession"]
@@ -114,6 +115,7 @@ class LiveSession:
         store: LiveStore,
         recording_path: Path,
         recording_name: str,
+        transport: Transport,
         *,
         clock: Callable[[], float] | None = None,
     ) -> None:
@@ -128,13 +130,14 @@ class LiveSession:
         self._offset = 0.0
         self._recording_path = recording_path
         self._t0 = self._loop_clock()
-        self._pc = RTCPeerConnection(rtc_configuration(self._settings.media.ice_servers))
+        self._transport = transport
+        self.feed = LiveFeed()
+        transport.bind(TransportHandler(self._on_page_message, self._connection_changed, self._hung_up))
         self._recorder: StereoRecorder | None = None
         self._track = InterviewerTrack(self.now, on_audio=self._interviewer_audio)
-        self._inbound: MediaStreamTrack | None = None
-        self._channel = EventChannel(self._on_page_message)
+        self._track.on_interrupt = transport.interrupted
         voice = interview.profile.voice
-        self._speaker = InterviewerSpeech(self._track, self._channel, store, runtime.tts_for(voice), voice)
+        self._speaker = InterviewerSpeech(self._track, self, store, runtime.tts_for(voice), voice)
         turn = self._settings.turn
         self._pauses: PauseJudge | None = None
         if runtime.turn_model is not None:
@@ -182,19 +185,6 @@ class LiveSession:
         # The interviewer's ear: every candidate speech event, in order (None: nobody listens).
         self.on_event: Callable[[MediaEvent], None] | None = None
 
-        @self._pc.on("track")
-        def _on_track(track: MediaStreamTrack) -> None:
-            if track.kind == "audio" and self._inbound is None:
-                self._inbound = track
-
-        @self._pc.on("datachannel")
-        def _on_datachannel(channel: Any) -> None:
-            self._channel.attach(channel)
-
-        @self._pc.on("connectionstatechange")
-        async def _on_state() -> None:
-            await self._connection_changed()
-
     # -- clock ---------------------------------------------------------------------------------------
 
     def now(self) -> float:
@@ -203,22 +193,29 @@ class LiveSession:
 
     @property
     def connected(self) -> bool:
-        """The peer connection has come up (at least once): the session holds a live slot."""
+        """The transport has come up (at least once): the session holds a live slot."""
         return self._connected.is_set()
+
+    @property
+    def transport_kind(self) -> str:
+        return self._transport.kind
+
+    def send(self, message: dict[str, Any]) -> None:
+        """A message for the candidate's page (captions, state), and for whoever watches (`feed`)."""
+        self._transport.send(message)
+        self.feed.publish(message)
 
     # -- set-up --------------------------------------------------------------------------------------
 
-    async def accept(self, offer: RTCSessionDescription) -> RTCSessionDescription:
-        """Answer the page's offer. On any failure the peer connection is closed before raising."""
+    async def start(self) -> None:
+        """Bring the transport up (a WebRTC transport answers its offer) and open the recording. On any
+        failure the transport is closed before raising."""
         try:
-            self._pc.addTrack(self._track)
-            answer = await accept_offer(self._pc, offer)
-            # The codec delays both directions: the candidate's voice reaches us that much after it was
-            # said, and the interviewer's reaches the candidate that much after it left.
-            self._codec_delay = codec_delay(answer.sdp)
+            await self._transport.start(self._track)
+            # Known once started (WebRTC's receiver exists only after the offer is applied).
+            self._inbound_clock.hold_frames = self._transport.inbound_hold_frames
+            self._codec_delay = self._transport.codec_delay
             self._track.heard_delay = self._codec_delay
-            if self._inbound is None:
-                raise ValueError("no inbound audio track")
             recorder = StereoRecorder(
                 self._recording_path, sample_rate=SAMPLE_RATE, max_lag_s=RECORDING_START_LAG_S
             )
@@ -229,9 +226,8 @@ class LiveSession:
             # after a crash (the file is a valid WAV up to its last flush; the end marks it "ready").
             await self._store.save_recording(self._recording_name, SAMPLE_RATE, self._offset, "recording")
             self._t0 = self._loop_clock()
-            return answer
         except BaseException:
-            await self._pc.close()
+            await self._transport.close()
             self._track.stop()
             await self._close_recording()
             raise
@@ -271,8 +267,11 @@ class LiveSession:
         await self._stop.wait()
         raise _Stopped
 
-    async def _connection_changed(self) -> None:
-        state = self._pc.connectionState
+    def _hung_up(self) -> None:
+        logger.info("session %s: the candidate hung up", self.session_id)
+        self.hang_up(EndReason.HANGUP)
+
+    def _connection_changed(self, state: ConnectionState) -> None:
         logger.info("session %s connection %s", self.session_id, state)
         if state == "connected":
             self._disconnected_since = None
@@ -301,8 +300,6 @@ class LiveSession:
     # -- inbound audio -------------------------------------------------------------------------------
 
     async def _consume_inbound(self) -> None:
-        track = self._inbound
-        assert track is not None
         clock = self._inbound_clock
         # Frames read before the stream's pace shows (a backlog at the start) wait here, so that they
         # are placed with the anchor the prompt ones give (media/inbound_clock.py).
@@ -310,7 +307,7 @@ class LiveSession:
         placed = False  # whether the first frames are placed (from then on the usual lag limit applies)
         while True:
             try:
-                frame = await track.recv()
+                frame = await self._transport.recv()
             except MediaStreamError:
                 self.hang_up(EndReason.LOST)
                 return
@@ -357,10 +354,13 @@ class LiveSession:
         if any(isinstance(e, PauseStarted) for e in events) and self._segmenter.speaking:
             paused = self._segmenter.current_audio()
         partial = None
-        if self._segmenter.speaking and not self._partial_running:
-            audio = self._segmenter.current_audio() or b""
-            step = self._settings.asr.partial_interval_ms * SAMPLE_RATE * 2 // 1000
-            if len(audio) - self._partial_len >= step:
+        # Under load partials come less often, and not at all when the engine is full (engine/live/load.py):
+        # they are the first thing to give way, finals never.
+        interval_ms = self._runtime.load.partial_interval_ms(self._settings.asr.partial_interval_ms)
+        if interval_ms is not None and self._segmenter.speaking and not self._partial_running:
+            step = interval_ms * SAMPLE_RATE * 2 // 1000
+            if self._segmenter.current_length() - self._partial_len >= step:
+                audio = self._segmenter.current_audio() or b""
                 self._partial_len = len(audio)
                 partial = audio
         return _Heard(pcm, events, partial, recent, paused)
@@ -437,17 +437,18 @@ class LiveSession:
         finally:
             self._partial_running = False
         if result is not None and result.text and self._speaking:
-            self._channel.send(
-                {"type": "transcript", "speaker": "candidate", "text": result.text, "final": False}
-            )
+            self.send({"type": "transcript", "speaker": "candidate", "text": result.text, "final": False})
             self._emit(CandidatePartial(self.now(), result.text))
 
     async def _revise(self, said: Sequence[Said]) -> bool:
         return await revise(said, self._runtime.asr.revise, self._store.revise_texts, name=self.session_id)
 
     async def _speculate(self, audio: bytes, prompt: str) -> Recognition | None:
-        # Partial priority: shed under load rather than delay another session's final.
-        return await self._runtime.asr.partial((self.session_id, "final"), pcm_to_float(audio), prompt=prompt)
+        # Shed under load rather than delay another session's final, but ahead of caption partials: the
+        # turn may be waiting for it.
+        return await self._runtime.asr.partial(
+            (self.session_id, "final"), pcm_to_float(audio), prompt=prompt, speculative=True
+        )
 
     async def _final(
         self,
@@ -476,7 +477,7 @@ class LiveSession:
             self._emit(CandidateFinal(self.now(), text, event.start, event.end))
         if not text:
             return Heard(text, None)
-        self._channel.send({"type": "transcript", "speaker": "candidate", "text": text, "final": True})
+        self.send({"type": "transcript", "speaker": "candidate", "text": text, "final": True})
         end = event.start + pcm_duration(event.audio)
         segment_id = await self._store.append(
             NewSegment(
@@ -530,7 +531,7 @@ class LiveSession:
 
     async def _interview(self) -> None:
         await self._connected.wait()
-        if not await self._store.move_to(SessionStatus.IN_PROGRESS):
+        if not await self._store.begin(self._transport.kind):
             self.hang_up(EndReason.REPLACED)
             return
         interview = await with_resume(self.interview, self._settings)
@@ -544,7 +545,7 @@ class LiveSession:
         self.hang_up(EndReason.COMPLETED)
 
     def _turn_measured(self, latency: TurnLatency) -> None:
-        self._runtime.turns.add(latency)
+        self._runtime.turns.add(latency, self.session_id)
         logger.debug(
             "session %s turn: endpointing %.0f ms (transcription %.0f), %s reply %.0f ms, first audio %.0f ms",
             self.session_id,
@@ -594,11 +595,12 @@ class LiveSession:
             await self._final_words()
         except Exception:
             logger.exception("session %s: transcribing the last words failed", self.session_id)
-        self._channel.send({"type": "ended", "reason": reason, "message": _END_MESSAGES.get(reason, "")})
+        self.send({"type": "ended", "reason": reason, "message": _END_MESSAGES.get(reason, "")})
+        self.feed.close()
         try:
-            await self._pc.close()
+            await self._transport.close()
         except Exception:
-            logger.exception("session %s: closing the peer connection failed", self.session_id)
+            logger.exception("session %s: closing the transport failed", self.session_id)
         self._track.stop()
         await self._close_recording()
         try:

@@ -17,8 +17,8 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from config.enums import Speaker
 from config.profiles import VoiceSettings
 from engine.dialogue.interviewer import Spoken
-from engine.live.channel import EventChannel
 from engine.live.store import LiveStore
+from engine.live.transport import PageSink
 from engine.live.voice import render, voice_of
 from engine.services.transcripts import NewSegment
 from media.outbound import InterviewerTrack, Playback, Utterance
@@ -35,7 +35,7 @@ class InterviewerSpeech:
     def __init__(
         self,
         track: InterviewerTrack,
-        channel: EventChannel,
+        channel: PageSink,
         store: LiveStore,
         tts: TextToSpeech,
         voice: VoiceSettings,

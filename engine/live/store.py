@@ -10,7 +10,7 @@ import asyncio
 import logging
 from typing import Any
 
-from config.enums import SessionStatus
+from config.enums import SessionStatus, TransportKind
 from engine.clock import Clock
 from engine.services import events, sessions, transcripts
 from engine.services.transcripts import NewSegment
@@ -46,6 +46,19 @@ class LiveStore:
             if current.is_terminal:
                 return False
             await sessions.change_status(db, row, target, self._clock)
+            return True
+
+    async def begin(self, transport: TransportKind) -> bool:
+        """Moves the session to in progress (or keeps it there, resumed) and records how it is held, the
+        latest connection's; False (and no change) when it already ended."""
+        async with self._lock, self._database.transaction() as db:
+            row = await sessions.get(db, self.company_id, self.session_id)
+            current = SessionStatus(row.status)
+            if current.is_terminal:
+                return False
+            if current is not SessionStatus.IN_PROGRESS:
+                await sessions.change_status(db, row, SessionStatus.IN_PROGRESS, self._clock)
+            row.transport = transport.value
             return True
 
     async def save_progress(self, state: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ import logging
 from dataclasses import replace
 
 from config.profiles import VoiceSettings
+from engine.live.voice_cache import cache_for
 from media.audio import OUTPUT_RATE, SAMPLE_RATE, resample_pcm
 from media.outbound import Utterance
 from media.tts import DEFAULT_VOICE, TextToSpeech, Voice
@@ -29,6 +30,8 @@ def _render(tts: TextToSpeech, text: str, voice: Voice) -> Utterance:
         # silent interviewer.
         logger.warning("voice %r is not available; using the default voice", voice.name)
         speech = tts.synthesize(text, replace(voice, name=DEFAULT_VOICE.name))
+    # The reply's first sound is what the candidate waits for: not the voice's own lead-in silence.
+    speech = speech.without_lead_silence()
     return Utterance(
         text=text,
         pcm_out=resample_pcm(speech.pcm, speech.sample_rate, OUTPUT_RATE),
@@ -38,5 +41,9 @@ def _render(tts: TextToSpeech, text: str, voice: Voice) -> Utterance:
 
 
 async def render(tts: TextToSpeech, text: str, voice: Voice) -> Utterance:
-    """Synthesis and resampling are blocking; they run in a worker thread."""
-    return await asyncio.to_thread(_render, tts, text, voice)
+    """Synthesis and resampling are blocking; they run in a worker thread, once per line and voice while
+    the line stays in the engine's cache (engine/live/voice_cache.py)."""
+    cache = cache_for(tts)
+    if cache is None:
+        return await asyncio.to_thread(_render, tts, text, voice)
+    return await cache.get(text, voice, lambda: asyncio.to_thread(_render, tts, text, voice))

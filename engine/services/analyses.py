@@ -1,6 +1,9 @@
 """Analysis versions in the store: created with the change that calls for them, claimed by the worker,
 completed or failed, listed, rerun.
 
+Workers claim analyses with a lease (engine.services.leases): any number of them, in engines or in
+`interview-engine worker` processes, share the queue; a dead worker's analysis is claimed again.
+
 Every change is made inside the caller's transaction, so "the session completed" and "its analysis
 is pending" commit together (nothing to lose in a crash), and "the analysis completed" commits with
 its `analysis.completed` event in the outbox. The newest version is mirrored on the session row.
@@ -11,12 +14,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.enums import SessionStatus
 from engine.errors import Conflict
-from engine.services import events
+from engine.services import events, leases
 from engine.services.common import new_id
 from engine.store.tables import AnalysisRow, ParticipantRow, SessionRow
 
@@ -29,6 +32,8 @@ __all__ = [
     "complete",
     "create_version",
     "fail",
+    "give_back",
+    "held",
     "list_versions",
     "open_count",
     "recover",
@@ -73,18 +78,29 @@ async def create_version(
 
 
 async def recover(db: AsyncSession, now: datetime) -> int:
-    """At start-up: analyses a stopped engine left PROCESSING go back to PENDING. Returns how many."""
+    """Analyses left PROCESSING with no live lease (their worker died, or they predate leases) go back
+    to PENDING. Returns how many. Claiming takes such analyses anyway; this makes the backlog honest."""
     result = await db.execute(
-        update(AnalysisRow).where(AnalysisRow.status == PROCESSING).values(status=PENDING, updated_at=now)
+        update(AnalysisRow)
+        .where(AnalysisRow.status == PROCESSING, leases.free(AnalysisRow, now))
+        .values(status=PENDING, claimed_by=None, claim_token=None, claimed_until=None, updated_at=now)
+        .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def claim_next(db: AsyncSession, now: datetime) -> AnalysisRow | None:
-    """The oldest pending analysis, marked PROCESSING (the caller commits before working on it)."""
+async def claim_next(db: AsyncSession, now: datetime, claim: leases.Claim) -> AnalysisRow | None:
+    """The oldest analysis to run, leased to `claim` and marked PROCESSING (the caller commits before
+    working on it): a pending one, or one whose worker's lease ran out (it died mid-way). SKIP LOCKED:
+    workers claiming at the same moment take different rows."""
     version = await db.scalar(
         select(AnalysisRow)
-        .where(AnalysisRow.status == PENDING)
+        .where(
+            or_(
+                AnalysisRow.status == PENDING,
+                and_(AnalysisRow.status == PROCESSING, leases.free(AnalysisRow, now)),
+            )
+        )
         .order_by(AnalysisRow.created_at, AnalysisRow.id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -94,10 +110,33 @@ async def claim_next(db: AsyncSession, now: datetime) -> AnalysisRow | None:
     version.status = PROCESSING
     version.attempts += 1
     version.updated_at = now
+    leases.take(version, claim, now)
     session = await db.get(SessionRow, version.session_id)
     if session is not None:
         session.analysis_status = PROCESSING
     return version
+
+
+async def held(db: AsyncSession, analysis_id: str, claim: leases.Claim) -> AnalysisRow | None:
+    """The analysis, locked, while `claim` still holds it (PROCESSING); None once it was taken over."""
+    return await leases.held(db, AnalysisRow, analysis_id, claim, AnalysisRow.status == PROCESSING)
+
+
+async def give_back(db: AsyncSession, analysis_id: str, claim: leases.Claim, now: datetime) -> bool:
+    """A stopping worker hands its analysis back: PENDING again at once, and the attempt not counted."""
+    version = await held(db, analysis_id, claim)
+    if version is None:
+        return False
+    version.status, version.updated_at = PENDING, now
+    version.attempts = max(0, version.attempts - 1)
+    leases.release(version)
+    session = await db.get(SessionRow, version.session_id)
+    newest = await db.scalar(
+        select(func.max(AnalysisRow.version)).where(AnalysisRow.session_id == version.session_id)
+    )
+    if session is not None and newest == version.version:
+        session.analysis_status = PENDING
+    return True
 
 
 def summary(result: dict[str, Any]) -> dict[str, Any]:
@@ -133,6 +172,7 @@ async def complete(
     db: AsyncSession, version: AnalysisRow, result: dict[str, Any], scorer: str, now: datetime
 ) -> None:
     version.status, version.scorer, version.updated_at = COMPLETED, scorer, now
+    leases.release(version)
     version.result = {**result, "version": version.version}
     version.error = None
     mirrored = await _mirror(db, version)
@@ -147,6 +187,7 @@ async def complete(
 
 async def fail(db: AsyncSession, version: AnalysisRow, error: str, now: datetime) -> None:
     version.status, version.error, version.updated_at = FAILED, error[:2000], now
+    leases.release(version)
     mirrored = await _mirror(db, version)
     if mirrored is None:
         return

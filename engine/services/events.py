@@ -7,22 +7,14 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from config.base import ApiModel
+from config.events import EVENT_ADAPTER, Event
 from engine.store.pagination import Page, paginate
 from engine.store.tables import OutboxEventRow, ParticipantRow, SessionRow
 
 __all__ = ["Event", "list_events", "new_event_id", "record", "session_data"]
-
-
-class Event(ApiModel):
-    id: str = Field(description="Event id (`evt_...`); stays the same across delivery retries.")
-    type: str = Field(description="Event type, e.g. session.completed.")
-    timestamp: datetime = Field(description="When the change happened (UTC, ISO 8601).")
-    data: dict[str, Any] = Field(description="Ids of what changed, with the participant's external_id.")
 
 
 def new_event_id(session: AsyncSession) -> str:
@@ -58,7 +50,10 @@ def session_data(row: SessionRow, participant: ParticipantRow) -> dict[str, Any]
 
 
 def to_event(row: OutboxEventRow) -> Event:
-    return Event(id=row.id, type=row.type, timestamp=row.created_at, data=row.payload["data"])
+    # Typed per event type (config.events), so each type's data has its own schema in OpenAPI.
+    return EVENT_ADAPTER.validate_python(
+        {"id": row.id, "type": row.type, "timestamp": row.created_at, "data": row.payload["data"]}
+    )
 
 
 async def list_events(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +12,7 @@ from config.enums import SessionStatus
 from config.profiles import AgentProfileSpec
 from config.templates import EvaluationTemplateSpec
 from engine.errors import NotFound
+from engine.link_tokens import digest
 from engine.services import profiles, templates
 from engine.store.tables import ParticipantRow, ProfileRow, SessionRow, StageRow, TemplateRow
 
@@ -48,17 +48,20 @@ def status_message(status: SessionStatus) -> str:
 
 
 async def by_token(db: AsyncSession, token: str) -> SessionRow:
-    """The session a join token opens; 404 for anything else. Tokens carry 256 random bits."""
+    """The session a join token opens; 404 for anything else. Tokens carry 256 random bits, and are
+    looked up by their SHA-256 (engine/link_tokens.py): the database holds no token."""
     if not 20 <= len(token) <= 64 or not token.replace("-", "").replace("_", "").isalnum():
         raise NotFound(INVALID_LINK)
     row = (
         await db.scalars(
-            select(SessionRow).where(SessionRow.join_token == token, SessionRow.deleted_at.is_(None))
+            select(SessionRow).where(
+                SessionRow.join_token_hash == digest(token), SessionRow.deleted_at.is_(None)
+            )
         )
     ).first()
-    # The index lookup already matched; compare again in constant time so no timing oracle is left
-    # to a caller that could make the database return near-misses.
-    if row is None or not hmac.compare_digest(row.join_token, token):
+    # No constant-time comparison is needed any more: the index compares digests, and a caller cannot
+    # steer a digest towards a stored one to learn anything from near-misses.
+    if row is None:
         raise NotFound(INVALID_LINK)
     return row
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import select
@@ -17,13 +18,14 @@ from config.participants import (
     Participant,
     ParticipantSpec,
     ParticipantUpdate,
+    ResumeClaim,
 )
 from engine.clock import Clock
 from engine.errors import Conflict
-from engine.services import events, templates
+from engine.services import events, resume_files, templates
 from engine.services.common import body_field, get_owned, new_id, validate_as
 from engine.store.pagination import Page, paginate
-from engine.store.tables import ParticipantRow, ParticipantTagRow, SessionRow
+from engine.store.tables import ParticipantRow, ParticipantTagRow, ResumeFileRow, SessionRow
 
 __all__ = [
     "ParticipantFilter",
@@ -57,12 +59,15 @@ def dedupe_key(template_id: str | None, email: str) -> str:
     return f"{template_id or '-'}:{email}"
 
 
-def to_model(row: ParticipantRow) -> Participant:
+def to_model(row: ParticipantRow, resume: ResumeFileRow | None = None) -> Participant:
+    """`resume`: the participant's kept resume file (engine.services.resume_files), if any."""
     return Participant.model_validate(
         {
             **row.spec,
+            "resume": None if resume is None else resume_files.stored_resume(resume),
             "id": row.id,
             "email": row.email,
+            "phone": row.phone,
             "evaluation_template_id": row.template_id,
             "created_at": row.created_at,
             "updated_at": row.updated_at,
@@ -96,10 +101,24 @@ def _new_row(company_id: str, spec: ParticipantSpec, now: datetime) -> Participa
         email=spec.email,
         dedupe_key=dedupe_key(spec.evaluation_template_id, spec.email),
         external_id=spec.external_id,
-        spec=spec.model_dump(mode="json", by_alias=True, exclude={"evaluation_template_id"}),
+        phone=spec.phone,
+        spec=_stored_spec(spec),
         created_at=now,
         updated_at=now,
     )
+
+
+def _stored_spec(spec: ParticipantSpec) -> dict[str, Any]:
+    """What the `spec` column keeps: everything but the fields that have columns of their own."""
+    return spec.model_dump(
+        mode="json", by_alias=True, exclude={"evaluation_template_id", "phone", "resume_file_id"}
+    )
+
+
+def _resume_file_id(spec: ParticipantSpec) -> str | None:
+    # Create bodies (ParticipantCreate, a session's inline participant) may name an uploaded resume;
+    # participants made from a spreadsheet or a public link are plain specs and never do.
+    return spec.resume_file_id if isinstance(spec, ResumeClaim) else None
 
 
 def _created_event(session: AsyncSession, row: ParticipantRow) -> None:
@@ -136,6 +155,10 @@ async def create(
     await _flush_unique(session, row, f"{field_prefix}email")
     await _set_tags(session, row, spec.tags)
     _created_event(session, row)
+    file_id = _resume_file_id(spec)
+    if file_id is not None:
+        field = f"{field_prefix}resume_file_id"
+        await resume_files.claim(session, company_id, file_id, row.id, row.created_at, field)
     return row
 
 
@@ -149,7 +172,7 @@ async def update(
     session: AsyncSession, company_id: str, participant_id: str, patch: ParticipantUpdate, clock: Clock
 ) -> ParticipantRow:
     row = await get(session, company_id, participant_id)
-    current = {**row.spec, "email": row.email, "evaluation_template_id": row.template_id}
+    current = {**row.spec, "email": row.email, "phone": row.phone, "evaluation_template_id": row.template_id}
     changes = patch.model_dump(mode="json", by_alias=True, exclude_unset=True)
     spec = validate_as(ParticipantSpec, {**current, **changes})
     if spec.evaluation_template_id != row.template_id:
@@ -169,8 +192,8 @@ async def update(
         spec.email,
         key,
     )
-    row.external_id = spec.external_id
-    row.spec = spec.model_dump(mode="json", by_alias=True, exclude={"evaluation_template_id"})
+    row.external_id, row.phone = spec.external_id, spec.phone
+    row.spec = _stored_spec(spec)
     row.updated_at = clock.now()
     await _flush_unique(session, row, "email")
     if "tags" in changes:
@@ -239,6 +262,23 @@ async def delete(session: AsyncSession, company_id: str, participant_id: str, cl
     row.deleted_at = clock.now()
 
 
+async def stored_ids(session: AsyncSession, company_id: str, keys: list[str]) -> dict[str, str]:
+    """Dedupe key -> id of the live participant that holds it, looked up in chunks (bounded IN lists)."""
+    found: dict[str, str] = {}
+    unique = sorted(set(keys))
+    for start in range(0, len(unique), LOOKUP_CHUNK):
+        chunk = unique[start : start + LOOKUP_CHUNK]
+        rows = await session.execute(
+            select(ParticipantRow.dedupe_key, ParticipantRow.id).where(
+                ParticipantRow.company_id == company_id,
+                ParticipantRow.dedupe_key.in_(chunk),
+                ParticipantRow.deleted_at.is_(None),
+            )
+        )
+        found.update({key: row_id for key, row_id in rows})
+    return found
+
+
 async def bulk_create(
     session: AsyncSession, company_id: str, specs: list[ParticipantSpec], clock: Clock
 ) -> tuple[BulkResult, list[ParticipantRow]]:
@@ -249,22 +289,12 @@ async def bulk_create(
             session, company_id, template_id, field=f"participants[{index}].evaluation_template_id"
         )
     keys = [dedupe_key(s.evaluation_template_id, s.email) for s in specs]
-    stored: dict[str, str] = {}
-    unique_keys = sorted(set(keys))
-    for start in range(0, len(unique_keys), LOOKUP_CHUNK):
-        chunk = unique_keys[start : start + LOOKUP_CHUNK]
-        rows = await session.execute(
-            select(ParticipantRow.dedupe_key, ParticipantRow.id).where(
-                ParticipantRow.company_id == company_id,
-                ParticipantRow.dedupe_key.in_(chunk),
-                ParticipantRow.deleted_at.is_(None),
-            )
-        )
-        stored.update({key: row_id for key, row_id in rows})
+    stored = await stored_ids(session, company_id, keys)
     now = clock.now()
     results: list[BulkRowResult] = []
     created: list[tuple[ParticipantRow, ParticipantSpec]] = []
     first_in_batch: dict[str, tuple[int, str]] = {}  # dedupe key -> (request row, new id)
+    claims: list[tuple[int, str, str]] = []  # (request row, resume file id, new participant id)
     for index, (spec, key) in enumerate(zip(specs, keys, strict=True)):
         if key in stored:
             reason = "a participant with this email already exists for this template"
@@ -277,6 +307,8 @@ async def bulk_create(
             row = _new_row(company_id, spec, now)
             first_in_batch[key] = (index, row.id)
             created.append((row, spec))
+            if (file_id := _resume_file_id(spec)) is not None:
+                claims.append((index, file_id, row.id))
             results.append(BulkRowResult(index=index, status="created", id=row.id))
     session.add_all(row for row, _ in created)
     try:
@@ -288,6 +320,9 @@ async def bulk_create(
             ParticipantTagRow(participant_id=row.id, tag=t, company_id=company_id) for t in spec.tags
         )
         _created_event(session, row)
+    for index, file_id, row_id in claims:
+        field = f"participants[{index}].resume_file_id"
+        await resume_files.claim(session, company_id, file_id, row_id, now, field)
     await session.flush()
     summary = BulkResult(created=len(created), skipped=len(specs) - len(created), results=results)
     return summary, [row for row, _ in created]

@@ -22,23 +22,29 @@ from engine.auth import Principal
 from engine.clock import Clock
 from engine.dialogue.plan import build_plan
 from engine.errors import Conflict, NotFound
-from engine.services import participants, profiles, sessions, templates
+from engine.link_tokens import digest
+from engine.services import participants, profiles, sessions, templates, usage
 from engine.store.tables import ParticipantRow, ProfileRow, SessionRow, StageRow, TemplateRow
 
 __all__ = [
     "COMPLETED_MESSAGE",
     "INVALID_LINK_MESSAGE",
     "NOT_SET_UP_MESSAGE",
+    "UNAVAILABLE_MESSAGE",
     "LinkState",
     "Started",
     "find_template",
     "start",
+    "start_for",
     "state",
 ]
 
 INVALID_LINK_MESSAGE = "This link is not valid or no longer active"
 COMPLETED_MESSAGE = "You have already completed this interview."
 NOT_SET_UP_MESSAGE = "This interview is not set up yet. Please try again later."
+UNAVAILABLE_MESSAGE = (
+    "This interview is not available right now. Please try again later or contact the recruiter."
+)
 # `secrets.token_urlsafe(32)` gives 43 of these; the column holds 64. Anything else cannot be a token,
 # and is answered like an unknown one without reaching the store (a NUL would not even bind there).
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -70,7 +76,7 @@ async def find_template(session: AsyncSession, token: str) -> TemplateRow:
     row = (
         await session.scalars(
             select(TemplateRow).where(
-                TemplateRow.public_token == token,
+                TemplateRow.public_token_hash == digest(token),  # no token is stored: engine/link_tokens.py
                 TemplateRow.public_enabled.is_(True),
                 TemplateRow.deleted_at.is_(None),
             )
@@ -208,7 +214,13 @@ async def start(session: AsyncSession, token: str, name: str, email: str, clock:
     409 when their latest session is completed (a retake is the company's decision, seed 002) or when the
     template has no stage an AI interviewer can run yet.
     """
-    template = await find_template(session, token)
+    return await start_for(session, await find_template(session, token), name, email, clock)
+
+
+async def start_for(
+    session: AsyncSession, template: TemplateRow, name: str, email: str, clock: Clock
+) -> Started:
+    """`start` for a template already found (a confirmed email verification holds no link token)."""
     entry = await _entry_stage(session, template)
     person = await _find_or_create_participant(session, template, name, normalize_email(email), clock)
     history = await _latest_sessions(session, template, person)
@@ -221,5 +233,10 @@ async def start(session: AsyncSession, token: str, name: str, email: str, clock:
         raise Conflict(NOT_SET_UP_MESSAGE)
     stage, _profile = entry
     body = SessionCreate.model_validate({"participant_id": person.id, "stage_id": stage.id})
-    row, person = await sessions.create(session, _principal(template), body, clock)
+    # The candidate is on the page already: no invitation email.
+    try:
+        row, person = await sessions.create(session, _principal(template), body, clock, invite=False)
+    except usage.UsageLimitReached:
+        # The company's monthly limit is its own business: the candidate gets a plain message, no numbers.
+        raise usage.UsageLimitReached(UNAVAILABLE_MESSAGE) from None
     return Started(row, person, resumed=False)

@@ -1,5 +1,7 @@
 """Recruiter accounts in the store, and checking a recruiter's password with a lock after repeated
-failures. Password hashing runs in a worker thread: scrypt is deliberately slow."""
+failures. Password hashing runs in a worker thread: Argon2id is deliberately slow. Emails are unique
+across companies (sign-in takes no company name), so an email held in another company cannot be used;
+the 409 then says so without telling which company, or that an account exists there."""
 
 from __future__ import annotations
 
@@ -14,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.recruiters import REVIEWER_SCOPES, Recruiter, RecruiterCreate, RecruiterUpdate
 from config.settings import SignInSettings
 from engine import browser_sessions
-from engine.auth import Principal, validate_scopes
+from engine.auth import Principal, grantable
 from engine.clock import Clock
-from engine.errors import Conflict, Forbidden
+from engine.errors import Conflict
 from engine.passwords import PasswordHasher, policy_problem
 from engine.services.common import field_invalid, get_owned, new_id
 from engine.store.pagination import Page, paginate
@@ -53,13 +55,7 @@ def to_model(row: RecruiterRow) -> Recruiter:
 
 def _grantable(principal: Principal, requested: list[str] | None) -> list[str]:
     """A caller can hand out only what it holds, so a narrow key cannot mint a wider account."""
-    chosen = list(validate_scopes(REVIEWER_SCOPES if requested is None else requested))
-    beyond = sorted(s for s in chosen if s not in principal.scopes)
-    if beyond:
-        raise Forbidden(
-            f"you cannot grant scope(s) you do not hold: {', '.join(beyond)}", {"missing_scopes": beyond}
-        )
-    return chosen
+    return list(grantable(principal, REVIEWER_SCOPES if requested is None else requested))
 
 
 async def _hash(password: str) -> str:
@@ -69,17 +65,27 @@ async def _hash(password: str) -> str:
     return await asyncio.to_thread(HASHER.hash, password)
 
 
-async def _email_taken(db: AsyncSession, email: str) -> bool:
-    found = await db.scalar(
-        select(RecruiterRow.id).where(RecruiterRow.email == email, RecruiterRow.deleted_at.is_(None))
+async def _email_holder(db: AsyncSession, email: str) -> str | None:
+    """The company of the live account with this email, if any."""
+    found: str | None = await db.scalar(
+        select(RecruiterRow.company_id).where(RecruiterRow.email == email, RecruiterRow.deleted_at.is_(None))
     )
-    return found is not None
+    return found
+
+
+def _email_conflict(principal: Principal, email: str, holder: str | None) -> Conflict:
+    if holder == principal.company_id:
+        # The caller can list its own team: saying so plainly reveals nothing.
+        return Conflict(f"a recruiter with email {email} already exists in your company", {"field": "email"})
+    # Another company's (or unknown, after a race): neither the company nor the account is confirmed.
+    return Conflict("this email cannot be used for a new account; use another address", {"field": "email"})
 
 
 async def create(db: AsyncSession, principal: Principal, body: RecruiterCreate, clock: Clock) -> RecruiterRow:
     scopes = _grantable(principal, body.scopes)
-    if await _email_taken(db, body.email):
-        raise Conflict(f"a recruiter with email {body.email} exists", {"field": "email"})
+    holder = await _email_holder(db, body.email)
+    if holder is not None:
+        raise _email_conflict(principal, body.email, holder)
     now = clock.now()
     row = RecruiterRow(
         id=new_id(),
@@ -97,8 +103,9 @@ async def create(db: AsyncSession, principal: Principal, body: RecruiterCreate, 
         async with db.begin_nested():
             await db.flush()
     except IntegrityError:
-        # Two creates raced past the check above; the unique index decided.
-        raise Conflict(f"a recruiter with email {body.email} exists", {"field": "email"}) from None
+        # Two creates raced past the check above; the unique index decided. Not looked up again (the
+        # failed row is still pending in this session): the generic answer fits either company.
+        raise _email_conflict(principal, body.email, None) from None
     return row
 
 
@@ -132,8 +139,15 @@ async def update(
     return row
 
 
-async def delete(db: AsyncSession, company_id: str, recruiter_id: str, clock: Clock) -> None:
-    row = await get(db, company_id, recruiter_id)
+async def delete(db: AsyncSession, principal: Principal, recruiter_id: str, clock: Clock) -> None:
+    """Delete an account of the caller's company and end its sign-ins. A recruiter may not delete their
+    own account (409): the sign-in would end mid-request, and a company could lose its last admin."""
+    row = await get(db, principal.company_id, recruiter_id)
+    if row.id == principal.recruiter_id:
+        raise Conflict(
+            "you cannot delete your own account; ask another admin, or delete it with an API key",
+            {"id": recruiter_id},
+        )
     row.deleted_at = row.updated_at = clock.now()
     await browser_sessions.revoke_recruiter(db, row.id, clock)
 
@@ -177,6 +191,8 @@ async def check_password(
             return PasswordCheck(None, _locked_for(row, now))
         return PasswordCheck(None)
     row.failed_logins, row.locked_until, row.last_login_at = 0, None, now
+    # A legacy scrypt hash (or Argon2id at older costs) becomes a current Argon2id hash now that the
+    # password is known; the caller commits it with the sign-in.
     if HASHER.needs_rehash(row.password_hash):
         row.password_hash = await asyncio.to_thread(HASHER.hash, password)
     return PasswordCheck(row)

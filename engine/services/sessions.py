@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,7 +9,8 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from config.enums import Focus, SessionStatus
+from config.emails import EmailKind
+from config.enums import Focus, SessionStatus, TransportKind
 from config.sessions import (
     MAX_SCHEDULE_AHEAD_DAYS,
     IllegalTransition,
@@ -22,7 +22,9 @@ from config.sessions import (
 from engine.auth import Principal
 from engine.clock import Clock
 from engine.errors import BadRequest, Conflict, ValidationFailed
-from engine.services import analyses, events, participants, profiles, stages, templates
+from engine.link_tokens import issue
+from engine.notifications import outbox
+from engine.services import analyses, events, participants, profiles, stages, templates, usage
 from engine.services.common import get_owned, new_id
 from engine.store.pagination import Page, paginate
 from engine.store.tables import (
@@ -39,6 +41,7 @@ __all__ = [
     "SessionFilter",
     "cancel",
     "change_status",
+    "check_schedule",
     "create",
     "delete",
     "get",
@@ -75,7 +78,9 @@ class SessionFilter:
 
 
 def join_url(base_url: str, row: SessionRow) -> str:
-    return f"{base_url}/join/{row.join_token}"
+    """The session's join URL, for its recruiters and its emails only: the token is decrypted here
+    (the database holds its hash and an encrypted copy, engine/link_tokens.py)."""
+    return f"{base_url}/join/{row.join_token_encrypted.reveal()}"
 
 
 def to_model(row: SessionRow, person: ParticipantRow | None, base_url: str) -> Session:
@@ -92,6 +97,7 @@ def to_model(row: SessionRow, person: ParticipantRow | None, base_url: str) -> S
         started_at=row.started_at,
         completed_at=row.completed_at,
         duration_seconds=row.duration_seconds,
+        transport=None if row.transport is None else TransportKind(row.transport),
         metadata=row.metadata_,
         is_test=row.is_test,
         retake_of=row.retake_of,
@@ -140,7 +146,9 @@ def _check_shape(body: SessionCreate, principal: Principal) -> None:
     principal.require(*needed)
 
 
-def _schedule(requested: datetime | None, now: datetime, field: str = "schedule_time") -> datetime:
+def check_schedule(requested: datetime | None, now: datetime, field: str = "schedule_time") -> datetime:
+    """When a session asked for at `requested` starts: now when omitted; a 422 naming `field` when it is
+    in the past (beyond clock skew) or past the booking horizon."""
     if requested is None:
         return now
     when = requested.astimezone(UTC)
@@ -181,13 +189,15 @@ async def _resolve_template(
 
 
 async def create(
-    session: AsyncSession, principal: Principal, body: SessionCreate, clock: Clock
+    session: AsyncSession, principal: Principal, body: SessionCreate, clock: Clock, *, invite: bool = True
 ) -> tuple[SessionRow, ParticipantRow]:
+    """Books the session and, with `invite` (all but a candidate who books through a public link and is
+    already on the page), queues the participant's invitation email."""
     _check_shape(body, principal)
     cid = principal.company_id
     # Validated before anything is written; re-read below so the session and its events come after the
     # inline resources this request creates (their created_at and participant.created event).
-    requested_time = _schedule(body.schedule_time, clock.now())
+    requested_time = check_schedule(body.schedule_time, clock.now())
     template = await _resolve_template(session, principal, body, clock)
 
     stage = None
@@ -249,6 +259,9 @@ async def create(
 
     now = clock.now()
     schedule_time = max(requested_time, now)
+    if not body.is_test:  # test sessions never count; everything else must fit the monthly limit
+        await usage.check_booking(session, cid, template, stage, schedule_time, now)
+    link = issue()
     row = SessionRow(
         id=new_id(),
         company_id=cid,
@@ -260,13 +273,16 @@ async def create(
         schedule_time=schedule_time,
         metadata_=body.metadata,
         is_test=body.is_test,
-        join_token=secrets.token_urlsafe(32),
+        join_token_hash=link.digest,
+        join_token_encrypted=link.sealed,
         created_at=now,
         updated_at=now,
     )
     session.add(row)
     await session.flush()
     events.record(session, cid, "session.scheduled", events.session_data(row, person), now)
+    if invite:
+        await outbox.queue(session, row, person, EmailKind.INVITATION, now)
     if body.is_test:
         await _complete_test(session, row, person, profile, template, now)
     return row, person
@@ -345,6 +361,8 @@ async def change_status(
             await analyses.create_version(session, row, "completed", now)
     person = await participant_of(session, row)
     events.record(session, row.company_id, STATUS_EVENTS[target], events.session_data(row, person), now)
+    if target is SessionStatus.CANCELLED:
+        await outbox.queue(session, row, person, EmailKind.CANCELLATION, now)
 
 
 async def cancel(session: AsyncSession, company_id: str, session_id: str, clock: Clock) -> SessionRow:
@@ -362,7 +380,10 @@ async def update(
     if "schedule_time" in changes:
         if row.status != SessionStatus.SCHEDULED.value:
             raise Conflict(f"schedule_time: a {row.status} session cannot be rescheduled")
-        row.schedule_time = _schedule(patch.schedule_time, now)
+        moved = check_schedule(patch.schedule_time, now)
+        if moved != row.schedule_time:
+            row.schedule_time = moved
+            await outbox.queue(session, row, await participant_of(session, row), EmailKind.RESCHEDULE, now)
     if "metadata" in changes:
         row.metadata_ = patch.metadata or {}
     if "status" in changes and patch.status is not None and patch.status.value != row.status:
@@ -384,6 +405,9 @@ async def retake(
         )
     person, profile, template = await _retake_resources(session, original)
     now = clock.now()
+    if not original.is_test:
+        stage = await session.get(StageRow, original.stage_id) if original.stage_id else None
+        await usage.check_booking(session, company_id, template, stage, now, now)
     row = await follow_up(
         session,
         original,
@@ -409,7 +433,8 @@ async def follow_up(
 ) -> SessionRow:
     """A new scheduled session for `original`'s participant, at once: a retake of the same stage, or the
     next `stage` of the pipeline (with that stage's profile). Records its `session.scheduled` event,
-    which carries what an integrator needs to send the invite."""
+    which carries what an integrator needs to send the invite, and queues the invitation email."""
+    link = issue()
     row = SessionRow(
         id=new_id(),
         company_id=original.company_id,
@@ -422,13 +447,15 @@ async def follow_up(
         metadata_=original.metadata_ if metadata is None else metadata,
         is_test=original.is_test,
         retake_of=retake_of,
-        join_token=secrets.token_urlsafe(32),
+        join_token_hash=link.digest,
+        join_token_encrypted=link.sealed,
         created_at=now,
         updated_at=now,
     )
     session.add(row)
     await session.flush()
     events.record(session, original.company_id, "session.scheduled", events.session_data(row, person), now)
+    await outbox.queue(session, row, person, EmailKind.INVITATION, now)
     return row
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +18,7 @@ from config.templates import (
 )
 from engine.clock import Clock
 from engine.errors import Conflict
+from engine.link_tokens import issue
 from engine.services.common import get_owned, new_id, validate_as
 from engine.store.pagination import Page, paginate
 from engine.store.tables import ParticipantRow, SessionRow, StageRow, TemplateRow
@@ -52,9 +52,12 @@ def public_url(base_url: str, token: str) -> str:
 
 
 def to_model(row: TemplateRow, base_url: str) -> EvaluationTemplate:
+    sealed = row.public_token_encrypted
     link = PublicLink(
         enabled=row.public_enabled,
-        url=public_url(base_url, row.public_token) if row.public_token else None,
+        # Decrypted only here, to show the URL to the template's recruiters (engine/link_tokens.py).
+        url=None if sealed is None else public_url(base_url, sealed.reveal()),
+        email_verification=row.public_email_verification,
     )
     return EvaluationTemplate.model_validate(
         {
@@ -160,12 +163,21 @@ async def delete(session: AsyncSession, company_id: str, template_id: str, clock
 
 
 async def set_public_link(
-    session: AsyncSession, company_id: str, template_id: str, enabled: bool, clock: Clock
+    session: AsyncSession,
+    company_id: str,
+    template_id: str,
+    enabled: bool,
+    clock: Clock,
+    email_verification: bool | None = None,
 ) -> TemplateRow:
-    """Enabling keeps an earlier token, so a link already shared works again when re-enabled."""
+    """Enabling keeps an earlier token, so a link already shared works again when re-enabled.
+    `email_verification` None keeps the current setting."""
     row = await get(session, company_id, template_id)
-    if enabled and row.public_token is None:
-        row.public_token = secrets.token_urlsafe(32)
+    if email_verification is not None:
+        row.public_email_verification = email_verification
+    if enabled and row.public_token_hash is None:
+        link = issue()
+        row.public_token_hash, row.public_token_encrypted = link.digest, link.sealed
     row.public_enabled = enabled
     row.updated_at = clock.now()
     await session.flush()

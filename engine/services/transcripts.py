@@ -133,6 +133,10 @@ async def save_recording(
         session.add(row)
     else:
         row.path, row.duration_s, row.status, row.updated_at = path, duration_s, status, now
+        if status == "recording":
+            # A resumed session appends to the file: a copy already in the object store is out of date,
+            # so the upload pass takes the recording again once it is ready.
+            row.uploaded_at = None
     await session.flush()
     return row
 

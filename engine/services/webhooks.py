@@ -4,6 +4,10 @@ The outbox (`outbox_events`) is written in the same transaction as every change.
 undispatched event into one delivery per subscribed, enabled endpoint of its company and marks the
 event dispatched, in one transaction: an event is either waiting in the outbox or has its deliveries,
 never neither. Deliveries then live here until a 2xx, or until the retry schedule runs out.
+
+Any number of dispatchers (engines, `interview-engine worker` processes) share the deliveries: each
+attempt is made under a lease (`claim`, engine.services.leases), so two never send one delivery at once,
+and a delivery whose dispatcher died mid-attempt is due again once the lease runs out.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from config.webhooks import (
 )
 from engine.clock import Clock
 from engine.errors import Conflict, Forbidden, NotFound
-from engine.services import events
+from engine.services import events, leases
 from engine.services.common import get_owned, new_id
 from engine.store.pagination import Page, paginate
 from engine.store.tables import OutboxEventRow, WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow
@@ -33,6 +37,7 @@ __all__ = [
     "FAILED",
     "PENDING",
     "SUCCEEDED",
+    "claim",
     "create",
     "delete",
     "delivery_model",
@@ -40,6 +45,7 @@ __all__ = [
     "fan_out",
     "get",
     "get_delivery",
+    "held",
     "list_deliveries",
     "list_endpoints",
     "redeliver",
@@ -226,14 +232,45 @@ async def fan_out(db: AsyncSession, now: datetime, first_wait: timedelta) -> int
 
 
 async def due(db: AsyncSession, now: datetime, limit: int) -> list[WebhookDeliveryRow]:
+    """Pending deliveries whose time has come and that no live lease holds."""
     return list(
         await db.scalars(
             select(WebhookDeliveryRow)
-            .where(WebhookDeliveryRow.status == PENDING, WebhookDeliveryRow.next_attempt_at <= now)
+            .where(
+                WebhookDeliveryRow.status == PENDING,
+                WebhookDeliveryRow.next_attempt_at <= now,
+                leases.free(WebhookDeliveryRow, now),
+            )
             .order_by(WebhookDeliveryRow.next_attempt_at, WebhookDeliveryRow.id)
             .limit(limit)
         )
     )
+
+
+async def claim(
+    db: AsyncSession, delivery_id: str, now: datetime, lease: leases.Claim
+) -> WebhookDeliveryRow | None:
+    """The delivery, leased to `lease` for one attempt, or None when it is not due any more or another
+    dispatcher holds it (SKIP LOCKED: one claiming it right now counts as holding it)."""
+    delivery = await db.scalar(
+        select(WebhookDeliveryRow)
+        .where(
+            WebhookDeliveryRow.id == delivery_id,
+            WebhookDeliveryRow.status == PENDING,
+            WebhookDeliveryRow.next_attempt_at <= now,
+            leases.free(WebhookDeliveryRow, now),
+        )
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    if delivery is not None:
+        leases.take(delivery, lease, now)
+    return delivery
+
+
+async def held(db: AsyncSession, delivery_id: str, lease: leases.Claim) -> WebhookDeliveryRow | None:
+    """The delivery, locked, while `lease` still holds it; None once another dispatcher took it over."""
+    return await leases.held(db, WebhookDeliveryRow, delivery_id, lease)
 
 
 async def get_delivery(db: AsyncSession, company_id: str, delivery_id: str) -> WebhookDeliveryRow:

@@ -20,23 +20,39 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from engine.link_tokens import Sealed, SealedString
+from engine.secret_box import EncryptedBytes, EncryptedString
+
 __all__ = [
     "AnalysisRow",
     "ApiKeyRow",
+    "AuditEventRow",
     "Base",
     "BrowserSessionRow",
+    "CallAttemptRow",
     "CompanyRow",
+    "EmailRow",
+    "EmailTemplateRow",
+    "EngineNodeRow",
+    "ErasureFileRow",
+    "LiveOwnerRow",
     "OutboxEventRow",
     "ParticipantRow",
     "ParticipantTagRow",
+    "PartnerGrantRow",
+    "PartnerKeyRow",
+    "PhoneStreamTokenRow",
     "ProfileRow",
+    "PublicLinkSignUpRow",
     "RecordingRow",
     "RecruiterRow",
+    "ResumeFileRow",
     "SessionRow",
     "StageRow",
     "TemplateRow",
@@ -94,6 +110,12 @@ class CompanyRow(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(nullable=False)
+    # Revision 0016: participants inactive this many days are erased (engine.services.retention);
+    # null keeps them until their own gdpr_expiry_date, or forever.
+    retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Revision 0018: interview minutes per calendar month (UTC) beyond which new sessions are refused
+    # (engine.services.usage); null: no limit.
+    monthly_interview_minutes_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class ApiKeyRow(Base):
@@ -104,8 +126,37 @@ class ApiKeyRow(Base):
     secret_hash: Mapped[str] = mapped_column(String(64))
     scopes: Mapped[list[Any]] = mapped_column(nullable=False)
     created_at: Mapped[datetime] = mapped_column(nullable=False)
+    # Who made it: `recruiter:<id>` or `api_key:<id>` through the API, `cli` or `first-run`; null for
+    # keys made before migration 0007.
+    created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class PartnerKeyRow(Base):
+    """An integrator's key (engine.services.partner_keys): no company's own; it acts for one of the
+    companies granted to it (PartnerGrantRow) per request, with the same scopes in each. Apart from the
+    company, a row like ApiKeyRow; a table of its own so no query over a company's keys can meet it."""
+
+    __tablename__ = "partner_keys"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[Any]] = mapped_column(nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class PartnerGrantRow(Base):
+    """A company a partner key may act for. Revoking the grant deletes the row: refused from the next
+    request on."""
+
+    __tablename__ = "partner_key_companies"
+    key_id: Mapped[str] = mapped_column(ForeignKey("partner_keys.id"), primary_key=True)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"), primary_key=True, index=True)
+    granted_at: Mapped[datetime] = mapped_column(nullable=False)
 
 
 class RecruiterRow(Timestamps, Base):
@@ -165,9 +216,19 @@ class TemplateRow(Timestamps, Base):
     name: Mapped[str] = mapped_column(String(200))
     use_case: Mapped[str] = mapped_column(String(32))
     spec: Mapped[dict[str, Any]] = mapped_column(nullable=False)
-    public_token: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    # Revision 0021: the link's token as its SHA-256 (the lookup) and encrypted (to show the URL again);
+    # engine/link_tokens.py. The unique constraint keeps the name it was made with, on `public_token`.
+    public_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    public_token_encrypted: Mapped[Sealed | None] = mapped_column(SealedString(200), nullable=True)
     public_enabled: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
-    __table_args__ = (Index("ix_templates_company_created", "company_id", "created_at", "id"),)
+    # A public-link sign-up must be confirmed from the candidate's inbox first (revision 0022).
+    public_email_verification: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), nullable=False
+    )
+    __table_args__ = (
+        Index("ix_templates_company_created", "company_id", "created_at", "id"),
+        UniqueConstraint("public_token_hash", name="uq_templates_public_token"),
+    )
 
 
 class StageRow(Timestamps, Base):
@@ -201,7 +262,13 @@ class ParticipantRow(Timestamps, Base):
     # which a plain (template_id, email) index would not because NULLs never collide.
     dedupe_key: Mapped[str] = mapped_column(String(400))
     external_id: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # Revision 0009: a column rather than a key of `spec`, so it can be filtered on or indexed later
+    # without rewriting every row's JSON.
+    phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
     spec: Mapped[dict[str, Any]] = mapped_column(nullable=False)
+    # Revision 0016: when their personal data was erased (engine.services.erasure); the row stays,
+    # soft-deleted and named "erased", so counts over sessions still add up.
+    erased_at: Mapped[datetime | None] = mapped_column(nullable=True)
     __table_args__ = (
         Index("ix_participants_company_created", "company_id", "created_at", "id"),
         Index("ix_participants_company_external", "company_id", "external_id"),
@@ -237,10 +304,16 @@ class SessionRow(Timestamps, Base):
     started_at: Mapped[datetime | None] = mapped_column(nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     duration_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Revision 0024: how the interview was held (config.enums.Transport), the latest connection's.
+    transport: Mapped[str | None] = mapped_column(String(16), nullable=True)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", nullable=False)
     is_test: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     retake_of: Mapped[str | None] = mapped_column(ForeignKey("sessions.id"), nullable=True)
-    join_token: Mapped[str] = mapped_column(String(64), unique=True)
+    # Revision 0021: the join token as its SHA-256 (the lookup) and encrypted (to show the URL again);
+    # engine/link_tokens.py. Nullable only because SQLite cannot add a NOT NULL column in place: every
+    # session has both. The unique constraint keeps the name it was made with, on `join_token`.
+    join_token_hash: Mapped[str] = mapped_column(String(64))
+    join_token_encrypted: Mapped[Sealed] = mapped_column(SealedString(200), nullable=True)
     analysis_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
     analysis: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
     # Where the live interview is (question index, ...), so a reconnect resumes instead of restarting.
@@ -250,6 +323,9 @@ class SessionRow(Timestamps, Base):
     __table_args__ = (
         Index("ix_sessions_company_created", "company_id", "created_at", "id"),
         Index("ix_sessions_company_status", "company_id", "status"),
+        # A month's interview minutes (engine.services.usage), summed at every booking under a limit.
+        Index("ix_sessions_company_started", "company_id", "started_at"),
+        UniqueConstraint("join_token_hash", name="uq_sessions_join_token"),
     )
 
 
@@ -301,6 +377,24 @@ class RecordingRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(nullable=False)
     updated_at: Mapped[datetime] = mapped_column(nullable=False)
+    # Set once the finished file is confirmed in the object store (engine.storage.uploads); a "ready"
+    # recording without it is an upload still pending, retried until it succeeds.
+    object_key: Mapped[str | None] = mapped_column(String(600), nullable=True)
+    uploaded_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # When this node deleted its local copy after the upload (IE_OBJECT_STORE__DELETE_LOCAL).
+    local_deleted_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # The Opus transcode (engine.storage.transcodes): `path`/`content_type` name the Opus file from
+    # `transcoded_at` on; `source_path` is the WAV still to delete (cleared once it is gone). The lease
+    # (`transcode_token` until `transcode_until`) keeps two engines off one file; `transcode_error` is
+    # set when the WAV cannot be transcoded (it then stays the recording).
+    transcoded_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    source_path: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    transcode_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    transcode_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    transcode_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    transcode_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The transcode pass looks for "ready" WAVs every IE_RECORDINGS__POLL_S: most rows are Opus by then.
+    __table_args__ = (Index("ix_recordings_content_type_status", "content_type", "status"),)
 
 
 class AnalysisRow(Base):
@@ -320,6 +414,10 @@ class AnalysisRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = mapped_column(nullable=False)
     updated_at: Mapped[datetime] = mapped_column(nullable=False)
+    # The worker's lease while PROCESSING (engine.services.leases): who, which claim, until when.
+    claimed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    claim_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(nullable=True)
     __table_args__ = (
         UniqueConstraint("session_id", "version"),
         Index("ix_analyses_status", "status"),
@@ -338,8 +436,9 @@ class WebhookEndpointRow(Timestamps, Base):
     event_types: Mapped[list[Any]] = mapped_column(nullable=False)  # empty: every event
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False)
     disabled_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    secret: Mapped[str] = mapped_column(String(200))
-    previous_secret: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Encrypted at rest (engine/secret_box.py): a 50-character secret is a 164-character Fernet token.
+    secret: Mapped[str] = mapped_column(EncryptedString(200))
+    previous_secret: Mapped[str | None] = mapped_column(EncryptedString(200), nullable=True)
     previous_secret_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
@@ -360,6 +459,10 @@ class WebhookDeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(nullable=False)
     updated_at: Mapped[datetime] = mapped_column(nullable=False)
+    # The lease of the worker sending it (engine.services.leases): who, which claim, until when.
+    claimed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    claim_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(nullable=True)
     __table_args__ = (
         UniqueConstraint("endpoint_id", "event_id"),
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
@@ -376,3 +479,225 @@ class WebhookAttemptRow(Base):
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     duration_ms: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class EmailTemplateRow(Base):
+    """A company's own template for one kind of email; without a row the built-in default is used."""
+
+    __tablename__ = "email_templates"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(300))
+    html: Mapped[str] = mapped_column(Text, nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(nullable=False)
+    __table_args__ = (UniqueConstraint("company_id", "kind"),)
+
+
+class EmailRow(Base):
+    """One email to a participant, written in the transaction of the change it announces: queued until
+    the SMTP server accepts it (sent), retried on the schedule, failed after it, or not_sent with the
+    reason. `dedupe_key` makes each email once-only; `claimed_until` leases it to the worker sending it.
+    Subject and bodies are filled in when it is prepared for sending."""
+
+    __tablename__ = "emails"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"))
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
+    participant_id: Mapped[str] = mapped_column(ForeignKey("participants.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    to_address: Mapped[str] = mapped_column(String(320))
+    # What the email announces (the session's scheduled time it was queued for).
+    context: Mapped[dict[str, Any]] = mapped_column(nullable=False)
+    subject: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    html_body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    text_body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(16))  # queued, sent, failed, not_sent
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    claim_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(nullable=False)
+    __table_args__ = (Index("ix_emails_due", "status", "next_attempt_at"),)
+
+
+class ResumeFileRow(Base):
+    """A resume file uploaded with POST /v1/resumes/parse (engine/services/resume_files.py): unclaimed,
+    it expires at `expires_at`; claimed by the participant created from it, it lives as long as they do.
+    The bytes are on local disk (`storage` "local", `key` relative to <data_dir>/resumes) or in the
+    object store (`storage` "bucket", `key` the object key)."""
+
+    __tablename__ = "resume_files"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"))
+    participant_id: Mapped[str | None] = mapped_column(ForeignKey("participants.id"), nullable=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(600))
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    # Null once claimed: a participant's file does not expire.
+    expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    __table_args__ = (
+        # One kept file per participant; NULLs (unclaimed uploads) never collide.
+        Index("uq_resume_files_participant", "participant_id", unique=True),
+        Index("ix_resume_files_expires", "expires_at"),
+    )
+
+
+class ErasureFileRow(Base):
+    """A file of an erased participant still to delete (engine.services.erasure): written in the
+    erasure's transaction, deleted once the file is gone, so a crash between the two loses nothing.
+    `kind`: recording (relative to the recordings directory, with its siblings `<stem>.*`),
+    recording_object (a key in the object store), resume_local or resume_bucket (engine.storage
+    .resume_files). Kept until `keep_until` even when done: a transcode or upload pass that was midway
+    when the rows went may still write the file once more."""
+
+    __tablename__ = "erasure_files"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"))
+    participant_id: Mapped[str] = mapped_column(ForeignKey("participants.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(600))
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    keep_until: Mapped[datetime] = mapped_column(nullable=False, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+class EngineNodeRow(Base):
+    """One running engine (engine.live.node): where the others reach it, when it last said it was alive,
+    and whether it is draining (stopping: it takes no new interviews). Deleted when it stops cleanly;
+    a dead one's row is left until the others prune it."""
+
+    __tablename__ = "engine_nodes"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    started_at: Mapped[datetime] = mapped_column(nullable=False)
+    heartbeat_at: Mapped[datetime] = mapped_column(nullable=False)
+    draining: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+
+
+class LiveOwnerRow(Base):
+    """Which engine holds a session's live interview, while it is live (engine.services.nodes). No
+    foreign key to engine_nodes: a row whose node is gone or silent is one any engine may take over."""
+
+    __tablename__ = "live_owners"
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), primary_key=True)
+    node_id: Mapped[str] = mapped_column(String(64), index=True)
+    since: Mapped[datetime] = mapped_column(nullable=False)
+
+
+class IdempotencyRow(Base):
+    """A POST made with an `Idempotency-Key` (engine.api.idempotency): the request it stood for and, once
+    answered, the response to replay. Keyed by a hash of the caller's credential and the key, so two
+    callers' keys never meet and no credential is stored."""
+
+    __tablename__ = "idempotency_keys"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))  # "running", then "done"
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    headers: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON [[name, value], ...]
+    # Encrypted at rest (engine/secret_box.py): a response can hold a new webhook secret or a person's data.
+    body: Mapped[bytes | None] = mapped_column(EncryptedBytes(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(nullable=False, index=True)
+
+
+class AuditEventRow(Base):
+    """Who viewed or changed what, and when (engine.services.audit). Append-only: written in the same
+    transaction as what it records, never updated or deleted (migration 0017 adds triggers refusing
+    both). Holds ids and a display label of the actor, never the content viewed or changed."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"))
+    at: Mapped[datetime] = mapped_column(nullable=False)
+    actor_kind: Mapped[str] = mapped_column(String(16))  # "api_key" or "recruiter"
+    actor_id: Mapped[str] = mapped_column(String(64))
+    actor_label: Mapped[str] = mapped_column(String(320))  # the key's name or the recruiter's email
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    request_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    __table_args__ = (
+        Index("ix_audit_events_company_at", "company_id", "at", "id"),
+        Index("ix_audit_events_company_target", "company_id", "target_id", "at"),
+    )
+
+
+class PublicLinkSignUpRow(Base):
+    """A sign-up through a public link that waits for the candidate to confirm their email
+    (engine.services.public_link_verification). Only the SHA-256 of the one-time token is kept for the
+    lookup; `sealed_token` (encrypted at rest) exists only until the email has gone out, which this row
+    also tracks like an outbox email. Once used, name and email are blanked (the participant holds them);
+    the retention job deletes the row after its expiry."""
+
+    __tablename__ = "public_link_sign_ups"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"))
+    template_id: Mapped[str] = mapped_column(ForeignKey("templates.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # A 43-character token is a 140-character Fernet token.
+    sealed_token: Mapped[str | None] = mapped_column(EncryptedString(200), nullable=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    expires_at: Mapped[datetime] = mapped_column(nullable=False, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    session_id: Mapped[str | None] = mapped_column(ForeignKey("sessions.id"), nullable=True)
+    email_status: Mapped[str] = mapped_column(String(16))  # queued, sent, failed, not_sent
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    claim_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(nullable=False)
+    __table_args__ = (
+        Index("ix_public_link_sign_ups_due", "email_status", "next_attempt_at"),
+        Index("ix_public_link_sign_ups_recipient", "template_id", "email", "created_at"),
+    )
+
+
+class PhoneStreamTokenRow(Base):
+    """A one-time token that connects a phone call's media stream to a session (revision 0023;
+    engine.services.phone). Only its SHA-256 is kept: the token is in the URL handed to the telephony
+    provider, and is spent when the stream starts."""
+
+    __tablename__ = "phone_stream_tokens"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"))
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(nullable=False, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class CallAttemptRow(Base):
+    """One phone call to a session's interview (revision 0023; seed 003's call attempt logs): written
+    when its media stream starts, completed when it ends (engine.services.phone)."""
+
+    __tablename__ = "call_attempts"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"))
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"))
+    call_sid: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(nullable=False)
+    ended_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    duration_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # answered, no_answer, busy, failed, hung_up, completed (config.phone.CallOutcome)
+    outcome: Mapped[str] = mapped_column(String(16))
+    __table_args__ = (Index("ix_call_attempts_session_started", "session_id", "started_at"),)

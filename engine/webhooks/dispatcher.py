@@ -1,5 +1,7 @@
 """The webhook dispatcher: fans the outbox out into deliveries and sends the due ones, in the engine's
-lifespan.
+lifespan or in an `interview-engine worker` process (engine.workers); any number share the deliveries.
+Each attempt holds a lease on its delivery (engine.services.webhooks.claim), renewed while the request
+runs; the outcome is recorded only while the lease is still this dispatcher's.
 
 Everything it knows is in the database, so nothing is lost when the engine stops: an event not yet
 fanned out waits in the outbox, a delivery not yet sent (or mid-retry) is sent after the restart. The
@@ -25,8 +27,8 @@ import httpx
 
 from config.settings import WebhookSettings
 from engine.clock import Clock
-from engine.poller import Poller
-from engine.services import webhooks
+from engine.outbox_loop import OutboxLoop, backoff
+from engine.services import leases, webhooks
 from engine.services.common import new_id
 from engine.store.database import Database
 from engine.store.tables import WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow
@@ -48,98 +50,103 @@ class WebhookDispatcher:
         settings: WebhookSettings,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        lease_s: float = 60.0,
+        detached: bool = False,
     ) -> None:
+        """`detached`: separate workers deliver; this one starts nothing and `wake()` does nothing."""
+        self._lease = timedelta(seconds=lease_s)
+        self._detached = detached
         self._database = database
         self._clock = clock
         self._settings = settings
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
-        self._poller = Poller(settings.poll_s)
-        self._sending: set[str] = set()
-        self._slots = asyncio.Semaphore(settings.max_concurrency)
+        self._loop = OutboxLoop(
+            "webhook dispatch",
+            poll_s=settings.poll_s,
+            max_concurrency=settings.max_concurrency,
+            prepare=self._fan_out,
+            due=self._due,
+            attempt=self._attempt,
+        )
 
     async def __aenter__(self) -> WebhookDispatcher:
+        if self._detached:
+            return self
         self._client = httpx.AsyncClient(
             timeout=self._settings.timeout_s,
             follow_redirects=False,
             transport=GuardedTransport(allow_private=self._settings.allow_private, inner=self._transport),
         )
-        await self._poller.start(self._run)
+        await self._loop.start()
         return self
 
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if self._detached:
+            return
         try:
-            await self._poller.stop(kind, exc, tb)
+            await self._loop.stop(kind, exc, tb)
         finally:
             if self._client is not None:
                 await self._client.aclose()
 
     def wake(self) -> None:
-        self._poller.wake()
+        self._loop.wake()
 
-    async def _run(self) -> None:
-        async with asyncio.TaskGroup() as sends:
-            while not self._poller.stopping:
-                try:
-                    busy = await self._cycle(sends)
-                except Exception:
-                    # A database hiccup must not stop delivery for good; the next cycle tries again.
-                    logger.exception("webhook dispatch cycle failed")
-                    busy = False
-                if not busy:
-                    await self._poller.nap()
+    @property
+    def running(self) -> bool:
+        """Detached counts as running: nothing here can be down (the readiness probe)."""
+        return self._detached or self._loop.running
 
-    async def _cycle(self, sends: asyncio.TaskGroup) -> bool:
+    async def _fan_out(self) -> int:
         first_wait = timedelta(seconds=self._settings.retry_schedule_s[0])
         async with self._database.transaction() as db:
-            fanned = await webhooks.fan_out(db, self._clock.now(), first_wait)
-        async with self._database.transaction() as db:
-            ready = [
-                d.id
-                for d in await webhooks.due(db, self._clock.now(), self._settings.max_concurrency * 2)
-                if d.id not in self._sending
-            ]
-        for delivery_id in ready:
-            if self._poller.stopping:
-                break
-            self._sending.add(delivery_id)
-            sends.create_task(self._send(delivery_id))
-        return bool(fanned or ready)
+            return await webhooks.fan_out(db, self._clock.now(), first_wait)
 
-    async def _send(self, delivery_id: str) -> None:
-        try:
-            async with self._slots:
-                await self._attempt(delivery_id)
-        except Exception:
-            logger.exception("webhook delivery %s: attempt failed unexpectedly", delivery_id)
-        finally:
-            self._sending.discard(delivery_id)
-            self._poller.wake()
+    async def _due(self, limit: int) -> list[str]:
+        async with self._database.transaction() as db:
+            return [d.id for d in await webhooks.due(db, self._clock.now(), limit)]
 
     async def _attempt(self, delivery_id: str) -> None:
+        lease = leases.Claim(self._lease)
         async with self._database.transaction() as db:
-            delivery = await db.get(WebhookDeliveryRow, delivery_id)
-            if delivery is None or delivery.status != webhooks.PENDING:
-                return
+            now = self._clock.now()
+            delivery = await webhooks.claim(db, delivery_id, now, lease)
+            if delivery is None:
+                return  # not due any more, or another dispatcher has it
             endpoint = await db.get(WebhookEndpointRow, delivery.endpoint_id)
             assert endpoint is not None
             if endpoint.deleted_at is not None or not endpoint.enabled:
-                self._finish(delivery, webhooks.FAILED, None, "endpoint disabled", self._clock.now())
+                self._finish(delivery, webhooks.FAILED, None, "endpoint disabled", now)
                 return
-            url, secrets = endpoint.url, webhooks.secrets_in_use(endpoint, self._clock.now())
+            url, secrets = endpoint.url, webhooks.secrets_in_use(endpoint, now)
             event_id, payload = delivery.event_id, delivery.payload
         body = json.dumps(payload, separators=(",", ":")).encode()
         started = time.monotonic()
-        status, error, retry_after = await self._post(url, secrets, event_id, body)
+        label = f"webhook delivery {delivery_id}"
+        try:
+            async with leases.keep_alive(
+                lambda until: self._renew(delivery_id, lease, until), lease, self._clock.now, label
+            ):
+                status, error, retry_after = await self._post(url, secrets, event_id, body)
+        except asyncio.CancelledError:
+            # Stopping: the attempt is not recorded and the delivery is free again at once (the receiver
+            # may have had it: deliveries are at least once, with the event id to de-duplicate on).
+            await asyncio.shield(self._give_back(delivery_id, lease))
+            raise
         elapsed_ms = round((time.monotonic() - started) * 1000)
         async with self._database.transaction() as db:
-            delivery = await db.get(WebhookDeliveryRow, delivery_id)
-            endpoint = await db.get(WebhookEndpointRow, delivery.endpoint_id) if delivery else None
-            if delivery is None or endpoint is None:
+            delivery = await webhooks.held(db, delivery_id, lease)
+            if delivery is None:
+                logger.warning("%s: answered past its lease; another dispatcher holds it now", label)
+                return
+            endpoint = await db.get(WebhookEndpointRow, delivery.endpoint_id)
+            if endpoint is None:
                 return
             now = self._clock.now()
+            leases.release(delivery)
             db.add(
                 WebhookAttemptRow(
                     id=new_id(),
@@ -152,6 +159,9 @@ class WebhookDispatcher:
             )
             delivery.attempts += 1
             delivery.last_status_code = status
+            if delivery.status != webhooks.PENDING:
+                # Failed meanwhile (its endpoint deleted): the attempt is logged, the status stays.
+                return
             if status is not None and 200 <= status < 300:
                 self._finish(delivery, webhooks.SUCCEEDED, status, None, now)
             elif status == 410:
@@ -161,6 +171,19 @@ class WebhookDispatcher:
                 logger.info("webhook endpoint %s disabled: the receiver answered 410", endpoint.id)
             else:
                 self._retry_or_fail(delivery, status, error, retry_after, now)
+
+    async def _renew(self, delivery_id: str, lease: leases.Claim, until: datetime) -> bool:
+        async with self._database.transaction() as db:
+            return await leases.extend(db, WebhookDeliveryRow, delivery_id, lease, until)
+
+    async def _give_back(self, delivery_id: str, lease: leases.Claim) -> None:
+        try:
+            async with self._database.transaction() as db:
+                delivery = await webhooks.held(db, delivery_id, lease)
+                if delivery is not None:
+                    leases.release(delivery)
+        except Exception:
+            logger.exception("webhook delivery %s: could not hand it back at stop", delivery_id)
 
     async def _post(
         self, url: str, secrets: list[str], event_id: str, body: bytes
@@ -195,14 +218,13 @@ class WebhookDispatcher:
         retry_after: float | None,
         now: datetime,
     ) -> None:
-        schedule = self._settings.retry_schedule_s
-        if delivery.attempts >= len(schedule):
+        later = backoff(self._settings.retry_schedule_s, delivery.attempts, now)
+        if later is None:
             self._finish(delivery, webhooks.FAILED, status, error, now)
             return
-        wait = schedule[delivery.attempts]
         if retry_after is not None:
-            wait = min(retry_after, self._settings.max_retry_after_s)
-        delivery.next_attempt_at = now + timedelta(seconds=wait)
+            later = now + timedelta(seconds=min(retry_after, self._settings.max_retry_after_s))
+        delivery.next_attempt_at = later
         delivery.last_error = error
         delivery.updated_at = now
 
@@ -212,6 +234,7 @@ class WebhookDispatcher:
     ) -> None:
         delivery.status, delivery.next_attempt_at, delivery.updated_at = status, None, now
         delivery.last_error = error
+        leases.release(delivery)
         if code is not None:
             delivery.last_status_code = code
 

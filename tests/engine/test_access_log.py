@@ -34,7 +34,7 @@ async def test_tokens_are_redacted_from_the_access_log(
         ("/join/abc/offer", "/join/<token>/offer"),
         ("/public/xyz/sessions", "/public/<token>/sessions"),
         ("/v1/sessions/123", "/v1/sessions/123"),
-        ("/assets/join.js", "/assets/join.js"),
+        ("/assets/join/main.js", "/assets/join/main.js"),
     ],
 )
 def test_redact_path(path: str, logged: str) -> None:

@@ -19,6 +19,7 @@ def full_participant(template_id: str) -> dict[str, Any]:
     return {
         "name": "Jane Smith",
         "email": "jane@example.com",
+        "phone": "+49 (30) 123-4567",
         "evaluation_template_id": template_id,
         "external_id": "greenhouse-8821",
         "profile": {
@@ -49,7 +50,8 @@ async def test_create_echoes_every_field(client: httpx.AsyncClient) -> None:
     uuid.UUID(person["id"])
     for key, value in body.items():
         assert person[key] == value, key
-    assert set(person) == set(body) | {"id", "created_at", "updated_at"}
+    assert set(person) == set(body) | {"id", "created_at", "updated_at", "resume"}
+    assert person["resume"] is None  # no resume file kept (tests/engine/test_resume_files.py)
     assert (await client.get(f"{URL}/{person['id']}")).json() == person
 
 
@@ -108,7 +110,11 @@ async def test_bad_input_is_422_with_the_field_path(client: httpx.AsyncClient) -
         (participant_body(gdpr_expiry_date="tomorrow"), "gdpr_expiry_date"),
         (participant_body(evaluation_template_id="123"), "evaluation_template_id"),
         (participant_body(name="Jane\x00"), "name"),
-        (participant_body(phone="+1 555"), "phone"),
+        (participant_body(phone="+1 555"), "phone"),  # four digits
+        (participant_body(phone="call me"), "phone"),
+        (participant_body(phone="+1 555 0100 ext. 12"), "phone"),
+        (participant_body(phone="1" * 33), "phone"),
+        (participant_body(phone=4930123456), "phone"),
         ({"email": "a@example.com"}, "name"),
     ]
     for body, path in cases:
@@ -177,6 +183,7 @@ async def test_patch_changes_only_what_is_sent(client: httpx.AsyncClient) -> Non
     assert (patched["tags"], patched["email"]) == (["staff"], "jane.s@example.com")
     for key in (
         "name",
+        "phone",
         "profile",
         "background",
         "resume_url",
@@ -192,6 +199,27 @@ async def test_patch_changes_only_what_is_sent(client: httpx.AsyncClient) -> Non
     ]
     assert (await client.get(URL, params={"tag": "senior"})).json()["data"] == []
     assert (await client.get(URL, params={"email": "jane@example.com"})).json()["data"] == []
+
+
+async def test_phone_is_optional_trimmed_and_can_be_changed_or_cleared(client: httpx.AsyncClient) -> None:
+    person = created(await client.post(URL, json=participant_body(phone="  +44  20 7946 0958 ")))
+    assert person["phone"] == "+44 20 7946 0958"
+    url = f"{URL}/{person['id']}"
+    patched = (await client.patch(url, json={"phone": "030.1234567"})).json()
+    assert (patched["phone"], patched["name"]) == ("030.1234567", person["name"])
+    assert field_error(await client.patch(url, json={"phone": "12-34"}))["path"] == "phone"
+    assert (await client.patch(url, json={"name": "Jane S."})).json()["phone"] == "030.1234567"
+    cleared = (await client.patch(url, json={"phone": None})).json()
+    assert cleared["phone"] is None
+    assert (await client.get(url)).json() == cleared
+    plain = created(await client.post(URL, json=participant_body(email="no-phone@example.com")))
+    assert plain["phone"] is None
+    bulk = await client.post(
+        f"{URL}/bulk", json={"participants": [participant_body(email="b@example.com", phone="0049 1234")]}
+    )
+    assert bulk.status_code == 200, bulk.text
+    (row,) = bulk.json()["results"]
+    assert (await client.get(f"{URL}/{row['id']}")).json()["phone"] == "0049 1234"
 
 
 async def test_patch_is_validated(client: httpx.AsyncClient) -> None:

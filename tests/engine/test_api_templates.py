@@ -37,7 +37,7 @@ async def test_create_echoes_every_field(client: httpx.AsyncClient) -> None:
     uuid.UUID(template["id"])
     for key, value in body.items():
         assert template[key] == value, key
-    assert template["public_link"] == {"enabled": False, "url": None}
+    assert template["public_link"] == {"enabled": False, "url": None, "email_verification": False}
     assert set(template) == set(body) | {"id", "created_at", "updated_at", "public_link"}
     assert (await client.get(f"{URL}/{template['id']}")).json() == template
 
@@ -259,7 +259,7 @@ async def test_patch_is_revalidated_as_a_whole(client: httpx.AsyncClient) -> Non
 async def test_public_link_lifecycle(client: httpx.AsyncClient) -> None:
     template = await make_template(client)
     url = f"{URL}/{template['id']}/public-link"
-    assert (await client.get(url)).json() == {"enabled": False, "url": None}
+    assert (await client.get(url)).json() == {"enabled": False, "url": None, "email_verification": False}
     response = await client.put(url, json={"enabled": True})
     assert response.status_code == 200, response.text
     link = response.json()
@@ -271,7 +271,7 @@ async def test_public_link_lifecycle(client: httpx.AsyncClient) -> None:
     assert (await client.get(url)).json() == link
     assert (await client.get(f"{URL}/{template['id']}")).json()["public_link"] == link
     disabled = (await client.put(url, json={"enabled": False})).json()
-    assert disabled == {"enabled": False, "url": link["url"]}
+    assert disabled == {"enabled": False, "url": link["url"], "email_verification": False}
     assert (await client.put(url, json={"enabled": True})).json() == link
     assert (await client.put(url, json={"enabled": True})).json() == link
     other = await make_template(client, name="Other")
@@ -330,4 +330,8 @@ async def test_other_companies_templates_are_403_and_unlisted(
     ):
         assert response.status_code == 403, response.text
     assert [t["id"] for t in (await client.get(URL)).json()["data"]] == [mine["id"]]
-    assert (await other.get(f"{url}/public-link")).json() == {"enabled": False, "url": None}
+    assert (await other.get(f"{url}/public-link")).json() == {
+        "enabled": False,
+        "url": None,
+        "email_verification": False,
+    }

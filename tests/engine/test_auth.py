@@ -158,6 +158,7 @@ async def test_every_endpoint_names_the_scopes_it_needs(api: ApiClients) -> None
     s = await book(admin, participant_id=w.participant["id"], agent_profile_id=w.profile["id"])
     hook = expect(await admin.post("/v1/webhook-endpoints", json={"url": "https://127.0.0.1:9/hooks"}), 201)
     test = expect(await admin.post(f"/v1/webhook-endpoints/{hook['id']}/test"), 202)
+    key = expect(await admin.post("/v1/api-keys", json={"name": "k", "scopes": ["read:templates"]}), 201)
     before = await snapshot(admin)
     pid, tid, sid, stage, person = (
         w.profile["id"],
@@ -230,6 +231,10 @@ async def test_every_endpoint_names_the_scopes_it_needs(api: ApiClients) -> None
         ("GET", "/v1/webhook-deliveries", None, ["read:webhooks"]),
         ("POST", f"/v1/webhook-deliveries/{test['id']}/redeliver", None, ["write:webhooks"]),
         ("DELETE", f"/v1/webhook-endpoints/{hook['id']}", None, ["delete:webhooks"]),
+        ("GET", "/v1/api-keys", None, ["read:api_keys"]),
+        ("POST", "/v1/api-keys", {"name": "k", "scopes": ["read:templates"]}, ["write:api_keys"]),
+        ("GET", f"/v1/api-keys/{key['id']}", None, ["read:api_keys"]),
+        ("DELETE", f"/v1/api-keys/{key['id']}", None, ["delete:api_keys"]),
     ]
     nothing = await api.client("acme", scopes=[])
     for method, path, body, needed in matrix:

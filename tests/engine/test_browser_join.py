@@ -107,7 +107,13 @@ async def test_candidate_joins_in_chromium_talks_and_is_recorded(
                 "() => window.interviewDebug.transcripts.some(t => t.final)",
                 90,
             )
-            await wait_for(page, "() => window.interviewDebug.remoteAudio.packetsReceived > 100", 20)
+            # Packets of near-silence are a few dozen bytes each: wait for both counts, not one snapshot.
+            await wait_for(
+                page,
+                "() => window.interviewDebug.remoteAudio.packetsReceived > 100"
+                " && window.interviewDebug.remoteAudio.bytesReceived > 5000",
+                20,
+            )
             state = await debug(page)
             await screenshot(page, "browser", "2-call")
             assert state["connectionState"] == "connected"

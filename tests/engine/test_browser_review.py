@@ -6,9 +6,10 @@ test-artifacts/review/."""
 from __future__ import annotations
 
 import wave
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import numpy as np
@@ -22,7 +23,7 @@ from engine.app import create_app
 from engine.auth import issue_api_key
 from engine.services import transcripts
 from engine.store.tables import SessionRow
-from tests.chromium import chromium, requires_chromium, screenshot
+from tests.chromium import requires_chromium, screenshot
 from tests.engine.analysis_helpers import STRONG, WEAK, complete_with
 from tests.engine.session_helpers import (
     book,
@@ -112,6 +113,12 @@ async def seed(settings: Settings) -> Seeded:
             )
             person = inline_participant(name="Ada Lovelace", external_id="ats-ada")
             first = await book(client, stage_id=stage["id"], participant=person)
+            # Two calls that never reached the interview, as the telephony provider reports them.
+            stream = expect(await client.get(f"/v1/sessions/{first['id']}/phone-stream"), 200)
+            callback = urlsplit(stream["status_callback_url"]).path
+            for sid, status in (("CA" + "1" * 32, "busy"), ("CA" + "2" * 32, "no-answer")):
+                reported = await client.post(callback, data={"CallSid": sid, "CallStatus": status})
+                assert reported.status_code == 204, reported.text
             await complete_with(app, client, first["id"], STRONG)
             await record(services, client, first["id"])
             retake = expect(await client.post(f"/v1/sessions/{first['id']}/retake"), 201)
@@ -130,12 +137,6 @@ async def seed(settings: Settings) -> Seeded:
 def server(tmp_path: Path) -> Iterator[tuple[str, Seeded]]:
     with serve_seeded(tmp_path, seed) as served:
         yield served
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as launched:
-        yield launched
 
 
 async def current_time(page: Page) -> float:
@@ -191,6 +192,10 @@ async def test_recruiter_signs_in_plays_a_recording_and_seeks_from_the_transcrip
         await page.goto(f"{base}/review/sessions/{seeded.first}")
         await page.wait_for_selector("[data-testid=transcript-line]")
         await page.wait_for_selector("[data-testid=scorecard] [data-testid=dimension]")
+        # Its phone calls, the provider's outcomes in words.
+        await page.wait_for_selector("[data-testid=calls] [data-testid=call]")
+        calls = await page.locator("[data-testid=calls] [data-testid=call]").all_inner_texts()
+        assert [("Busy" in c, "No answer" in c) for c in calls] == [(True, False), (False, True)], calls
         await page.wait_for_function(
             "() => document.querySelector('[data-testid=player]').readyState >= 1", timeout=15_000
         )

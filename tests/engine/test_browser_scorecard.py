@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from engine.app import create_app
 from engine.auth import issue_api_key
 from engine.services import analyses
 from engine.store.tables import SessionRow
-from tests.chromium import ARTIFACTS, chromium, requires_chromium, screenshot
+from tests.chromium import ARTIFACTS, requires_chromium, screenshot
 from tests.engine.analysis_helpers import STRONG, complete_with
 from tests.engine.session_helpers import (
     book,
@@ -219,12 +219,6 @@ async def seed(settings: Settings) -> Seeded:
 def server(tmp_path: Path) -> Iterator[tuple[str, Seeded]]:
     with serve_seeded(tmp_path, seed) as served:
         yield served
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as launched:
-        yield launched
 
 
 async def sign_in(page: Page, base: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import subprocess
 import sys
@@ -15,10 +16,9 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from config.settings import Settings
-from engine import cli
+from engine import cli, serving
 from engine.auth import ALL_SCOPES
 from engine.bootstrap import first_run_key
 from engine.clock import FixedClock
@@ -44,6 +44,13 @@ def data_dir(tmp_path: Path) -> Path:
 
 def _create_key(capsys: pytest.CaptureFixture[str], data_dir: Path, *args: str) -> tuple[int, str, str]:
     rc = cli.main(["api-key", "create", "--data-dir", str(data_dir), *args])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def _keys(capsys: pytest.CaptureFixture[str], data_dir: Path, *args: str) -> tuple[int, str, str]:
+    """`interview-engine api-key <args> --data-dir ...`: exit code, stdout, stderr."""
+    rc = cli.main(["api-key", *args, "--data-dir", str(data_dir)])
     out, err = capsys.readouterr()
     return rc, out, err
 
@@ -221,7 +228,7 @@ def test_serve_prints_the_first_run_key_only_on_the_first_start(
     def fake_run(app: Any, **kwargs: Any) -> None:
         started.append(kwargs)
 
-    monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setattr(serving, "run", fake_run)
     argv = ["serve", "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", "8123"]
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
@@ -239,7 +246,7 @@ def test_serve_prints_the_first_run_key_only_on_the_first_start(
 def test_api_key_create_on_a_fresh_dir_means_serve_makes_no_default_company(
     capsys: pytest.CaptureFixture[str], data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: None)
+    monkeypatch.setattr(serving, "run", lambda app, **kwargs: None)
     rc, _, _ = _create_key(capsys, data_dir, "--company", "acme")
     assert rc == 0
     assert cli.main(["serve", "--data-dir", str(data_dir)]) == 0
@@ -276,3 +283,74 @@ def test_recruiter_create_reads_the_password_from_stdin_and_the_recruiter_can_si
     response = asyncio.run(sign_in())
     assert response.status_code == 200, response.text
     assert response.json()["company"]["name"] == "acme"
+
+
+async def test_api_key_list_and_revoke(capsys: pytest.CaptureFixture[str], data_dir: Path) -> None:
+    _, admin, _ = await _acreate_key(capsys, data_dir, "--company", "acme", "--name", "admin")
+    _, reader, _ = await _acreate_key(
+        capsys, data_dir, "--company", "acme", "--name", "ATS reader", "--scope", "read:sessions"
+    )
+    _, foreign, _ = await _acreate_key(capsys, data_dir, "--company", "globex")
+    admin, reader, foreign = admin.strip(), reader.strip(), foreign.strip()
+    admin_id, reader_id, foreign_id = (k.split("_")[1] for k in (admin, reader, foreign))
+    async with _client(data_dir, reader) as client:
+        assert (await client.get(f"/v1/sessions/{uuid.uuid4()}")).status_code == 404  # works, and is used
+
+    rc, out, err = await asyncio.to_thread(_keys, capsys, data_dir, "list", "--company", "acme")
+    assert rc == 0, err
+    header, *rows = out.splitlines()
+    assert header.split() == ["ID", "NAME", "CREATED", "LAST", "USED", "REVOKED", "SCOPES"]
+    assert [row.split()[0] for row in rows] == [reader_id, admin_id]  # newest first
+    assert rows[0].endswith("read:sessions")
+    assert rows[1].endswith("all")
+    assert "ATS reader" in rows[0]
+    assert foreign_id not in out
+    for key in (admin, reader, foreign):
+        assert key.split("_", 2)[2] not in out + err
+
+    rc, out, _ = await asyncio.to_thread(_keys, capsys, data_dir, "list", "--company", "acme", "--json")
+    assert rc == 0
+    listed = {k["id"]: k for k in json.loads(out)}
+    assert listed[reader_id]["scopes"] == ["read:sessions"]
+    assert listed[reader_id]["last_used_at"] is not None
+    assert listed[reader_id]["revoked_at"] is None
+    assert listed[admin_id]["created_by"] == "cli"
+    assert listed[admin_id]["prefix"] == f"ie_{admin_id}_"
+
+    rc, first, err = await asyncio.to_thread(
+        _keys, capsys, data_dir, "revoke", "--company", "acme", reader_id
+    )
+    assert rc == 0, err
+    assert reader_id in first
+    assert "revoked at" in first
+    async with _client(data_dir, reader) as client:
+        assert (await client.get("/v1/sessions")).status_code == 401
+    async with _client(data_dir, admin) as client:
+        assert (await client.get(f"/v1/api-keys/{reader_id}")).json()["revoked_at"] is not None
+    rc, out, _ = await asyncio.to_thread(_keys, capsys, data_dir, "list", "--company", "acme")
+    assert rc == 0
+    revoked_row = next(r for r in out.splitlines() if r.startswith(reader_id))
+    assert first.split("revoked at ")[1].split(" UTC")[0] in revoked_row
+    # Again, by the prefix `list --json` shows: nothing changes, the first time stays.
+    rc, again, _ = await asyncio.to_thread(
+        _keys, capsys, data_dir, "revoke", "--company", "acme", f"ie_{reader_id}_"
+    )
+    assert rc == 0
+    assert again == first
+
+    # Another company's key, an unknown company, and something that is not a key id: exit 2.
+    for args in (
+        ("revoke", "--company", "acme", foreign_id),
+        ("revoke", "--company", "acme", "0123456789abcdef"),
+        ("revoke", "--company", "nobody", admin_id),
+        ("revoke", "--company", "acme", "not-a-key"),
+        ("list", "--company", "nobody"),
+    ):
+        rc, out, err = await asyncio.to_thread(_keys, capsys, data_dir, *args)
+        assert rc == 2, args
+        assert out == ""
+        assert err.startswith("error:"), err
+    async with _client(data_dir, foreign) as client:
+        assert (await client.get("/v1/templates")).status_code == 200
+    async with _client(data_dir, admin) as client:
+        assert (await client.get("/v1/templates")).status_code == 200

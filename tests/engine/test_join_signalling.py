@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import re
 from typing import Any
 
 import pytest
@@ -46,11 +47,25 @@ async def test_join_page_and_assets_are_served(api: ApiClients) -> None:
     page = await raw.get(f"/join/{token}")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
-    assert "/assets/join.js" in page.text
+    assert '<script type="module" src="/assets/join/main.js">' in page.text
     assert page.headers["cache-control"] == "no-store"
-    script = await raw.get("/assets/join.js")
-    assert script.status_code == 200
-    assert "RTCPeerConnection" in script.text
+    # The page is ES modules: every module main.js imports, directly or not, is served as JavaScript.
+    sources: dict[str, str] = {}
+    pending = ["main.js"]
+    while pending:
+        name = pending.pop()
+        if name in sources:
+            continue
+        script = await raw.get(f"/assets/join/{name}")
+        assert script.status_code == 200, name
+        # A module script must come with a JavaScript MIME type, or the browser refuses to run it.
+        kind = script.headers["content-type"].split(";")[0]
+        assert kind in ("text/javascript", "application/javascript"), name
+        sources[name] = script.text
+        pending += re.findall(r"from '\./([\w-]+\.js)';$", script.text, re.MULTILINE)
+    assert len(sources) > 1
+    assert any("RTCPeerConnection" in text for text in sources.values())
+    assert any("window.interviewDebug = " in text for text in sources.values())
     await raw.aclose()
 
 

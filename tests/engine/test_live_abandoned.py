@@ -47,6 +47,12 @@ async def test_sessions_nobody_came_back_to_are_ended_with_their_recording(
         expect(await client.patch(f"/v1/sessions/{session_id}", json={"status": "in_progress"}), 200)
     company = await started(app, abandoned)
     recordings = services.settings.recordings_dir
+    # The sweeps here end sessions after 2 h; the engine's own sweep (24 h, run at start-up) never finds
+    # them, however late a loaded machine runs it.
+    settings = services.settings.model_copy(
+        update={"media": services.settings.media.model_copy(update={"abandon_after_h": 2.0})}
+    )
+    assert services.settings.media.abandon_after_h > 2.0 + 1
 
     def path(company_id: str, session_id: str) -> tuple[Path, str]:
         name = recording_name(company_id, session_id)
@@ -55,16 +61,12 @@ async def test_sessions_nobody_came_back_to_are_ended_with_their_recording(
     crashed_wav(path(company, abandoned)[0], 2.0)
 
     # Not yet: both are younger than the limit, and the link still resumes them.
-    assert (
-        await end_abandoned(services.database, services.clock, services.settings, lambda s: False, path) == 0
-    )
-    clock.advance(timedelta(hours=services.settings.media.abandon_after_h + 1))
+    assert await end_abandoned(services.database, services.clock, settings, lambda s: False, path) == 0
+    clock.advance(timedelta(hours=settings.media.abandon_after_h + 1))
     recent, _ = await booked_session(client)
     expect(await client.patch(f"/v1/sessions/{recent}", json={"status": "in_progress"}), 200)
 
-    ended = await end_abandoned(
-        services.database, services.clock, services.settings, lambda s: s == live, path
-    )
+    ended = await end_abandoned(services.database, services.clock, settings, lambda s: s == live, path)
     assert ended == 1
     session = expect(await client.get(f"/v1/sessions/{abandoned}"), 200)
     assert session["status"] == "completed"
@@ -74,13 +76,9 @@ async def test_sessions_nobody_came_back_to_are_ended_with_their_recording(
     for untouched in (live, recent):
         assert expect(await client.get(f"/v1/sessions/{untouched}"), 200)["status"] == "in_progress"
     # Once ended, a second sweep finds nothing more while the other one is still live...
-    sweep = await end_abandoned(
-        services.database, services.clock, services.settings, lambda s: s == live, path
-    )
+    sweep = await end_abandoned(services.database, services.clock, settings, lambda s: s == live, path)
     assert sweep == 0
     # ...and ends it once nobody is connected to it any more (it has no recording: none was made).
-    assert (
-        await end_abandoned(services.database, services.clock, services.settings, lambda s: False, path) == 1
-    )
+    assert await end_abandoned(services.database, services.clock, settings, lambda s: False, path) == 1
     assert expect(await client.get(f"/v1/sessions/{live}"), 200)["status"] == "completed"
     assert (await client.get(f"/v1/sessions/{live}/recording")).status_code == 404

@@ -24,6 +24,29 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 ANSWER = "I built the payment service and my team shipped it in three months."
 
 
+async def _speaking(
+    candidate: ScriptedCandidate,
+    *,
+    after: float,
+    gap_s: float = 0.0,
+    into_s: float = 0.2,
+    timeout_s: float = 20.0,
+) -> float:
+    """Until the interviewer is heard speaking in a run of sound that started after `after`, at least
+    `gap_s` after the run before it (a new line, not a frame delivered late), and has gone on for `into_s`;
+    returns when that run started. Timed by what is heard: neither the voice's pace nor a loaded machine
+    (a line rendered late, frames delivered in bursts) moves the candidate into a gap."""
+    async with asyncio.timeout(timeout_s):
+        while True:
+            runs = list(candidate.report.sound_runs)
+            now = candidate.now()
+            for index, (start, end) in enumerate(runs):
+                new_line = index == 0 or start - runs[index - 1][1] >= gap_s
+                if start > after and new_line and end - start >= into_s and now - end < 0.06:
+                    return start
+            await asyncio.sleep(0.01)
+
+
 async def test_the_interviewer_holds_for_a_backchannel_and_stops_for_a_barge_in(
     app: FastAPI, clock: StepClock
 ) -> None:
@@ -35,12 +58,13 @@ async def test_the_interviewer_holds_for_a_backchannel_and_stops_for_a_barge_in(
     try:
         await candidate.connect(offer_poster(raw, token))
         await candidate.wait_for_sound(timeout_s=15)
-        await asyncio.sleep(1.0)  # well inside the opening
+        await _speaking(candidate, after=0.0)  # inside the opening's first line
         nodded_at = candidate.now()
-        await candidate.speak(synthesize("Mm-hmm.", lead_silence_s=0.0, trail_silence_s=0.0))
-        # Timed so that the answer lands inside the opening's third sentence with either voice (eSpeak's
-        # brisk opening reaches it sooner than Piper's): a cut between two sentences truncates none.
-        await asyncio.sleep(2.5)
+        nodded = await candidate.speak(synthesize("Mm-hmm.", lead_silence_s=0.0, trail_silence_s=0.0))
+        # The answer lands inside a later line, after the held one has carried on: a cut between two lines
+        # would truncate none.
+        resumed = await _speaking(candidate, after=nodded, into_s=0.0)
+        await _speaking(candidate, after=resumed, gap_s=0.25)
         spoke_at = candidate.now()
         answered_at = await candidate.speak(synthesize(ANSWER, lead_silence_s=0.0, trail_silence_s=0.0))
         await asyncio.sleep(1.0)
@@ -72,8 +96,11 @@ async def test_the_interviewer_holds_for_a_backchannel_and_stops_for_a_barge_in(
     # its transcript was slow: IE_TURN__ACKNOWLEDGE_MIN_WORDS.)
     cut_at = said.index(truncated[0])
     assert said[:cut_at] == captions[:cut_at]
-    answers = [s["text"] for s in segments if s["speaker"] == "candidate"]
-    assert "payment" in answers[-1].lower(), answers
+    # The answer was heard whole, though a barge-in may be cut into pieces ("I" + the rest) and Whisper
+    # tiny mishears a word or two without the context: most of its words are there.
+    heard = set(" ".join(s["text"] for s in segments if s["speaker"] == "candidate").lower().split())
+    expected = set(ANSWER.lower().rstrip(".").split())
+    assert len(expected & {w.strip(".,") for w in heard}) >= 0.6 * len(expected), heard
     await raw.aclose()
     await api.aclose()
 
@@ -158,7 +185,7 @@ async def test_an_llm_words_the_interview_and_the_director_takes_over_when_it_di
             session = expect(await client.get(f"/v1/sessions/{session_id}"), 200)
             assert session["status"] == "completed"
             # The engine's per-turn latency says who worded each reply: the LLM, then the director.
-            metrics = expect(await raw.get("/metrics", params={"recent_turns_after": 0}), 200)["turns"]
+            metrics = expect(await raw.get("/metrics/json", params={"recent_turns_after": 0}), 200)["turns"]
             backends = [t["backend"] for t in metrics["recent"]]
             assert backends[0] == "llm", backends
             assert backends[-1] == "director", backends

@@ -16,6 +16,7 @@ import jiwer
 import numpy as np
 import pytest
 from fastapi import FastAPI
+from prometheus_client.parser import text_string_to_metric_families
 
 from engine.store.tables import SessionRow
 from media.scripted_candidate import ScriptedCandidate
@@ -77,7 +78,7 @@ async def test_candidate_is_heard_transcribed_answered_and_recorded(app: FastAPI
 
     # The engine split each turn's latency, and its end of speech to first audio frame fits inside
     # what the candidate measured (which adds the network and the jitter buffer).
-    metrics = expect(await raw.get("/metrics", params={"recent_turns_after": 0}), 200)["turns"]
+    metrics = expect(await raw.get("/metrics/json", params={"recent_turns_after": 0}), 200)["turns"]
     assert metrics["count"] == len(turns)
     assert metrics["p50"] is not None
     client_reply = sorted(t.reply_latency for t in turns if t.reply_latency is not None)
@@ -92,6 +93,15 @@ async def test_candidate_is_heard_transcribed_answered_and_recorded(app: FastAPI
         assert logged["transcription_ms"] <= logged["endpointing_ms"], logged
     server_median = sorted(t["total_ms"] for t in metrics["recent"])[len(turns) // 2] / 1000
     assert server_median <= client_reply[len(turns) // 2] + 0.05, (metrics["recent"], client_reply)
+    # Prometheus' histograms counted the same turns.
+    exposition = (await raw.get("/metrics")).text
+    totals = [
+        s.value
+        for family in text_string_to_metric_families(exposition)
+        for s in family.samples
+        if s.name == "interview_engine_turn_phase_seconds_count" and s.labels["phase"] == "total"
+    ]
+    assert sum(totals) == len(turns), exposition
 
     # The live session is gone and the session is completed.
     live = app.state.services.live
@@ -100,6 +110,7 @@ async def test_candidate_is_heard_transcribed_answered_and_recorded(app: FastAPI
     session = expect(await client.get(f"/v1/sessions/{session_id}"), 200)
     assert session["status"] == "completed"
     assert session["started_at"] is not None
+    assert session["transport"] == "webrtc"  # how it was held, for the recruiter
     # Every rubric dimension was asked about, and the plan and progress are kept with the session.
     async with app.state.services.database.transaction() as db:
         row = await db.get(SessionRow, session_id)

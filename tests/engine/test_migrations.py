@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -17,8 +18,9 @@ from sqlalchemy import Connection, inspect, select
 
 from config.settings import Settings
 from engine.app import create_app
+from engine.auth import ALL_SCOPES
 from engine.store.database import MIGRATIONS, Database
-from engine.store.tables import Base, CompanyRow
+from engine.store.tables import ApiKeyRow, Base, CompanyRow, JsonType, UTCDateTime
 from tests.helpers import ApiClients, StepClock, profile_body
 
 APP_TABLES = set(Base.metadata.tables)
@@ -132,6 +134,100 @@ async def test_downgrade_to_base_and_upgrade_again(database_url: str) -> None:
         await db.dispose()
 
 
+SCOPES_BEFORE_0007 = [s for s in ALL_SCOPES if not s.endswith(":api_keys")]
+# Tables as revision 0006 left them (the models describe head), for writing and reading rows around 0007.
+COMPANIES_0006 = sa.table(
+    "companies", sa.column("id"), sa.column("name"), sa.column("created_at", UTCDateTime())
+)
+KEYS_0006 = sa.table(
+    "api_keys",
+    sa.column("id"),
+    sa.column("company_id"),
+    sa.column("name"),
+    sa.column("secret_hash"),
+    sa.column("scopes", JsonType),
+    sa.column("created_at", UTCDateTime()),
+)
+RECRUITERS_0006 = sa.table(
+    "recruiters",
+    sa.column("id"),
+    sa.column("company_id"),
+    sa.column("email"),
+    sa.column("name"),
+    sa.column("password_hash"),
+    sa.column("scopes", JsonType),
+    sa.column("failed_logins"),
+    sa.column("created_at", UTCDateTime()),
+    sa.column("updated_at", UTCDateTime()),
+)
+
+
+async def _to(db: Database, revision: str, direction: str = "upgrade") -> None:
+    async with db.engine.begin() as conn:
+        await conn.run_sync(
+            lambda sync_conn: getattr(command, direction)(_alembic_config(sync_conn), revision)
+        )
+
+
+async def _scopes(db: Database) -> dict[str, list[str]]:
+    async with db.engine.connect() as conn:
+        keys = (await conn.execute(select(KEYS_0006.c.id, KEYS_0006.c.scopes))).all()
+        people = (await conn.execute(select(RECRUITERS_0006.c.email, RECRUITERS_0006.c.scopes))).all()
+    return {str(name): list(scopes) for name, scopes in [*keys, *people]}
+
+
+async def test_holders_of_every_scope_keep_every_scope_across_0007(
+    database_url: str, clock: StepClock
+) -> None:
+    """The api_keys scopes came with 0007: an all-scopes key or recruiter gets them, a narrow one not;
+    downgrading takes them back."""
+    db = Database(database_url)
+    company, now = "c0000000-0000-0000-0000-000000000001", clock.now()
+    admin, narrow = "a" * 16, "b" * 16
+    try:
+        await _to(db, "0006")
+        async with db.engine.begin() as conn:
+            await conn.execute(sa.insert(COMPANIES_0006).values(id=company, name="acme", created_at=now))
+            for key_id, scopes in ((admin, SCOPES_BEFORE_0007), (narrow, ["read:sessions"])):
+                await conn.execute(
+                    sa.insert(KEYS_0006).values(
+                        id=key_id,
+                        company_id=company,
+                        name=key_id,
+                        secret_hash="0" * 64,
+                        scopes=scopes,
+                        created_at=now,
+                    )
+                )
+            await conn.execute(
+                sa.insert(RECRUITERS_0006).values(
+                    id="d0000000-0000-0000-0000-000000000001",
+                    company_id=company,
+                    email="rita@acme.com",
+                    name="Rita",
+                    password_hash="x",
+                    scopes=SCOPES_BEFORE_0007,
+                    failed_logins=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        before = await _scopes(db)
+        await db.migrate()
+        after = await _scopes(db)
+        assert set(after[admin]) == set(ALL_SCOPES)
+        assert set(after["rita@acme.com"]) == set(ALL_SCOPES)
+        assert after[narrow] == ["read:sessions"]
+        async with db.transaction() as session:
+            assert (await session.get(ApiKeyRow, admin)) is not None  # the models read the migrated rows
+        await _to(db, "0006", "downgrade")
+        assert await _scopes(db) == before
+        await db.migrate()
+        assert await _scopes(db) == after
+    finally:
+        await db.dispose()
+
+
 async def _create_profile_and_key(settings: Settings, clock: StepClock) -> tuple[str, str]:
     app = create_app(settings, clock=clock)
     async with app.router.lifespan_context(app):
@@ -179,7 +275,9 @@ async def test_default_sqlite_data_dir_is_created_then_reused(
     again = Settings(_env_file=None, data_dir=data_dir)
     r = await _get_profile(again, clock, key, profile_id)
     assert r.status_code == 200, r.text
+    # The database, and the key its stored secrets are encrypted with (engine/secret_box.py).
     assert sorted(p.name for p in data_dir.iterdir() if not p.name.endswith(("-wal", "-shm"))) == [
-        "interview-engine.db"
+        "interview-engine.db",
+        "secrets.key",
     ]
     assert database_file.stat().st_size >= size

@@ -3,6 +3,7 @@ described, and the documented error responses are the shape the API really sends
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,41 @@ async def test_openapi_json_and_docs_are_served(docs_client: httpx.AsyncClient, 
     assert (await docs_client.get("/openapi.json")).json() == spec
 
 
+async def test_docs_page_loads_its_assets_from_the_engine_only(docs_client: httpx.AsyncClient) -> None:
+    page = await docs_client.get("/docs")
+    assert page.status_code == 200
+    assert "http://" not in page.text
+    assert '<html lang="en">' in page.text
+    assert "https://" not in page.text
+    assert "//" not in "".join(re.findall(r'(?:src|href)="([^"]*)"', page.text))  # no protocol-relative URL
+    csp = page.headers["content-security-policy"]
+    assert "http" not in csp
+    assert "'unsafe-inline'" not in csp
+    assert "script-src 'self' 'sha256-" in csp  # the page's one inline start-up script, by its hash
+    assets = dict.fromkeys(re.findall(r'(?:src|href)="([^"]+)"', page.text))
+    expected = {
+        "/docs/assets/swagger-ui-bundle.js": "text/javascript",
+        "/docs/assets/swagger-ui.css": "text/css",
+        "/docs/assets/favicon-32x32.png": "image/png",
+    }
+    assert set(assets) == set(expected)
+    for url, media_type in expected.items():
+        r = await docs_client.get(url)
+        assert r.status_code == 200, url
+        assert r.headers["content-type"].split(";")[0] == media_type, url
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert len(r.content) > 500, url
+    assert b"SwaggerUIBundle" in (await docs_client.get("/docs/assets/swagger-ui-bundle.js")).content
+    # Only the files the page uses; nothing else of the package, nothing outside it; no ReDoc.
+    for url in (
+        "/docs/assets/index.html",
+        "/docs/assets/swagger-initializer.js",
+        "/docs/assets/..%2F..%2F__init__.py",
+        "/redoc",
+    ):
+        assert (await docs_client.get(url)).status_code == 404, url
+
+
 async def test_every_schema_property_is_described(spec: Schema) -> None:
     missing = _undescribed_properties(spec)
     assert not missing, "properties without a description:\n  " + "\n  ".join(missing)
@@ -131,8 +167,9 @@ async def test_every_operation_has_a_summary_tags_and_security(spec: Schema) -> 
     for method, path, operation in _operations(spec):
         assert operation.get("summary", "").strip(), (method, path)
         assert operation.get("tags"), (method, path)
-        if path == "/v1/auth/login":
-            assert operation["security"] == [], (method, path)  # signing in needs no credentials yet
+        if path in ("/v1/auth/login", "/v1/phone-streams/{token}/status"):
+            # Signing in needs no credentials yet; a provider's callback carries a token in its path.
+            assert operation["security"] == [], (method, path)
         elif path.startswith("/v1/"):
             assert operation["security"] == [{"apiKey": []}, {"signInCookie": []}], (method, path)
         else:

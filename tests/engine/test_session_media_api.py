@@ -125,3 +125,32 @@ def test_check_range(header: str, error: type[Exception] | None) -> None:
     else:
         with pytest.raises(error):
             check_range(header, 100)
+
+
+async def test_a_resumed_recording_is_uploaded_again(app: FastAPI, api: ApiClients) -> None:
+    """An upload recorded for a finished file does not cover what a resumed session appends to it."""
+    client = await api.client()
+    session_id, _ = await booked_session(client)
+    await seed_media(app, session_id)
+    services = app.state.services
+    async with services.database.transaction() as db:
+        session = await db.get(SessionRow, session_id)
+        assert session is not None
+        row = await transcripts.get_recording(db, session.company_id, session_id)
+        assert row is not None
+        row.object_key, row.uploaded_at = "recordings/x.wav", NOW
+        await db.flush()
+        for status, duration in (("recording", 1.0), ("ready", 2.0)):
+            again = await transcripts.save_recording(
+                db,
+                session.company_id,
+                session_id,
+                path=row.path,
+                sample_rate=16000,
+                channels=2,
+                duration_s=duration,
+                status=status,
+                now=NOW,
+            )
+            assert again.uploaded_at is None, status
+        assert again.duration_s == 2.0

@@ -65,12 +65,12 @@ async def test_recruiter_signs_in_and_uses_the_api_with_the_cookie(
     assert me["csrf_token"] == body["csrf_token"]
     expect(await page.get("/v1/sessions"), 200)
 
-    # Stored: a scrypt hash, not the password; and the cookie's token only as its SHA-256.
+    # Stored: an Argon2id hash, not the password; and the cookie's token only as its SHA-256.
     services: Services = app.state.services
     async with services.database.transaction() as db:
         row = (await db.scalars(select(RecruiterRow))).one()
         stored = (await db.scalars(select(BrowserSessionRow))).one()
-    assert row.password_hash.startswith("scrypt$")
+    assert row.password_hash.startswith("$argon2id$")
     assert PASSWORD not in row.password_hash
     token = page.cookies["ie_session"]
     assert stored.id != token

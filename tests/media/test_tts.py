@@ -343,3 +343,32 @@ def test_speech_wav_stereo_duplicates_the_voice(tmp_path: Path) -> None:
     frames = np.frombuffer(pcm, dtype="<i2").reshape(-1, 2)
     assert np.array_equal(frames[:, 0], frames[:, 1])
     assert np.abs(frames).max() > 1000
+
+
+def test_lead_silence_is_trimmed_to_a_short_ramp_and_word_marks_move_with_it() -> None:
+    rate = 16000
+    tone = (np.sin(np.arange(rate // 2) * 2 * np.pi * 220 / rate) * 8000).astype("<i2")
+    hiss = np.full(960, 40, dtype="<i2")  # 60 ms of a quiet lead-in, below the level of any voice
+    pcm = np.concatenate([hiss, tone]).tobytes()
+    speech = Speech(pcm, rate, (WordMark(0.06, 0, 5), WordMark(0.30, 6, 4)))
+    trimmed = speech.without_lead_silence(keep_s=0.01)
+    out = np.frombuffer(trimmed.pcm, dtype="<i2")
+    first_loud = int(np.flatnonzero(np.abs(out) > 200)[0])
+    assert first_loud / rate == pytest.approx(0.01, abs=0.001)
+    assert trimmed.duration_s == pytest.approx(speech.duration_s - 0.05, abs=0.001)
+    assert [w.start_s for w in trimmed.words] == pytest.approx([0.01, 0.25], abs=0.001)
+    assert trimmed.pcm.endswith(tone.tobytes())  # nothing of the voice is lost
+    # Speech that starts at once, and silence, are left alone.
+    assert tone_speech(tone, rate).without_lead_silence() == tone_speech(tone, rate)
+    silent = Speech(bytes(3200), rate)
+    assert silent.without_lead_silence() is silent
+
+
+def tone_speech(tone: np.ndarray, rate: int) -> Speech:
+    return Speech(tone.tobytes(), rate)
+
+
+def test_espeak_lines_start_within_a_frame_once_trimmed(tts: EspeakTts) -> None:
+    speech = tts.synthesize("Thanks, that's helpful.", Voice()).without_lead_silence()
+    out = np.abs(samples(speech).astype(np.int32))
+    assert int(np.flatnonzero(out > 200)[0]) / speech.sample_rate <= 0.02

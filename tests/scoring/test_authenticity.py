@@ -275,7 +275,13 @@ def test_noise_floor_step_means_source_changed(clean: Session) -> None:
     assert flag.flagged, flag
     # White noise also adds energy above 4.2 kHz to speech frames, so the bandwidth may step as well.
     (moment,) = [m for m in flag.evidence if "noise floor" in m.note]
-    assert abs((moment.start + moment.end) / 2 - half / RATE) < 5.0
+    # The floor is measured in pauses only: a step inside an answer can be placed anywhere from the start
+    # of that answer (eSpeak's timing varies from process to process, and the step falls near the end of
+    # a 6-second answer here). The moment must reach into that stretch.
+    step = half / RATE
+    (answer,) = [s for s in clean.segments if s.start <= step <= s.end + 0.5]
+    assert moment.start <= step + 1.0, moment
+    assert moment.end >= answer.start - 1.0, (moment, answer)
 
 
 def test_bandwidth_drop_means_source_changed() -> None:

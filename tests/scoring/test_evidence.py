@@ -235,7 +235,25 @@ def test_a_long_answer_that_misses_the_point_is_still_evidence() -> None:
     assert verdicts["Communication"] == DimensionEvidence("Communication", 1, 25, True, "")
 
 
-@pytest.mark.parametrize(("min_words", "sufficient"), [(5, True), (25, True), (26, False), (40, False)])
+def test_many_words_that_say_little_are_not_evidence() -> None:
+    # 25 words, but apologies and repeats: 9 distinct content words, fewer than 60% of the 20 needed.
+    leaving = (
+        "Oh, sorry, sorry, that's, that's the nursery calling, I'm really sorry, I'm going to have to "
+        "take this, I'll have to go, I'm so sorry."
+    )
+    verdict = verdicts_of(transcript(ask(TALK_Q), say(leaving)))["Communication"]
+    assert (verdict.words, verdict.sufficient) == (25, False)
+    assert "9 distinct content words" in verdict.why
+    assert "fewer than the 12 needed" in verdict.why
+    # As many words with something in them are evidence (and so are 12 distinct content words).
+    told = (
+        "I explained the outage to the customer in plain words, said what we knew, what we did not "
+        "know yet, and when they would hear from me next."
+    )
+    assert verdicts_of(transcript(ask(TALK_Q), say(told)))["Communication"].sufficient
+
+
+@pytest.mark.parametrize(("min_words", "sufficient"), [(5, True), (20, True), (26, False), (40, False)])
 def test_the_minimum_number_of_words_is_a_parameter(min_words: int, sufficient: bool) -> None:
     verdicts = verdicts_of(transcript(ask(TALK_Q), say(OFF_TOPIC)), min_words=min_words)
     verdict = verdicts["Communication"]

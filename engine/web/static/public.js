@@ -1,6 +1,7 @@
 /*
  * Public interview link page: show the interview, collect name + email,
- * create a session and go to its join page.
+ * create a session and go to its join page (or, when the template wants the
+ * email confirmed, say that a link was sent: a 202).
  *
  * Plain ES2020, no dependencies. Server strings are only written with textContent.
  */
@@ -213,6 +214,11 @@
       body: JSON.stringify(values),
     });
     debug.lastError = result.ok ? null : { status: result.status, error: result.error };
+    if (result.status === 202) {
+      setSubmitting(false);
+      showCheckInbox(result.body || {}, values.email);
+      return;
+    }
     if (result.status === 201 || result.ok) {
       const target = safeJoinUrl(result.body && result.body.join_url);
       if (target) {
@@ -238,8 +244,27 @@
     }
   }
 
+  /** The template wants the email confirmed: nothing is booked until the link in the email is opened. */
+  function showCheckInbox(body, typed) {
+    $('check-inbox-email').textContent = typeof body.email === 'string' && body.email ? body.email : typed;
+    const expires = typeof body.expires_at === 'string' ? new Date(body.expires_at) : null;
+    $('check-inbox-expiry').textContent = expires && !isNaN(expires.getTime())
+      ? 'The link works until ' + expires.toLocaleString() + '.'
+      : '';
+    $('screen-form').hidden = true;
+    $('screen-check-inbox').hidden = false;
+    debug.phase = 'check-inbox';
+    $('check-inbox-title').focus();
+  }
+
   function init() {
     $('signup').addEventListener('submit', onSubmit);
+    $('check-inbox-back').addEventListener('click', function () {
+      $('screen-check-inbox').hidden = true;
+      $('screen-form').hidden = false;
+      debug.phase = 'form';
+      $('email').focus();
+    });
     FIELDS.forEach(function (field) {
       $(field).addEventListener('input', function () {
         if ($(field).getAttribute('aria-invalid') === 'true') setFieldError(field, '');

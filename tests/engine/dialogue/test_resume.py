@@ -10,32 +10,10 @@ from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse, Response
 
 from engine.dialogue.resume import ResumeError, extract_text, fetch_resume, with_resume_skills
+from tests.resume_files import minimal_pdf
 from tests.server_thread import ServerThread
 
 RESUME = "Senior engineer. Built billing services in Go and Kafka on AWS with PostgreSQL."
-
-
-def minimal_pdf(text: str) -> bytes:
-    """A one-page PDF with `text` in Helvetica, written by hand (no PDF writer needed)."""
-    stream = f"BT /F1 12 Tf 20 100 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<</Type/Catalog/Pages 2 0 R>>",
-        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
-        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 600 144]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>",
-        b"<</Length " + str(len(stream)).encode() + b">>stream\n" + stream + b"\nendstream",
-        b"<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    for offset in offsets:
-        out += f"{offset:010d} 00000 n \n".encode()
-    out += f"trailer\n<</Size {len(objects) + 1}/Root 1 0 R>>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +22,7 @@ def resume_host() -> Iterator[str]:
 
     @app.get("/cv.pdf")
     async def pdf() -> Response:
-        return Response(minimal_pdf(RESUME), media_type="application/pdf")
+        return Response(minimal_pdf([RESUME]), media_type="application/pdf")
 
     @app.get("/cv.txt")
     async def text() -> PlainTextResponse:

@@ -231,6 +231,20 @@ async def test_bad_endpoints_are_refused_naming_the_field(settings: Settings) ->
         assert r.status_code == 422
 
 
+async def _settled(client: httpx.AsyncClient, path: str, timeout_s: float = 10.0) -> dict[str, Any]:
+    """The one delivery `path` lists, once it is no longer pending: polled (the dispatcher runs on its
+    own schedule), with a deadline generous enough for a loaded CI machine."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        listed = expect(await client.get(path), 200)["data"]
+        if listed and listed[0]["status"] != "pending":
+            (delivery,) = listed
+            return dict(delivery)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the delivery is still pending after {timeout_s} s: {listed}")
+        await asyncio.sleep(0.05)
+
+
 async def test_private_addresses_are_refused_unless_allowed(
     settings: Settings, receiver: WebhookReceiver
 ) -> None:
@@ -239,8 +253,7 @@ async def test_private_addresses_are_refused_unless_allowed(
         endpoint = await register(client, receiver.url)
         delivery = expect(await client.post(f"/v1/webhook-endpoints/{endpoint['id']}/test"), 202)
         path = f"/v1/webhook-deliveries?event_id={delivery['event_id']}"
-        await asyncio.sleep(0.6)
-        (failed,) = expect(await client.get(path), 200)["data"]
+        failed = await _settled(client, path)
     assert receiver.received == []
     assert failed["status"] == "failed"
     assert "private address" in failed["last_error"]

@@ -77,14 +77,16 @@ export async function request(method, path, options = {}) {
 
 async function send(method, path, { query, body, signal, headers = {}, auth = false } = {}) {
   const sent = { Accept: 'application/json', ...headers };
-  if (body !== undefined) sent['Content-Type'] = 'application/json';
+  // A FormData body (file uploads) sets its own multipart boundary.
+  const isForm = body instanceof FormData;
+  if (body !== undefined && !isForm) sent['Content-Type'] = 'application/json';
   if (MUTATING.has(method) && csrfToken) sent['X-CSRF-Token'] = csrfToken;
   let response;
   try {
     response = await fetch(path + queryString(query), {
       method,
       headers: sent,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || isForm ? body : JSON.stringify(body),
       credentials: 'same-origin',
       cache: 'no-store',
       signal,
@@ -110,6 +112,19 @@ async function send(method, path, { query, body, signal, headers = {}, auth = fa
 
 export const get = (path, query, options = {}) => request('GET', path, { ...options, query });
 export const post = (path, body, options = {}) => request('POST', path, { ...options, body });
+export const patch = (path, body, options = {}) => request('PATCH', path, { ...options, body });
+export const put = (path, body, options = {}) => request('PUT', path, { ...options, body });
+export const del = (path, options = {}) => request('DELETE', path, options);
+/** Files as multipart/form-data: `fields` maps a name to a string, a File or a list of Files. */
+export function upload(path, fields, options = {}) {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) {
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (item !== null && item !== undefined) form.append(name, item);
+    }
+  }
+  return request('POST', path, { ...options, body: form });
+}
 
 /**
  * Whether a media URL answers, without downloading it (a one-byte Range): an
@@ -179,6 +194,12 @@ export async function listAll(path, query = {}, { signal, maxPages = 20 } = {}) 
 
 // The cached look-ups take no abort signal: a page that is left must not cancel a load that the
 // next page is already waiting on.
+
+/** Drops the cached templates and stages: an editor that changed them calls it after saving. */
+export function forgetTemplates() {
+  templatesCache = null;
+  stagesCache.clear();
+}
 
 /** Templates by id, loaded once per sign-in. */
 export function templates() {

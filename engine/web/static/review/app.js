@@ -2,25 +2,55 @@
  * Recruiter review UI: sign-in gate, a small router over location.pathname and
  * the page chrome. Each page module exports `render(root, ctx)`; a page that is
  * left has its AbortSignal fired so its late answers never land on the next one.
+ *
+ * A page with unsaved edits registers `ctx.guardLeave({ dirty, message })`: then
+ * every way out asks first (an in-app link, Sign out, the browser's Back and
+ * Forward buttons in a dialog; reload and closing the tab by the browser's own
+ * prompt), in this one place rather than in each editor.
  */
 
 import * as api from './api.js';
-import { announce, clear, errorBox, h, sentence } from './dom.js';
+import * as apiKeysPage from './apikeys.js';
+import * as auditPage from './audit.js';
+import * as companyPage from './company.js';
+import * as emailTemplatesPage from './email-templates.js';
+import { announce, clear, confirmDialog, errorBox, h, sentence } from './dom.js';
 import * as participantPage from './participant.js';
+import * as profilePage from './profile.js';
+import * as profilesPage from './profiles.js';
 import * as sessionPage from './session.js';
 import * as sessionsPage from './sessions.js';
+import * as teamPage from './team.js';
+import * as templatePage from './template.js';
+import * as templatesPage from './templates.js';
+import * as usagePage from './usage.js';
+import * as webhookPage from './webhook.js';
+import * as webhooksPage from './webhooks.js';
 
 const ROUTES = [
   { pattern: /^\/review\/?$/, page: sessionsPage, nav: 'sessions' },
   { pattern: /^\/review\/sessions\/([^/]+)\/?$/, page: sessionPage, nav: 'sessions' },
   { pattern: /^\/review\/participants\/([^/]+)\/?$/, page: participantPage, nav: null },
+  { pattern: /^\/review\/templates\/?$/, page: templatesPage, nav: 'templates' },
+  { pattern: /^\/review\/templates\/([^/]+)\/?$/, page: templatePage, nav: 'templates' },
+  { pattern: /^\/review\/profiles\/?$/, page: profilesPage, nav: 'profiles' },
+  { pattern: /^\/review\/profiles\/([^/]+)\/?$/, page: profilePage, nav: 'profiles' },
+  { pattern: /^\/review\/email-templates\/?$/, page: emailTemplatesPage, nav: 'email-templates' },
+  { pattern: /^\/review\/api-keys\/?$/, page: apiKeysPage, nav: 'api-keys' },
+  { pattern: /^\/review\/webhooks\/?$/, page: webhooksPage, nav: 'webhooks' },
+  { pattern: /^\/review\/webhooks\/([^/]+)\/?$/, page: webhookPage, nav: 'webhooks' },
+  { pattern: /^\/review\/team\/?$/, page: teamPage, nav: 'team' },
+  { pattern: /^\/review\/usage\/?$/, page: usagePage, nav: 'usage' },
+  { pattern: /^\/review\/company\/?$/, page: companyPage, nav: 'company' },
+  { pattern: /^\/review\/audit\/?$/, page: auditPage, nav: 'audit' },
 ];
 
 const $ = (id) => document.getElementById(id);
 
 let identity = null;
-let current = null; // { controller } of the page on screen
+let current = null; // { controller, index } of the page on screen; index: its history entry's
 let signinMode = 'password';
+let guards = []; // of the page on screen: [{ dirty: () => bool, message }]
 
 // ---- Router -------------------------------------------------------------------
 
@@ -32,10 +62,15 @@ function match(pathname) {
   return null;
 }
 
+// Each history entry of the app holds its position, so that a Back or Forward the recruiter takes back
+// (unsaved edits) can be undone by going the same distance the other way. Pages that rewrite their
+// address in place (a filter, a tab) keep history.state, and with it the index.
+const entryIndex = () => window.history.state?.index ?? 0;
+
 function navigate(url, { replace = false } = {}) {
   const target = new URL(url, window.location.href);
-  if (replace) window.history.replaceState(null, '', target);
-  else window.history.pushState(null, '', target);
+  if (replace) window.history.replaceState({ index: entryIndex() }, '', target);
+  else window.history.pushState({ index: entryIndex() + 1 }, '', target);
   render({ focus: !replace });
   if (!replace) window.scrollTo(0, 0);
 }
@@ -44,7 +79,7 @@ async function render({ focus = false } = {}) {
   if (!identity) return;
   current?.controller.abort();
   const controller = new AbortController();
-  current = { controller };
+  current = { controller, index: entryIndex() };
   const root = $('view');
   clear(root);
   root.hidden = false;
@@ -61,6 +96,7 @@ async function render({ focus = false } = {}) {
       signal: controller.signal,
       navigate,
       identity,
+      guardLeave: (guard) => guardLeave(guard, controller.signal),
     };
     try {
       await found.route.page.render(root, ctx);
@@ -79,9 +115,66 @@ function markNav(active) {
   }
 }
 
+// ---- Unsaved changes ---------------------------------------------------------------
+
+/** A page's claim on staying while `dirty()`; it ends with the page (its signal aborts). */
+function guardLeave({ dirty, message }, signal) {
+  if (signal.aborted) return;
+  const guard = { dirty, message };
+  guards.push(guard);
+  signal.addEventListener('abort', () => { guards = guards.filter((g) => g !== guard); }, { once: true });
+}
+
+const unsaved = () => guards.find((guard) => guard.dirty()) ?? null;
+
+let asking = null; // the open question: a second way out while it is open gets the same answer
+
+/**
+ * Whether the page on screen may go: true at once when nothing is unsaved (so the usual way out stays
+ * synchronous), else a promise of the recruiter's answer.
+ */
+function mayLeave() {
+  const guard = unsaved();
+  if (!guard) return true;
+  asking ??= confirmDialog({ title: 'Leave without saving?', message: guard.message,
+    confirmLabel: 'Leave without saving', danger: true }).finally(() => { asking = null; });
+  return asking;
+}
+
+// Reload, closing the tab, and links out of the app: only the browser may ask then, in its own words.
+function onBeforeUnload(event) {
+  if (!identity || !unsaved()) return;
+  event.preventDefault();
+  event.returnValue = ''; // Chromium before 119 asks only when this is set
+}
+
+// Back and Forward have moved the address already: ask, and when the recruiter stays, go the same
+// distance the other way (that popstate is ours, and ignored) so the address matches the page again.
+let undoing = false;
+let popped = 0;
+async function onPopState() {
+  if (undoing) {
+    undoing = false;
+    return;
+  }
+  const asked = ++popped;
+  let leave = mayLeave();
+  if (leave !== true) leave = await leave;
+  if (asked !== popped) return; // a later Back or Forward decides
+  if (leave || !current) {
+    render();
+    return;
+  }
+  const distance = current.index - entryIndex();
+  if (distance) {
+    undoing = true;
+    window.history.go(distance);
+  }
+}
+
 // Same-origin links into the review UI become history entries instead of page loads;
 // modified clicks (new tab, download) and other targets keep the browser's behaviour.
-function onLinkClick(event) {
+async function onLinkClick(event) {
   if (event.defaultPrevented || event.button !== 0) return;
   if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
   const link = event.target.closest('a[href]');
@@ -90,12 +183,15 @@ function onLinkClick(event) {
   if (url.origin !== window.location.origin || !/^\/review(\/|$)/.test(url.pathname)) return;
   event.preventDefault();
   if (!identity) return;
-  if (url.pathname === window.location.pathname && url.search === window.location.search) {
-    if (url.hash) return;
-    render({ focus: true });
+  const here = url.pathname === window.location.pathname && url.search === window.location.search;
+  if (here && url.hash) return;
+  const leave = mayLeave();
+  if (leave !== true && !(await leave)) {
+    link.focus();
     return;
   }
-  navigate(url.href);
+  if (here) render({ focus: true });
+  else navigate(url.href);
 }
 
 // ---- Signed in / out -------------------------------------------------------------
@@ -106,6 +202,9 @@ function showApp(auth) {
   $('signin').hidden = true;
   $('nav').hidden = false;
   $('account').hidden = false;
+  // Links to pages the sign-in may not read stay hidden (the server refuses them anyway).
+  const scopes = new Set(auth.scopes ?? []);
+  for (const link of document.querySelectorAll('[data-nav][data-scope]')) link.hidden = !scopes.has(link.dataset.scope);
   const who = auth.recruiter?.name || auth.recruiter?.email || 'API key';
   $('account-name').textContent = auth.company?.name ? `${who} · ${auth.company.name}` : who;
 }
@@ -179,6 +278,11 @@ async function onSignin(event) {
 
 async function onSignout() {
   const button = $('signout');
+  const leave = mayLeave();
+  if (leave !== true && !(await leave)) {
+    button.focus();
+    return;
+  }
   button.disabled = true;
   try {
     await api.logout();
@@ -199,7 +303,10 @@ async function boot() {
   });
   $('signout').addEventListener('click', onSignout);
   document.addEventListener('click', onLinkClick);
-  window.addEventListener('popstate', () => render());
+  window.addEventListener('popstate', onPopState);
+  window.addEventListener('beforeunload', onBeforeUnload);
+  // The entry the app opened on gets its index too (a reload keeps the one it had).
+  window.history.replaceState({ ...window.history.state, index: entryIndex() }, '', window.location.href);
   api.setUnauthorizedHandler(() => {
     if (identity) showSignin('Your session has ended. Sign in again to continue.');
   });

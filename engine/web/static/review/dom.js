@@ -191,6 +191,38 @@ export function errorBox(error, title = 'Something went wrong') {
     h('p', { class: 'notice-text', text: sentence(error?.message || String(error)) }));
 }
 
+/** Copies text; false where the browser will not (an insecure origin, a refused permission). */
+export async function writeClipboard(text) {
+  if (!navigator.clipboard?.writeText || !window.isSecureContext) return false;
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A row's or a page's action button (`attrs` as for h()): disabled while its async `run` goes, so a double
+ * click does not do it twice; then enabled again, with focus back on it when what it did left focus
+ * nowhere (it was disabled meanwhile, and a disabled button loses focus).
+ */
+export function actionButton(attrs, run) {
+  const node = h('button', { type: 'button', ...attrs });
+  node.addEventListener('click', async () => {
+    node.disabled = true;
+    try {
+      await run();
+    } finally {
+      if (node.isConnected) {
+        node.disabled = false;
+        if (!document.activeElement || document.activeElement === document.body) node.focus();
+      }
+    }
+  });
+  return node;
+}
+
 /** Says something to screen readers through the page's polite live region. */
 export function announce(text) {
   const region = document.getElementById('announcer');

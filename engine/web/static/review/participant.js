@@ -6,9 +6,10 @@
 
 import * as api from './api.js';
 import {
-  FINAL_STATUSES, announce, clock, confirmDialog, empty, errorBox, facts, fill, formatNumber, h, humanize,
-  loading, outcomeBadge, ratingText, recommendationBadge, sentence, statusBadge, time,
+  FINAL_STATUSES, actionButton, announce, clock, confirmDialog, empty, errorBox, facts, fill, formatNumber, h, humanize,
+  loading, outcomeBadge, ratingText, recommendationBadge, sentence, statusBadge, time, writeClipboard,
 } from './dom.js';
+import { copyInviteLink, linkField } from './invite-link.js';
 
 const enc = encodeURIComponent;
 
@@ -51,8 +52,13 @@ function header(person, templates) {
   const profile = person.profile ?? {};
   const background = person.background ?? {};
   const join = (items) => (items?.length ? items.join(', ') : null);
-  const resume = /^https?:\/\//i.test(person.resume_url ?? '')
+  const link = /^https?:\/\//i.test(person.resume_url ?? '')
     ? h('a', { href: person.resume_url, rel: 'noopener noreferrer', target: '_blank', text: 'Open resume' }) : null;
+  // The file kept when they were created from an uploaded resume: always downloaded, never shown inline.
+  const kept = person.resume ? h('a', { href: `/v1/participants/${enc(person.id)}/resume`,
+    download: person.resume.filename, 'data-testid': 'participant-resume',
+    text: `Download ${person.resume.filename}` }) : null;
+  const resume = kept && link ? [kept, ' · ', link] : kept ?? link;
   return h('section', { class: 'card', 'aria-labelledby': 'participant-title', 'data-testid': 'participant' },
     h('p', { class: 'eyebrow', text: 'Participant' }),
     h('h1', { id: 'participant-title', class: 'title', tabindex: '-1', text: person.name }),
@@ -145,7 +151,8 @@ function sessionRow(session, stageNames, page, canRetake) {
       button('Reject', 'reject', 'button-danger-outline', () => decide(session, 'reject', page, status)));
   }
   if (!FINAL_STATUSES.has(session.status)) {
-    actions.push(button('Copy invite link', 'copy-link', '', () => copyLink(session, status, extra)));
+    actions.push(button('Copy invite link', 'copy-link', '',
+      () => copyInviteLink(session, { status, extra, testid: 'invite-link' })));
   }
   if (canRetake) actions.push(button('Schedule retake', 'retake', '', () => retake(session, page, status)));
   const where = [page.templates.get(session.template_id)?.name, session.is_test ? 'test' : null]
@@ -167,17 +174,7 @@ function sessionRow(session, stageNames, page, canRetake) {
 }
 
 function button(label, testid, variant, onClick) {
-  const node = h('button', { type: 'button', class: ['button', 'button-small', variant], 'data-testid': testid,
-    text: label });
-  node.addEventListener('click', async () => {
-    node.disabled = true;
-    try {
-      await onClick();
-    } finally {
-      if (node.isConnected) node.disabled = false;
-    }
-  });
-  return node;
+  return actionButton({ class: ['button', 'button-small', variant], 'data-testid': testid, text: label }, onClick);
 }
 
 function notice(page, kind, ...children) {
@@ -209,44 +206,6 @@ async function decide(session, action, page, status) {
   notice(page, 'success', h('p', { class: 'notice-text', text }));
   announce(text);
   await page.refresh();
-}
-
-function linkField(url, testid) {
-  const input = h('input', { type: 'text', class: 'link-field', readonly: true, value: url, 'data-testid': testid,
-    'aria-label': 'Invite link', spellcheck: false });
-  input.addEventListener('focus', () => input.select());
-  return input;
-}
-
-async function writeClipboard(text) {
-  if (!navigator.clipboard?.writeText || !window.isSecureContext) return false;
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function copyLink(session, status, extra) {
-  status.textContent = 'Getting the link…';
-  let url;
-  try {
-    ({ url } = await api.get(`/v1/sessions/${enc(session.id)}/join-link`));
-  } catch (error) {
-    status.textContent = sentence(error.message);
-    return;
-  }
-  if (await writeClipboard(url)) {
-    status.textContent = 'Link copied';
-    fill(extra);
-    return;
-  }
-  // No clipboard (insecure origin, permission refused): show the link to copy by hand.
-  status.textContent = 'Copy the link below.';
-  const input = linkField(url, 'invite-link');
-  fill(extra, input);
-  input.focus();
 }
 
 async function retake(session, page, status) {

@@ -16,7 +16,8 @@ export function createPlayer(session, transcriptResult, recording, signal) {
   const hasAudio = Boolean(recording?.ok);
   const audio = hasAudio ? h('audio', { controls: true, preload: 'metadata', class: 'player', 'data-testid': 'player',
     src: `/v1/sessions/${enc(session.id)}/recording` }) : null;
-  const list = h('ol', { class: 'transcript', 'data-testid': 'transcript', 'aria-label': 'Transcript' });
+  // Focusable: it scrolls, and a keyboard user must be able to scroll it (lines may not be buttons).
+  const list = h('ol', { class: 'transcript', 'data-testid': 'transcript', 'aria-label': 'Transcript', tabindex: '0' });
   const lines = segments.map((segment) => transcriptLine(segment, hasAudio, (line) => seek(line.start, line.id)));
   list.append(...lines.map((line) => line.node));
   const byId = new Map(lines.map((line) => [line.id, line]));

@@ -1,6 +1,7 @@
 /*
  * Session page: header, recording with a transcript that follows playback (player.js), scorecard and
- * authenticity checks (scorecard.js) and earlier/later attempts side by side (attempts.js).
+ * authenticity checks (scorecard.js), earlier/later attempts side by side (attempts.js), its phone calls
+ * (calls.js) and the emails the participant was sent about it (emails.js).
  * Every timestamp on the page (evidence, flag moments, lines) seeks the one audio element, so a claim in
  * the scorecard can be checked by ear.
  */
@@ -8,8 +9,18 @@
 import * as api from './api.js';
 import { retakes } from './attempts.js';
 import { clock, facts, fill, h, loading, statusBadge, time } from './dom.js';
+import { callsSection } from './calls.js';
+import { emailsSection } from './emails.js';
 import { createPlayer } from './player.js';
+import { liveSection } from './live-view.js';
 import { authenticity, scorecard } from './scorecard.js';
+
+// How the interview reached the candidate (the session's `transport`).
+const TRANSPORTS = {
+  webrtc: 'Join page',
+  websocket: 'Join page (backup connection: WebRTC could not connect)',
+  phone: 'Phone call',
+};
 
 const POLL_MS = 5000;
 
@@ -43,8 +54,12 @@ export async function render(root, ctx) {
   fill(root,
     header(session, name, value(templates, new Map()).get(session.template_id)?.name,
       value(names, new Map()).get(session.stage_id)),
+    // While the interview goes on, a recruiter may follow it as it is spoken (live-view.js).
+    session.status === 'in_progress' ? liveSection(session, signal) : null,
     h('div', { class: 'session-grid' }, player.element, scoreSlot),
-    retakes(session, value(siblings, null)?.data ?? []));
+    retakes(session, value(siblings, null)?.data ?? []),
+    callsSection(session.id, signal),
+    emailsSection(session.id, signal));
 
   pollAnalysis(session, base, signal, drawAnalysis);
 }
@@ -87,6 +102,7 @@ function header(session, name, templateName, stageName) {
       ['Started', session.started_at ? time(session.started_at) : null],
       ['Completed', session.completed_at ? time(session.completed_at) : null],
       ['Duration', session.duration_seconds ? clock(session.duration_seconds) : null],
+      ['Held over', TRANSPORTS[session.transport] ?? null],
       ['Retake of', session.retake_of ? h('a', { href: api.sessionPath(session.retake_of), text: 'Earlier session' }) : null],
     ]),
     metadata.length ? h('details', { class: 'metadata' },

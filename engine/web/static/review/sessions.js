@@ -91,10 +91,12 @@ export async function render(root, ctx) {
       from: from.value, to: to.value, q: search.value };
   }
 
-  // replaceState, not pushState: back should leave the list, not replay each keystroke.
+  // replaceState, not pushState: back should leave the list, not replay each keystroke. The state stays
+  // (the router's index of this entry).
   function syncUrl(values) {
     const query = api.queryString(values);
-    if (query !== window.location.search) window.history.replaceState(null, '', `/review${query}`);
+    if (query === window.location.search) return;
+    window.history.replaceState(window.history.state, '', `/review${query}`);
   }
 
   async function fillStages(templateId, selected) {

@@ -1,0 +1,88 @@
+"""The WebRTC transport: the join page's peer connection (aiortc), its audio track and the "events" data
+channel. The page sends an offer; `start()` answers it (`answer`), with ICE gathered (no trickle)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, cast
+
+import av
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError
+
+from config.settings import IceServer
+from engine.live.channel import EventChannel
+from engine.live.transport import ConnectionState, TransportHandler, TransportKind
+from media.inbound_clock import AIORTC_HOLD_FRAMES
+from media.outbound import InterviewerTrack
+from media.signalling import OfferError, accept_offer, codec_delay, rtc_configuration
+
+__all__ = ["WebRtcTransport"]
+
+logger = logging.getLogger(__name__)
+
+
+class WebRtcTransport:
+    kind = TransportKind.WEBRTC
+
+    def __init__(self, offer: RTCSessionDescription, ice_servers: list[IceServer]) -> None:
+        self._offer = offer
+        self._pc = RTCPeerConnection(rtc_configuration(ice_servers))
+        self._inbound: MediaStreamTrack | None = None
+        self._handler: TransportHandler | None = None
+        self._channel = EventChannel(self._on_message)
+        self.codec_delay = 0.0
+        # aiortc's receiver holds each frame until the one four places later has come (JitterBuffer
+        # prefetch=4); the session's clock counts it. Holding less was tried (2 frames, 40 ms sooner per
+        # reply) and misplaced the candidate's audio in the recording by 40-50 ms after a stall under load.
+        self.inbound_hold_frames = AIORTC_HOLD_FRAMES
+        self.answer: RTCSessionDescription | None = None
+
+        @self._pc.on("track")
+        def _on_track(track: MediaStreamTrack) -> None:
+            if track.kind == "audio" and self._inbound is None:
+                self._inbound = track
+
+        @self._pc.on("datachannel")
+        def _on_datachannel(channel: Any) -> None:
+            self._channel.attach(channel)
+
+        @self._pc.on("connectionstatechange")
+        async def _on_state() -> None:
+            if self._handler is not None:
+                # aiortc's states are exactly the transport's (typed there as a plain str).
+                self._handler.on_state(cast(ConnectionState, self._pc.connectionState))
+
+    def bind(self, handler: TransportHandler) -> None:
+        self._handler = handler
+
+    def _on_message(self, message: dict[str, Any]) -> None:
+        if self._handler is not None:
+            self._handler.on_message(message)
+
+    async def start(self, track: InterviewerTrack) -> None:
+        self._pc.addTrack(track)
+        answer = await accept_offer(self._pc, self._offer)
+        # The codec delays both directions: the candidate's voice reaches us that much after it was
+        # said, and the interviewer's reaches the candidate that much after it left.
+        self.codec_delay = codec_delay(answer.sdp)
+        if self._inbound is None:
+            raise OfferError("sdp", "the offer sends no audio track")
+        self.answer = answer
+
+    async def recv(self) -> av.AudioFrame:
+        if self._inbound is None:
+            raise MediaStreamError
+        while True:
+            frame = await self._inbound.recv()
+            if isinstance(frame, av.AudioFrame):
+                return frame
+
+    def send(self, message: dict[str, Any]) -> None:
+        self._channel.send(message)
+
+    def interrupted(self) -> None:
+        """Nothing to drop: the sender pulls each frame as it is due, so nothing is buffered ahead."""
+
+    async def close(self) -> None:
+        await self._pc.close()

@@ -1,0 +1,1 @@
+"""Where finished recordings are kept besides local disk: an S3-compatible object store (optional)."""
