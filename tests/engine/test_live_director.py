@@ -8,6 +8,7 @@ import asyncio
 
 import pytest
 from fastapi import FastAPI
+from httpx import AsyncClient
 
 from config.settings import AnalysisSettings, LlmSettings, MediaSettings, Settings
 from engine.app import create_app
@@ -28,23 +29,33 @@ async def _speaking(
     candidate: ScriptedCandidate,
     *,
     after: float,
-    gap_s: float = 0.0,
     into_s: float = 0.2,
     timeout_s: float = 20.0,
 ) -> float:
-    """Until the interviewer is heard speaking in a run of sound that started after `after`, at least
-    `gap_s` after the run before it (a new line, not a frame delivered late), and has gone on for `into_s`;
-    returns when that run started. Timed by what is heard: neither the voice's pace nor a loaded machine
-    (a line rendered late, frames delivered in bursts) moves the candidate into a gap."""
-    async with asyncio.timeout(timeout_s):
-        while True:
-            runs = list(candidate.report.sound_runs)
-            now = candidate.now()
-            for index, (start, end) in enumerate(runs):
-                new_line = index == 0 or start - runs[index - 1][1] >= gap_s
-                if start > after and new_line and end - start >= into_s and now - end < 0.06:
-                    return start
-            await asyncio.sleep(0.01)
+    """Until the interviewer is heard speaking in a run of sound that started after `after` and has gone
+    on for `into_s`; returns when that run started. Timed by what is heard: neither the voice's pace nor
+    a loaded machine (a line rendered late, frames delivered in bursts) moves the candidate into a gap."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            while True:
+                runs = list(candidate.report.sound_runs)
+                now = candidate.now()
+                for start, end in runs:
+                    if start > after and end - start >= into_s and now - end < 0.06:
+                        return start
+                await asyncio.sleep(0.01)
+    except TimeoutError as error:
+        heard = [(round(start, 2), round(end, 2)) for start, end in candidate.report.sound_runs]
+        raise AssertionError(
+            f"no sound after {after:.2f} s by {candidate.now():.2f} s: heard {heard}, "
+            f"captions {candidate.report.captions()}"
+        ) from error
+
+
+async def _lines_stored(client: AsyncClient, session_id: str) -> int:
+    """How many of the interviewer's lines the transcript holds (each is stored when it ends)."""
+    segments = expect(await client.get(f"/v1/sessions/{session_id}/transcript"), 200)["segments"]
+    return sum(1 for s in segments if s["speaker"] == "interviewer")
 
 
 async def test_the_interviewer_holds_for_a_backchannel_and_stops_for_a_barge_in(
@@ -60,11 +71,18 @@ async def test_the_interviewer_holds_for_a_backchannel_and_stops_for_a_barge_in(
         await candidate.wait_for_sound(timeout_s=15)
         await _speaking(candidate, after=0.0)  # inside the opening's first line
         nodded_at = candidate.now()
+        held_lines = await _lines_stored(client, session_id)
         nodded = await candidate.speak(synthesize("Mm-hmm.", lead_silence_s=0.0, trail_silence_s=0.0))
-        # The answer lands inside a later line, after the held one has carried on: a cut between two lines
-        # would truncate none.
-        resumed = await _speaking(candidate, after=nodded, into_s=0.0)
-        await _speaking(candidate, after=resumed, gap_s=0.25)
+        # The answer lands inside a later line, after the held one has carried on and ended (it is stored
+        # once it has): a cut between two lines would truncate none. The line's end is not told by the
+        # sound: the pause between two lines is as short as a comma's.
+        await _speaking(candidate, after=nodded, into_s=0.0)
+        async with asyncio.timeout(20):
+            while True:
+                if await _lines_stored(client, session_id) > held_lines:
+                    break
+                await asyncio.sleep(0.02)
+        await _speaking(candidate, after=candidate.now())
         spoke_at = candidate.now()
         answered_at = await candidate.speak(synthesize(ANSWER, lead_silence_s=0.0, trail_silence_s=0.0))
         await asyncio.sleep(1.0)
@@ -75,16 +93,21 @@ async def test_the_interviewer_holds_for_a_backchannel_and_stops_for_a_barge_in(
     await app.state.services.live.wait_closed(session_id)
 
     # Each time the candidate spoke over it, the interviewer's sound stopped within the VAD's start
-    # (60 ms) and a frame, plus the two jitter buffers and the network, as heard at the client.
+    # (60 ms) and a frame, plus the two jitter buffers and the network, as heard at the client (about
+    # 0.25 s; the bound leaves room for a loaded test machine's scheduling).
     runs = candidate.report.sound_runs
+    heard = (
+        f"nodded {nodded_at:.2f}-{nodded:.2f}, spoke {spoke_at:.2f}-{answered_at:.2f}, "
+        f"heard {[(round(start, 2), round(end, 2)) for start, end in runs]}"
+    )
     paused = next(end for start, end in runs if end >= nodded_at)
-    assert paused - nodded_at < 0.45, runs
+    assert paused - nodded_at < 0.6, heard
     # After the short "mm-hmm" it carried on before the candidate spoke again...
-    assert any(paused < start < spoke_at for start, _ in runs), runs
-    # ...and after real speech it stopped for good (until it replied to the answer).
-    cut = next(end for start, end in runs if end >= spoke_at)
-    assert cut - spoke_at < 0.45, runs
-    assert not any(cut < start < answered_at for start, _ in runs), runs
+    assert any(nodded < start < spoke_at for start, _ in runs), heard
+    # ...and after real speech it stopped within the same bound and for good (until it replied to the
+    # answer). What it had sent before it stopped may arrive in bursts on a loaded machine, split into
+    # runs, but inside that bound.
+    assert not any(end > spoke_at + 0.6 and start < answered_at for start, end in runs), heard
 
     captions = candidate.report.captions()
     segments = expect(await client.get(f"/v1/sessions/{session_id}/transcript"), 200)["segments"]
