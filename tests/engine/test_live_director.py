@@ -96,18 +96,18 @@ async def test_the_interviewer_holds_for_a_backchannel_and_stops_for_a_barge_in(
     # (60 ms) and a frame, plus the two jitter buffers and the network, as heard at the client (about
     # 0.25 s; the bound leaves room for a loaded test machine's scheduling).
     runs = candidate.report.sound_runs
-    heard = (
+    timeline = (
         f"nodded {nodded_at:.2f}-{nodded:.2f}, spoke {spoke_at:.2f}-{answered_at:.2f}, "
         f"heard {[(round(start, 2), round(end, 2)) for start, end in runs]}"
     )
     paused = next(end for start, end in runs if end >= nodded_at)
-    assert paused - nodded_at < 0.6, heard
+    assert paused - nodded_at < 0.6, timeline
     # After the short "mm-hmm" it carried on before the candidate spoke again...
-    assert any(nodded < start < spoke_at for start, _ in runs), heard
+    assert any(nodded < start < spoke_at for start, _ in runs), timeline
     # ...and after real speech it stopped within the same bound and for good (until it replied to the
     # answer). What it had sent before it stopped may arrive in bursts on a loaded machine, split into
     # runs, but inside that bound.
-    assert not any(end > spoke_at + 0.6 and start < answered_at for start, end in runs), heard
+    assert not any(end > spoke_at + 0.6 and start < answered_at for start, end in runs), timeline
 
     captions = candidate.report.captions()
     segments = expect(await client.get(f"/v1/sessions/{session_id}/transcript"), 200)["segments"]
