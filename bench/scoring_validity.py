@@ -31,11 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.report import machine, write_section
+from config.settings import EMBEDDED_REVIEW_MARGIN
 from scoring import evidence
 from scoring.embedded import EmbeddedScorer
 from scoring.embeddings import SentenceEncoder
 from scoring.model import DimensionScore, QuestionHint, Rubric, RubricItem, Scorer, Segment
-from scoring.scorecard import DEFAULT_COVERAGE_THRESHOLD, NEEDS_REVIEW, rate
+from scoring.scorecard import DEFAULT_COVERAGE_THRESHOLD, NEEDS_REVIEW, close_call, rate
 
 CALIBRATION = Path(__file__).parent / "calibration"
 # Written later, by a writer who never read the scorer's code, in two roles the calibration set lacks;
@@ -51,6 +52,7 @@ RESULTS = Path(__file__).parent / "results" / "scoring_validity.json"
 DOCS = Path(__file__).parent.parent / "docs" / "benchmarks.md"
 PASS_MARK = 60.0
 TIE_POINTS = 5  # truth overalls closer than this are not ranked against each other
+MARGINS = (0.0, 5.0, 10.0, 15.0)  # close-call margins compared in the report
 ADVERSARIAL = ("repetition", "buzzword_salad", "off_topic")
 WORDS_PER_SECOND = 2.5
 FITTED = ("swe-", "support-")  # the roles the embedded scorer's calibration was fitted on
@@ -115,18 +117,22 @@ def load(path: Path) -> Case:
     )
 
 
-async def score_case(case: Case, scorer: Scorer, embedded: EmbeddedScorer) -> Result:
+def recommend(overall: int | None, coverage: float, margin: float) -> str:
+    """As the scorecard decides with the weighted average: needs_review without the coverage for a
+    verdict or on a close call (within `margin` points of the pass mark), else pass or fail."""
+    if overall is None or coverage < DEFAULT_COVERAGE_THRESHOLD or close_call(overall, PASS_MARK, margin):
+        return NEEDS_REVIEW
+    return "pass" if overall >= PASS_MARK else "fail"
+
+
+async def score_case(case: Case, scorer: Scorer, embedded: EmbeddedScorer, margin: float) -> Result:
     started = time.perf_counter()
     verdicts = await embedded.sufficiency(case.rubric, case.segments)
     scores = evidence.enforce(await scorer.score(case.rubric, case.segments), verdicts)
     seconds = time.perf_counter() - started
     weights = {i.name: i.weight for i in case.rubric.items}
     overall, coverage = rate(scores, weights, case.rubric.scale_max)
-    if overall is None or coverage < DEFAULT_COVERAGE_THRESHOLD:
-        recommendation = NEEDS_REVIEW
-    else:
-        recommendation = "pass" if overall >= PASS_MARK else "fail"
-    return Result(case, tuple(scores), overall, coverage, recommendation, seconds)
+    return Result(case, tuple(scores), overall, coverage, recommend(overall, coverage, margin), seconds)
 
 
 # -- metrics --------------------------------------------------------------------------------------------
@@ -243,6 +249,9 @@ def metrics(results: Sequence[Result]) -> dict[str, Any]:
         else (r.recommendation == ("pass" if r.case.truth_pass else "fail"))
         for r in results
     )
+    automatic = [r for r in results if r.recommendation != NEEDS_REVIEW and r.case.truth_pass is not None]
+    wrong = [r.case.id for r in automatic if (r.recommendation == "pass") != r.case.truth_pass]
+    held = [r for r in results if r.recommendation == NEEDS_REVIEW and r.case.truth_pass is not None]
     verdict_without_evidence = [
         r.case.id for r in results if r.case.truth_pass is None and r.recommendation != NEEDS_REVIEW
     ]
@@ -269,10 +278,45 @@ def metrics(results: Sequence[Result]) -> dict[str, Any]:
         "abstentions_wrong": false_abstain,
         "recommendation_accuracy": round(rec_ok / len(results), 3) if results else None,
         "verdicts_without_evidence": verdict_without_evidence,
+        "automatic_verdicts": len(automatic),
+        "automatic_verdicts_wrong": wrong,
+        "automatic_verdict_accuracy": (round(1 - len(wrong) / len(automatic), 3) if automatic else None),
+        "held_for_review_with_a_panel_verdict": len(held),
         "quotes": quotes,
         "quotes_verbatim_share": round(ok_quotes / quotes, 3) if quotes else None,
         "seconds_per_interview_median": round(statistics.median([r.seconds for r in results]), 3),
     }
+
+
+def margin_curve(results: Sequence[Result]) -> dict[str, dict[str, Any]]:
+    """At each close-call margin: how many verdicts were made where the panel gave one, how many of
+    those went against the panel (ids), and how many such interviews were held for a human."""
+    curve: dict[str, dict[str, Any]] = {}
+    for margin in MARGINS:
+        judged = [r for r in results if r.case.truth_pass is not None]
+        made = [(r, recommend(r.overall, r.coverage, margin)) for r in judged]
+        verdicts = [(r, rec) for r, rec in made if rec != NEEDS_REVIEW]
+        curve[f"{margin:g}"] = {
+            "verdicts": len(verdicts),
+            "wrong": [r.case.id for r, rec in verdicts if (rec == "pass") != r.case.truth_pass],
+            "held": len(made) - len(verdicts),
+        }
+    return curve
+
+
+def curve_table(results: dict[str, list[Result]]) -> list[str]:
+    lines = [
+        "| set | margin (points) | verdicts made | against the panel's | held for a human |",
+        "|---|---|---|---|---|",
+    ]
+    for name, rs in results.items():
+        for margin, row in margin_curve(rs).items():
+            wrong = row["wrong"]
+            lines.append(
+                f"| {name} | {margin} | {row['verdicts']} | {len(wrong)}"
+                f"{' (' + ', '.join(wrong) + ')' if wrong else ''} | {row['held']} |"
+            )
+    return lines
 
 
 def _round(value: float | None) -> float | None:
@@ -285,7 +329,7 @@ def _round(value: float | None) -> float | None:
 async def run(scorer_name: str, cases: Sequence[Case], args: argparse.Namespace) -> list[Result]:
     embedded = EmbeddedScorer(await asyncio.to_thread(SentenceEncoder.load))
     if scorer_name == "embedded":
-        return [await score_case(c, embedded, embedded) for c in cases]
+        return [await score_case(c, embedded, embedded, args.review_margin) for c in cases]
     from config.settings import LlmSettings
     from llm import LlmClient
     from scoring.llm_scorer import LlmScorer
@@ -293,7 +337,7 @@ async def run(scorer_name: str, cases: Sequence[Case], args: argparse.Namespace)
     settings = LlmSettings(base_url=args.llm_base_url, model=args.llm_model, max_tokens=800)
     async with LlmClient(settings) as client:
         llm = LlmScorer(client.reply, samples=args.llm_samples)
-        return [await score_case(c, llm, embedded) for c in cases]
+        return [await score_case(c, llm, embedded, 0.0) for c in cases]
 
 
 def table(results: Sequence[Result]) -> list[str]:
@@ -344,6 +388,9 @@ def section(found: dict[str, dict[str, Any]], results: dict[str, list[Result]]) 
         ("abstention accuracy", "1.0", "abstention_accuracy"),
         ("verdicts without enough evidence", "none", "verdicts_without_evidence"),
         ("recommendation accuracy", ">= 0.9", "recommendation_accuracy"),
+        ("automatic verdicts (pass or fail where the panel gave one)", "", "automatic_verdicts"),
+        ("of which against the panel's", "none", "automatic_verdicts_wrong"),
+        ("held for a human where the panel gave a verdict", "", "held_for_review_with_a_panel_verdict"),
         ("evidence quotes verbatim, word-bounded", "1.0", "quotes_verbatim_share"),
         ("scoring time per interview, median (s)", "", "seconds_per_interview_median"),
     ]
@@ -385,8 +432,8 @@ def section(found: dict[str, dict[str, Any]], results: dict[str, list[Result]]) 
         "off-topic candidate whose stories are near the subject (cancelling a gym membership, asked about "
         "customer churn) scored 52, since the small sentence model finds them relevant; and the floor is "
         "high (weak, buzzword and off-topic interviews at 46-52 against a panel's 15-30). Its "
-        "recommendation accuracy is high (0.889) only because its mediums sit close to the pass mark on "
-        "both sides and landed on the right side of it. The third set (nurse, mobile engineer) confirms "
+        "recommendation accuracy without a close-call margin was high (0.889) only because its mediums "
+        "sit close to the pass mark on both sides and landed on the right side of it. The third set (nurse, mobile engineer) confirms "
         "it: both confidently wrong candidates (a nurse who leaves an early-warning score of six "
         "unescalated for hours and gives gentamicin without its level; a mobile engineer who keeps the "
         "offline queue only in memory and releases to everyone at once) pass at 60 and 63, a subtle "
@@ -398,6 +445,18 @@ def section(found: dict[str, dict[str, Any]], results: dict[str, list[Result]]) 
         "four sets, and the rubric description's phrases are not closer to strong answers than to weak "
         "ones, so neither helps rank; what would is a model that knows the subject (an LLM scorer).",
     ]
+    lines += [
+        "",
+        "Close calls (`IE_ANALYSIS__EMBEDDED_REVIEW_MARGIN`): the recommendations above hold an "
+        f"embedded rating less than {args_margin(found):g} points from the pass mark for a human "
+        "(`needs_review`; the stage pipeline waits). How the margin trades verdicts against mistakes, "
+        "counting only interviews the panel gave a verdict (the ended-early and short ones it sent to "
+        "review are left out):",
+        "",
+        *curve_table(results),
+        "",
+        CLOSE_CALLS_READING,
+    ]
     for name, metrics_ in found.items():
         if "half" in name:
             continue
@@ -406,6 +465,23 @@ def section(found: dict[str, dict[str, Any]], results: dict[str, list[Result]]) 
     for name, rs in results.items():
         lines += ["", f"Per interview ({name}):", "", *table(rs)]
     return "\n".join(lines) + "\n"
+
+
+CLOSE_CALLS_READING = (
+    "Reading it: recommendation accuracy above counts a held interview as a miss, so it falls as the "
+    "margin grows; what the margin is for is the row 'of which against the panel's'. On the independent "
+    "sets (48 interviews with a panel verdict) no margin gives 12 wrong automatic verdicts, 5 points 7 "
+    "of 36, 10 points 6 of 26, 15 points 1 of 15: the middle of the scale is where the embedded scorer "
+    "errs both ways, and the default, 5, was chosen from this table (so on this one setting the sets are "
+    "no longer unseen). The mistakes no margin short of 15 removes are the confidently wrong candidates "
+    "it rates far above the mark (73-81) and mediums it rates well below (46-49): knowledge of the "
+    "subject, which it does not have. The calibration set's own rows are better (0 wrong at 10) because "
+    "it was fitted there."
+)
+
+
+def args_margin(found: dict[str, dict[str, Any]]) -> float:
+    return float(next(iter(found.values()))["review_margin"])
 
 
 def main() -> None:
@@ -417,13 +493,22 @@ def main() -> None:
     parser.add_argument("--llm-model", default="")
     parser.add_argument("--llm-samples", type=int, default=1)
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs and results alone")
+    parser.add_argument(
+        "--review-margin",
+        type=float,
+        default=EMBEDDED_REVIEW_MARGIN,
+        help="the embedded scorer's close-call margin (points of 100 around the pass mark)",
+    )
     args = parser.parse_args()
     cases = [load(p) for p in sorted(CALIBRATION.glob("*.json")) if p.stem.startswith(args.only)]
     if not cases:
         raise SystemExit(f"no calibration interviews in {CALIBRATION} matching {args.only!r}")
     names = ["embedded", *(["llm"] if args.llm_base_url else [])]
     results = {name: asyncio.run(run(name, cases, args)) for name in names}
-    found = {name: metrics(rs) for name, rs in results.items()}
+    found = {
+        name: {**metrics(rs), "review_margin": args.review_margin if name == "embedded" else 0.0}
+        for name, rs in results.items()
+    }
     # The embedded scorer's one fitted constant (its linear calibration) was fitted on the backend and
     # support roles only: the other two are a held-out check.
     for label, prefixes in (("fitted half", FITTED), ("held-out half", HELD_OUT)):
@@ -440,7 +525,10 @@ def main() -> None:
         print(f"\n{name}:\n" + "\n".join(table(rs)))
     if not args.no_write and not args.only:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps({"machine": machine(), "metrics": found}, indent=2) + "\n")
+        curves = {name: margin_curve(rs) for name, rs in results.items()}
+        RESULTS.write_text(
+            json.dumps({"machine": machine(), "metrics": found, "close_calls": curves}, indent=2) + "\n"
+        )
         write_section(DOCS, section(found, results))
 
 

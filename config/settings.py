@@ -215,6 +215,13 @@ class LlmSettings(_Group):
     temperature: float = Field(default=0.4, ge=0, le=2, description="Sampling temperature.")
 
 
+# Points of 100 around the pass mark inside which the embedded scorer's verdict goes to a human. Its
+# median error on the overall rating is 7-11 points on the independent calibration sets; measured there
+# (bench.scoring_validity's close-call table), 5 took the share of wrong automatic verdicts from 12 of 48
+# to 7 of 36, while 10 held 22 of 48 interviews for one mistake fewer still.
+EMBEDDED_REVIEW_MARGIN = 5.0
+
+
 class AnalysisSettings(_Group):
     """Scoring completed sessions. Env: IE_ANALYSIS__POLL_S, IE_ANALYSIS__USE_LLM, IE_ANALYSIS__LLM_SAMPLES,
     IE_ANALYSIS__FLAG_..."""
@@ -242,6 +249,15 @@ class AnalysisSettings(_Group):
         le=100,
         description="Percent of the rubric weight that must be assessed for a verdict; below it the "
         "recommendation is needs_review and the stage pipeline waits for a human.",
+    )
+    embedded_review_margin: float = Field(
+        default=EMBEDDED_REVIEW_MARGIN,
+        ge=0,
+        le=50,
+        description="Points of 100 around the pass mark inside which the embedded scorer's verdict is a "
+        "close call: the recommendation is needs_review and the stage pipeline waits for a human (the "
+        "default's measurement: docs/scoring.md); 0 lets it decide every case. An LLM scorer's verdicts "
+        "are not held.",
     )
     min_evidence_words: int = Field(
         default=20,

@@ -13,7 +13,9 @@ number can be traced:
   assessed: a human decides, and the stage pipeline waits for them. Otherwise, in the template's
   vocabulary (hire / no_hire, admit / reject, ..., or its custom labels):
   - `weighted_average`: positive when the overall rating reaches the pass mark (the stage's pass
-    threshold, else 60), negative otherwise;
+    threshold, else 60), negative otherwise; but `needs_review` when the rating is less than
+    `review_margin` points from the pass mark (a close call: the caller sets the margin to the scorer's
+    typical error, measured for the embedded scorer, whose verdict so near the mark is a coin toss);
   - `rule_based`: the profile's recommendationLogic (`scoring.rules`) over the assessed dimensions;
     the first rule that holds gives the label, and when none holds the recommendation is negative.
     Generic labels ("positive", "negative") and any built-in vocabulary's labels map onto the
@@ -53,6 +55,7 @@ __all__ = [
     "NEEDS_REVIEW",
     "ScorecardInputs",
     "build_scorecard",
+    "close_call",
     "outcome_labels",
     "rate",
 ]
@@ -96,6 +99,9 @@ class ScorecardInputs:
     coverage_threshold: float = DEFAULT_COVERAGE_THRESHOLD  # percent of the rubric weight
     # Whether the interview covered its plan: {"complete": bool, "summary": str, ...}; None = unknown.
     completion: Mapping[str, Any] | None = None
+    # Points (of 100) around the pass mark inside which a weighted-average verdict is a close call that
+    # a human makes (`needs_review`); 0: none.
+    review_margin: float = 0.0
 
 
 def outcome_labels(template: EvaluationTemplateSpec | None, profile: AgentProfileSpec) -> tuple[str, str]:
@@ -227,9 +233,20 @@ def _recommend(
         if label is None:
             return negative, "No rule of the recommendation logic held, so the recommendation is negative."
         return _in_vocabulary(label, positive, negative), f"Recommendation logic gave '{label}'."
+    if close_call(overall, pass_mark, inputs.review_margin):
+        return NEEDS_REVIEW, (
+            f"Overall rating {overall} is within {inputs.review_margin:g} points of the pass mark of "
+            f"{pass_mark:g}, inside the {inputs.scorer} scorer's typical error: too close to call, so a "
+            "human decides."
+        )
     if overall >= pass_mark:
         return positive, f"Overall rating {overall} reaches the pass mark of {pass_mark:g}."
     return negative, f"Overall rating {overall} is below the pass mark of {pass_mark:g}."
+
+
+def close_call(overall: float, pass_mark: float, margin: float) -> bool:
+    """Whether a rating is less than `margin` points from the pass mark (never, with a margin of 0)."""
+    return abs(overall - pass_mark) < margin
 
 
 def _in_vocabulary(label: str, positive: str, negative: str) -> str:

@@ -47,6 +47,8 @@ class AnalysisPolicy:
     thresholds: authenticity.Thresholds
     coverage_threshold: float = DEFAULT_COVERAGE_THRESHOLD
     min_evidence_words: int = evidence.DEFAULT_MIN_WORDS
+    # Close calls of the embedded scorer go to a human (scoring.scorecard); LLM verdicts are not held.
+    embedded_review_margin: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,7 @@ async def run_analysis(
             notes=notes,
             coverage_threshold=policy.coverage_threshold,
             completion=completion_of(interview.progress),
+            review_margin=policy.embedded_review_margin if scorer == "embedded" else 0.0,
         )
     )
     return card, scorer

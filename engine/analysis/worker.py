@@ -171,7 +171,9 @@ class AnalysisWorker:
 
 def policy_of(settings: Settings) -> AnalysisPolicy:
     a = settings.analysis
-    return AnalysisPolicy(thresholds_of(settings), a.coverage_threshold, a.min_evidence_words)
+    return AnalysisPolicy(
+        thresholds_of(settings), a.coverage_threshold, a.min_evidence_words, a.embedded_review_margin
+    )
 
 
 def thresholds_of(settings: Settings) -> authenticity.Thresholds:

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from config.settings import EMBEDDED_REVIEW_MARGIN
 from tests.engine.analysis_helpers import STRONG, WEAK, analysed, complete_with
 from tests.engine.session_helpers import (
     book,
@@ -189,6 +190,45 @@ async def test_passing_the_last_stage_completes_the_pipeline(app: FastAPI, clien
     (passed,) = await events_of(client, "stage.passed")
     assert passed["data"]["session_id"] == session["id"]
     assert passed["data"]["stage_result"]["outcome"] == "passed"
+
+
+async def test_an_embedded_close_call_waits_for_a_human(app: FastAPI, client: httpx.AsyncClient) -> None:
+    # The same answers on a stage whose pass mark is far from their rating decide by themselves...
+    _, far, _, person = await pipeline_of(client, screen={"pass_threshold": 30}, final={})
+    first = await book(client, participant_id=person["id"], stage_id=far["id"])
+    await complete_with(app, client, first["id"], STRONG)
+    rating = (await analysed(app, client, first["id"]))["general"]["overallRating"]
+    assert (await result(app, client, first["id"]))["outcome"] == "advanced"
+    # ...and on one whose pass mark is a point inside the default margin from it, they do not.
+    mark = rating - EMBEDDED_REVIEW_MARGIN + 1
+    _, near, _, other = await pipeline_of(
+        client, screen={"pass_threshold": mark, "on_complete": "auto_advance"}, final={}
+    )
+    second = await book(client, participant_id=other["id"], stage_id=near["id"])
+    await complete_with(app, client, second["id"], STRONG)
+    analysis = await analysed(app, client, second["id"])
+    assert analysis["general"]["overallRating"] == rating
+    assert analysis["scorer"] == "embedded"
+    assert (analysis["recommendation"], analysis["needsReview"]) == ("needs_review", True)
+    assert analysis["coverage"]["sufficient"] is True
+    assert (
+        f"within {EMBEDDED_REVIEW_MARGIN:g} points of the pass mark of {mark:g}"
+        in analysis["recommendationBasis"]
+    )
+    waiting = await result(app, client, second["id"])
+    assert (waiting["outcome"], waiting["reason"], waiting["passed"]) == (
+        "awaiting_approval",
+        "needs_review",
+        None,
+    )
+    assert waiting["reviewReasons"] == [analysis["recommendationBasis"]]
+    awaiting = [
+        e
+        for e in await events_of(client, "stage.awaiting_approval")
+        if e["data"]["session_id"] == second["id"]
+    ]
+    assert [e["data"]["review_reasons"] for e in awaiting] == [[analysis["recommendationBasis"]]]
+    assert [e["data"]["session_id"] for e in await events_of(client, "stage.advanced")] == [first["id"]]
 
 
 async def test_an_analysis_that_needs_review_waits_for_a_human_whatever_the_stage_says(

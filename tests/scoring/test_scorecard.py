@@ -71,6 +71,42 @@ def test_weighted_average_recommends_against_the_stage_pass_mark() -> None:
     assert "below the pass mark of 75" in strict["recommendationBasis"]
 
 
+@pytest.mark.parametrize(
+    ("rating_scores", "expected"),
+    [
+        ({"System Design": 6.5, "Communication": 6.5, "Ownership": 6.5}, "needs_review"),  # 65: 5 above
+        ({"System Design": 5.5, "Communication": 5.5, "Ownership": 5.5}, "needs_review"),  # 55: 5 below
+        ({"System Design": 7, "Communication": 7, "Ownership": 7}, "hire"),  # 70: the margin is exclusive
+        ({"System Design": 5, "Communication": 5, "Ownership": 5}, "no_hire"),  # 50
+    ],
+)
+def test_a_close_call_goes_to_a_human(rating_scores: dict[str, float], expected: str) -> None:
+    result = card(profile(), rating_scores, review_margin=10.0)
+    assert result["recommendation"] == expected
+    assert result["needsReview"] is (expected == "needs_review")
+    if expected == "needs_review":
+        basis = result["recommendationBasis"]
+        assert "within 10 points of the pass mark of 60" in basis
+        assert "embedded scorer" in basis
+        assert result["reviewReasons"] == [basis]
+        # Coverage was not the reason: the rubric was assessed in full.
+        assert result["coverage"]["sufficient"] is True
+
+
+def test_the_close_call_margin_is_around_the_stages_own_pass_mark() -> None:
+    scores = {"System Design": 7, "Communication": 7, "Ownership": 7}  # 70
+    assert card(profile(), scores, review_margin=5.0, pass_threshold=72)["recommendation"] == "needs_review"
+    assert card(profile(), scores, review_margin=5.0, pass_threshold=80)["recommendation"] == "no_hire"
+    assert card(profile(), scores, review_margin=0.0, pass_threshold=70)["recommendation"] == "hire"
+
+
+def test_rule_based_recommendations_have_no_close_call() -> None:
+    # The rules decide on dimension scores, not on the rating against a pass mark: no margin applies.
+    spec = profile(scoringMethod="rule_based", recommendationLogic="all >= 6 -> hire\notherwise -> negative")
+    result = card(spec, {"System Design": 6, "Communication": 6, "Ownership": 6}, review_margin=10.0)
+    assert result["recommendation"] == "hire"
+
+
 def test_rule_based_recommendation_in_the_templates_vocabulary() -> None:
     logic = '"System Design" >= 7 and all >= 5 -> hire\nany < 3 -> no_hire\notherwise -> negative'
     spec = profile(scoringMethod="rule_based", recommendationLogic=logic)

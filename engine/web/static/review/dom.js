@@ -121,7 +121,7 @@ const POSITIVE = new Set(['hire', 'admit', 'pass', 'ready', 'certified', 'positi
 const NEGATIVE = new Set(['no_hire', 'reject', 'fail', 'needs_training', 'not_certified', 'negative']);
 
 // Any vocabulary may say "needs_review": the scorer would not decide (too little assessed, interview cut
-// short), so a human must. It is never a verdict either way.
+// short, a close call near the pass mark), so a human must. It is never a verdict either way.
 export const NEEDS_REVIEW = 'needs_review';
 
 function recommendationKey(label) {

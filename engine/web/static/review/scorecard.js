@@ -83,7 +83,7 @@ function stageResult(result) {
     h('span', { class: 'overall-label', text: 'Stage result' }),
     outcomeBadge(result.outcome),
     h('p', { class: 'basis' },
-      [result.reason === 'needs_review' ? 'Waiting for a human: too little evidence for a verdict' : null,
+      [result.reason === 'needs_review' ? 'Waiting for a human: the scorer gave no verdict (reasons above)' : null,
         result.passed === true ? 'Passed' : result.passed === false ? 'Not passed' : null,
         result.passThreshold !== undefined && result.passThreshold !== null
           ? `rating ${formatNumber(result.overallRating, 0)} vs pass mark ${formatNumber(result.passThreshold, 0)}` : null,
