@@ -127,18 +127,18 @@ def markdown(report: dict[str, Any], questions: int) -> str:
         )
         cells = " | ".join(_pair(r, f"server_{name}") for name in SPLIT)
         split.append(f"| {r['path']} | {r['sessions_at_once']} | {cells} | {_pair(r, 'voice_to_voice')} |")
-    todo = (
+    missing = (
         [
             "",
-            "TODO: the browsers' WebSocket fallback (`/join/{token}/stream`, engine/live/browser_stream.py) "
-            "was not in the tree when this ran, so it has no row yet; rerun with `--paths websocket` "
-            "(bench/phone_clients.py `run_websocket`) once it is.",
+            "Not measured: the browsers' WebSocket fallback (`/join/{token}/stream`, "
+            "engine/live/browser_stream.py) was skipped in this run, so it has no row; run with "
+            "`--paths websocket` (bench/phone_clients.py `run_websocket`) to measure it.",
         ]
         if "websocket" in report["skipped"]
         else []
     )
     for path, error in report.get("failed", {}).items():
-        todo += ["", f"TODO: the {path} path failed in this run ({error}), so it has no row yet."]
+        missing += ["", f"Not measured: the {path} path failed in this run ({error}), so it has no row."]
     loads = [r["load_1min_mean"] for r in results if r["load_1min_mean"] is not None]
     peaks = [r["load_1min_max"] for r in results if r["load_1min_max"] is not None]
     cores = int(report["machine"].split(" ")[0])
@@ -174,7 +174,7 @@ def markdown(report: dict[str, Any], questions: int) -> str:
             "completed, or the candidate hung up after the last scripted answer.",
             "",
             *rows,
-            *todo,
+            *missing,
             "",
             "### Where a turn's time goes, per path (engine side, p50 / p95 ms)",
             "",
