@@ -219,14 +219,20 @@ class StereoRecorder:
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
-    def start(self, *, append: bool = False) -> None:
+    def start(self, *, append: bool = False, from_frame: int = 0) -> int:
         """Create parent folders, open the file and start the writer.
 
         A new file (or any file when `append` is false) is truncated to an empty-but-valid header. With
         `append`, an existing recording of this format (a session resumed after a reconnect or a crash)
         is repaired and continued: positions stay absolute, so the next audio goes at or after
-        `frames_written`.
+        `frames_written`. A file shorter than `from_frame` is first filled with silence up to it: the
+        session's timeline is already that long (an interview resumed on another engine, whose earlier
+        part was recorded elsewhere, or after a crash that lost the last unflushed second), and what
+        comes next must not be placed over times the transcript already holds. Returns the frames of
+        silence added.
         """
+        if from_frame < 0:
+            raise ValueError(f"from_frame must not be negative, got {from_frame}")
         with self._lock:
             if self._closing:
                 raise RuntimeError("recorder is closed")
@@ -244,10 +250,15 @@ class StereoRecorder:
                 existing = info.frames
             file = self._path.open("r+b" if existing else "w+b")
             try:
-                if existing:
-                    file.truncate(HEADER_BYTES + existing * FRAME_BYTES)
-                else:
+                if not existing:
                     file.write(_wav_header(self._sample_rate, 0))
+                padded = max(0, from_frame - existing)
+                if padded:
+                    # Zeros are silence in int16 PCM; extending by truncate writes no data (sparse).
+                    file.seek(0)
+                    file.write(_wav_header(self._sample_rate, from_frame * FRAME_BYTES))
+                    existing = from_frame
+                file.truncate(HEADER_BYTES + existing * FRAME_BYTES)
                 file.flush()
             except BaseException:
                 file.close()
@@ -259,6 +270,7 @@ class StereoRecorder:
             self._thread.start()
             self._started = True
         logger.debug("recording started: %s (from frame %d)", self._path, existing)
+        return padded
 
     def write(self, channel: int, start_sample: int, pcm: bytes | bytearray | memoryview) -> None:
         """Place mono int16 little-endian `pcm` on `channel` (0 candidate, 1 interviewer) from absolute

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import math
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,9 +220,22 @@ class LiveSession:
             recorder = StereoRecorder(
                 self._recording_path, sample_rate=SAMPLE_RATE, max_lag_s=RECORDING_START_LAG_S
             )
-            await asyncio.to_thread(recorder.start, append=True)
+            # Not before what the transcript already holds: after a takeover the earlier part was
+            # recorded on the engine that died (this file starts empty), after a crash here the last
+            # second may not have reached the disk; either way the next lines must come after it.
+            reached = await self._store.timeline_end()
+            from_frame = math.ceil(reached * SAMPLE_RATE)
+            padded = await asyncio.to_thread(recorder.start, append=True, from_frame=from_frame)
             self._recorder = recorder
             self._offset = recorder.frames_written / SAMPLE_RATE
+            if padded:
+                logger.info(
+                    "session %s: the recording continues at %.2f s, where the transcript ends; the %.2f s "
+                    "before that missing from this engine's file are silence in it",
+                    self.session_id,
+                    self._offset,
+                    padded / SAMPLE_RATE,
+                )
             # Registered now, not at the end: what was recorded is served while the call goes on and
             # after a crash (the file is a valid WAV up to its last flush; the end marks it "ready").
             await self._store.save_recording(self._recording_name, SAMPLE_RATE, self._offset, "recording")

@@ -106,6 +106,12 @@ class LiveStore:
             }
             events.record(db, self.company_id, "recording.ready", data, self._clock.now())
 
+    async def timeline_end(self) -> float:
+        """Seconds the session's timeline already reaches (its transcript and registered recording), on
+        this engine or on the one that held it before."""
+        async with self._database.transaction() as db:
+            return await transcripts.timeline_end(db, self.company_id, self.session_id)
+
     async def save_recording(self, path: str, sample_rate: int, duration_s: float, status: str) -> None:
         async with self._lock, self._database.transaction() as db:
             await transcripts.save_recording(

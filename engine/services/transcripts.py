@@ -20,6 +20,7 @@ __all__ = [
     "list_segments",
     "revise_segments",
     "save_recording",
+    "timeline_end",
     "to_model",
 ]
 
@@ -139,6 +140,18 @@ async def save_recording(
             row.uploaded_at = None
     await session.flush()
     return row
+
+
+async def timeline_end(session: AsyncSession, company_id: str, session_id: str) -> float:
+    """How far the session's timeline (the recording's seconds) already reaches: the end of its last
+    stored segment, or of the recording as last registered, whichever is later; 0.0 before either."""
+    last_segment = await session.scalar(
+        select(func.max(TranscriptSegmentRow.end_s)).where(
+            TranscriptSegmentRow.session_id == session_id, TranscriptSegmentRow.company_id == company_id
+        )
+    )
+    recording = await get_recording(session, company_id, session_id)
+    return max(float(last_segment or 0.0), recording.duration_s if recording is not None else 0.0)
 
 
 async def get_recording(session: AsyncSession, company_id: str, session_id: str) -> RecordingRow | None:

@@ -445,6 +445,43 @@ def test_append_continues_an_existing_recording(tmp_path: Path) -> None:
     assert frames[1600:].tolist() == [[300, 400]] * 800
 
 
+def test_a_recording_shorter_than_the_timeline_continues_after_silence(tmp_path: Path) -> None:
+    # An interview resumed on another engine: this engine's file is new, the transcript already runs
+    # to 0.5 s; and one resumed here after a crash whose file lost its end: 0.1 s on disk, 0.15 s held.
+    elsewhere = StereoRecorder(tmp_path / "taken-over.wav", sample_rate=16000)
+    assert elsewhere.start(append=True, from_frame=8000) == 8000
+    assert elsewhere.frames_written == 8000
+    elsewhere.write(0, 8000, np.full(800, 300, dtype="<i2").tobytes())
+    elsewhere.write(1, 8000, np.full(800, 400, dtype="<i2").tobytes())
+    assert elsewhere.close().frames == 8800
+    with wave.open(str(tmp_path / "taken-over.wav")) as wav:
+        frames = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").reshape(-1, 2)
+    assert not frames[:8000].any()
+    assert frames[8000:].tolist() == [[300, 400]] * 800
+
+    path = tmp_path / "crashed.wav"
+    first = StereoRecorder(path, sample_rate=16000)
+    first.start()
+    first.write(0, 0, np.full(1600, 100, dtype="<i2").tobytes())
+    first.write(1, 0, np.full(1600, 200, dtype="<i2").tobytes())
+    first.close()
+    again = StereoRecorder(path, sample_rate=16000)
+    assert again.start(append=True, from_frame=2400) == 800
+    assert again.close().frames == 2400
+    with wave.open(str(path)) as wav:
+        frames = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").reshape(-1, 2)
+    assert frames[:1600].tolist() == [[100, 200]] * 1600, "what was recorded stays"
+    assert not frames[1600:].any()
+
+    # A file already longer than the timeline is continued where it ends, nothing added.
+    longer = StereoRecorder(path, sample_rate=16000)
+    assert longer.start(append=True, from_frame=100) == 0
+    assert longer.frames_written == 2400
+    longer.close()
+    with pytest.raises(ValueError, match="from_frame"):
+        StereoRecorder(tmp_path / "x.wav", sample_rate=16000).start(from_frame=-1)
+
+
 def test_append_refuses_another_format_and_starts_fresh_without_a_file(tmp_path: Path) -> None:
     path = tmp_path / "other.wav"
     with wave.open(str(path), "wb") as wav:
