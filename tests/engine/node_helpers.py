@@ -64,9 +64,9 @@ async def api_key(database: Database, clock: Clock) -> str:
     return issued.secret_key
 
 
-async def book_two(client: httpx.AsyncClient) -> list[tuple[str, str]]:
-    """Two sessions of one stage: (session id, join token) each."""
-    first = await booked_session(client)
+async def book_two(client: httpx.AsyncClient, skills: list[str] | None = None) -> list[tuple[str, str]]:
+    """Two sessions of one stage (of a template with `skills`): (session id, join token) each."""
+    first = await booked_session(client, skills)
     stage_id = expect(await client.get(f"/v1/sessions/{first[0]}"), 200)["stage_id"]
     second = await book(client, stage_id=stage_id, participant=inline_participant())
     return [first, (str(second["id"]), str(second["join_url"]).rsplit("/", 1)[1])]
