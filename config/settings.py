@@ -74,6 +74,20 @@ class AsrSettings(_Group):
         default=1000, ge=200, le=10_000, description="Minimum audio between partial hypotheses."
     )
     preload: bool = Field(default=True, description="Load the model at start-up instead of first use.")
+    revision_quiet_ms: int = Field(
+        default=1000,
+        ge=0,
+        le=10_000,
+        description="A whole answer's second transcription (the stored transcript's revision) waits until "
+        "the recogniser has been asked for nothing else this long (nobody is speaking), so that a reply "
+        "never waits behind it; 0: as soon as no final waits.",
+    )
+    revision_max_wait_s: float = Field(
+        default=10.0,
+        ge=0,
+        le=600,
+        description="The longest a revision waits for that quiet moment before it runs anyway.",
+    )
 
 
 class VadSettings(_Group):

@@ -9,7 +9,11 @@ Queueing rules:
 - finals are FIFO and never dropped;
 - revisions (a whole answer transcribed again in one pass, `revise`) are FIFO and never dropped either,
   but run only when no final waits, one per lane call: they improve the stored transcript, while a
-  final is what a conversation waits for;
+  final is what a conversation waits for. With `revision_quiet_s`, a revision also waits until no other
+  job has been asked for during that long (nobody is speaking: while anyone does, caption partials and
+  speculations keep coming), or until it has waited `revision_max_wait_s`: a revision cannot be
+  interrupted once it runs (it decodes the whole answer, up to a 30 s window), and a final or a
+  speculation that a turn waits for would otherwise queue behind it;
 - at most one partial per key (e.g. per session) waits: a newer one takes the older one's place in the
   queue and the older one's caller gets None;
 - a speculative partial (`partial(..., speculative=True)`: a final guessed at a pause, which the turn
@@ -140,11 +144,22 @@ class AsrScheduler:
     """
 
     def __init__(
-        self, recognizer_factory: RecognizerFactory, *, workers: int = 1, max_batch: int = 8
+        self,
+        recognizer_factory: RecognizerFactory,
+        *,
+        workers: int = 1,
+        max_batch: int = 8,
+        revision_quiet_s: float = 0.0,
+        revision_max_wait_s: float = 30.0,
     ) -> None:
         if workers < 1 or max_batch < 1:
             raise ValueError("workers and max_batch must be >= 1")
+        if revision_quiet_s < 0 or revision_max_wait_s < 0:
+            raise ValueError("revision_quiet_s and revision_max_wait_s must be >= 0")
         self._factory = recognizer_factory
+        self._revision_quiet_s = revision_quiet_s
+        self._revision_max_wait_s = revision_max_wait_s
+        self._last_request = -math.inf  # time.monotonic() of the latest final or partial asked for
         self._workers = workers
         self._max_batch = max_batch
         self._finals: deque[_Job] = deque()
@@ -230,6 +245,7 @@ class AsrScheduler:
             prompt=prompt,
             queued_at=time.monotonic(),
         )
+        self._last_request = job.queued_at
         self._finals.append(job)
         self._wakeup.set()
         try:
@@ -251,6 +267,7 @@ class AsrScheduler:
             final=True,
             prompt=prompt,
             revision=True,
+            queued_at=time.monotonic(),
         )
         self._revisions.append(job)
         self._wakeup.set()
@@ -268,6 +285,7 @@ class AsrScheduler:
         """Transcribe an utterance in progress; None when superseded by a newer partial for `key` or shed.
         `speculative`: a guess at a final that a turn may wait for, queued ahead of ordinary partials."""
         self._check_running()
+        self._last_request = time.monotonic()
         if self._finals:
             self._counters.dropped_partials += 1
             return None
@@ -351,7 +369,15 @@ class AsrScheduler:
         return recognizer
 
     def _has_work(self) -> bool:
-        return bool(self._finals or self._speculative or self._revisions or self._partials)
+        return bool(self._finals or self._speculative or self._partials) or (
+            bool(self._revisions) and self._revision_due_in(time.monotonic()) <= 0
+        )
+
+    def _revision_due_in(self, now: float) -> float:
+        """Seconds until the first queued revision may run (<= 0: now)."""
+        quiet = self._last_request + self._revision_quiet_s - now
+        overdue = self._revisions[0].queued_at + self._revision_max_wait_s - now
+        return min(quiet, overdue)
 
     def _take(self, limit: int) -> list[_Job]:
         batch: list[_Job] = []
@@ -368,7 +394,7 @@ class AsrScheduler:
                 if not job.future.done():
                     batch.append(job)
             return self._waited(batch, now)
-        while self._revisions:
+        while self._revisions and self._revision_due_in(now) <= 0:
             job = self._revisions.popleft()
             if not job.future.done():
                 return [job]  # alone: a different call
@@ -391,14 +417,20 @@ class AsrScheduler:
         try:
             while not self._has_work() and self._state == "running":
                 self._wakeup.clear()
-                await self._wakeup.wait()
+                if self._revisions:
+                    # Only revisions wait, for a quiet moment: wake when it may have come.
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(max(0.01, self._revision_due_in(time.monotonic()))):
+                            await self._wakeup.wait()
+                else:
+                    await self._wakeup.wait()
             if self._state != "running":
                 return None
             recognizer = self._recognizers[lane]
             limit = min(self._max_batch, getattr(recognizer, "max_batch", self._max_batch))
             # Leave a share for the other idle lanes (woken by the same event) instead of taking it all.
             pending = (
-                len(self._finals) or len(self._speculative) or len(self._revisions) or len(self._partials)
+                len(self._finals) or len(self._speculative) or len(self._partials) or len(self._revisions)
             )
             limit = max(1, min(limit, math.ceil(pending / self._idle_lanes)))
             return self._take(limit)

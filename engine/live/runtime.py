@@ -89,7 +89,13 @@ async def open_runtime(
     aggressiveness = settings.vad.aggressiveness
     async with contextlib.AsyncExitStack() as stack:
         asr = await stack.enter_async_context(
-            AsrScheduler(factory, workers=settings.asr.workers, max_batch=settings.asr.max_batch)
+            AsrScheduler(
+                factory,
+                workers=settings.asr.workers,
+                max_batch=settings.asr.max_batch,
+                revision_quiet_s=settings.asr.revision_quiet_ms / 1000,
+                revision_max_wait_s=settings.asr.revision_max_wait_s,
+            )
         )
         load = await stack.enter_async_context(LoadMonitor(settings.load, asr.stats))
         llm = await stack.enter_async_context(LlmClient(settings.llm)) if settings.llm.base_url else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -398,6 +399,56 @@ async def test_revisions_wait_for_finals_and_run_alone() -> None:
     assert fake.timed == [7]
     assert results[1] == TimedTranscript(Recognition("whole", 0.9, 0.5, 0.02), ())
     assert stats.batches == 3
+
+
+class TimedFake(FakeRecognizer):
+    """Also answers revisions, recording when each one started."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timed: list[tuple[int, float]] = []
+
+    def transcribe_timed(self, audio: FloatAudio, prompt: str = "") -> TimedTranscript:
+        self.timed.append((label_of(audio), time.monotonic()))
+        return TimedTranscript(Recognition("whole", 0.9, len(audio) / 16_000, 0.02), ())
+
+
+async def test_a_revision_waits_for_a_quiet_moment_or_its_longest_wait() -> None:
+    fake = TimedFake()
+    quiet_s = 0.3
+    async with AsrScheduler(lambda: fake, revision_quiet_s=quiet_s, revision_max_wait_s=5.0) as asr:
+        # Someone speaks: caption partials every 0.1 s for 0.6 s. The revision asked for meanwhile
+        # waits, and the partials are decoded at once.
+        revision = asyncio.ensure_future(asr.revise(utterance(7)))
+        asked = time.monotonic()
+        last_partial = asked
+        for n in range(6):
+            assert text(await asr.partial("s1", utterance(10 + n))) == f"u{10 + n}"
+            last_partial = time.monotonic()
+            await asyncio.sleep(0.1)
+        assert not revision.done()
+        assert fake.timed == []
+        await asyncio.wait_for(revision, 5)
+        ((label, ran_at),) = fake.timed
+        assert label == 7
+        # It ran once nothing had been asked for quiet_s, not before.
+        assert ran_at - last_partial >= quiet_s - 0.02
+
+    # Speech that never pauses does not starve it: it runs once it has waited its longest.
+    fake = TimedFake()
+    async with AsrScheduler(lambda: fake, revision_quiet_s=10.0, revision_max_wait_s=0.4) as asr:
+        revision = asyncio.ensure_future(asr.revise(utterance(8)))
+        asked = time.monotonic()
+        while not revision.done():
+            await asr.partial("s1", utterance(1))
+            await asyncio.sleep(0.05)
+            assert time.monotonic() - asked < 5, "the revision never ran"
+        ((label, ran_at),) = fake.timed
+        assert label == 8
+        assert 0.4 - 0.02 <= ran_at - asked < 2.0
+
+    with pytest.raises(ValueError, match="revision_quiet_s"):
+        AsrScheduler(FakeRecognizer, revision_quiet_s=-1)
 
 
 async def test_a_recognizer_without_revisions_answers_none() -> None:
