@@ -12,11 +12,7 @@ import asyncio
 import io
 import os
 import socket
-import subprocess
-import sys
 import wave
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,6 +26,7 @@ from engine.live.abandoned import ABANDONED
 from engine.store.tables import SessionRow
 from media.scripted_candidate import ScriptedCandidate
 from tests.engine.live_helpers import booked_session, offer_poster, sound_s
+from tests.engine.process_helpers import ChildProcess
 from tests.engine.session_helpers import expect
 from tests.helpers import ApiClients, StepClock
 
@@ -40,42 +37,14 @@ HEARD_S = 2.0  # of the interviewer's sound, before the kill
 FLUSHED_S = 1.5  # then past the recorder's next flush (every second)
 
 
-@contextmanager
-def engine_process(settings: Settings, logs: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """`interview-engine serve` on `settings`' data dir and database; killed on the way out if alive."""
+def engine_process(settings: Settings, logs: Path) -> tuple[ChildProcess, str]:
+    """`interview-engine serve` on `settings`' data dir and database, and its base URL."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = {**os.environ, "IE_DATABASE_URL": str(settings.database_url)}
-    script = Path(sys.executable).with_name("interview-engine")
-    with (logs / "stderr.txt").open("wb") as err:
-        process = subprocess.Popen(
-            [str(script), "serve", "--data-dir", str(settings.data_dir), "--port", str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            cwd=logs,  # no stray .env is picked up
-        )
-    try:
-        yield process, f"http://127.0.0.1:{port}"
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(30)
-
-
-async def until_up(process: subprocess.Popen[bytes], base_url: str, logs: Path) -> None:
-    async with httpx.AsyncClient(base_url=base_url, timeout=2) as http:
-        for _ in range(int(START_TIMEOUT_S * 10)):
-            assert process.poll() is None, (logs / "stderr.txt").read_text()
-            try:
-                if (await http.get("/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    pytest.fail(f"the engine did not start within {START_TIMEOUT_S} s")
+    args = ["serve", "--data-dir", str(settings.data_dir), "--port", str(port)]
+    return ChildProcess("engine", args, env, logs), f"http://127.0.0.1:{port}"
 
 
 def stereo_of(wav_bytes: bytes) -> np.ndarray:
@@ -101,15 +70,15 @@ async def test_after_a_crash_the_recording_is_served_and_the_abandoned_session_e
     # The call, on an engine that is then killed: no hang-up, no end of the recording.
     candidate = ScriptedCandidate([])
     try:
-        with engine_process(settings, tmp_path) as (process, base_url):
-            await until_up(process, base_url, tmp_path)
+        engine, base_url = engine_process(settings, tmp_path)
+        with engine:
+            await engine.until_healthy(base_url, START_TIMEOUT_S)
             async with httpx.AsyncClient(base_url=base_url, timeout=30) as raw:
                 await candidate.connect(offer_poster(raw, token))
                 await candidate.wait_for_sound(HEARD_S)
                 heard = candidate.report.received_sound_s
                 await asyncio.sleep(FLUSHED_S)
-                process.kill()
-                assert process.wait(30) == -9
+                assert engine.kill() == -9
     finally:
         await candidate.close()
 
