@@ -92,7 +92,7 @@ SETTINGS = (
 )
 
 HUMAN = "Real people (recordings)"
-DEFAULTS = SETTINGS[8]  # the engine's defaults (config/settings.py TurnSettings: threshold 0.9)
+DEFAULTS = SETTINGS[8]  # the engine's defaults (config/media_settings.py TurnSettings: threshold 0.9)
 HALF = SETTINGS[4]  # the model's usual threshold, 0.5: the default until real speakers were measured
 
 # -- the costs, measured once and cached ------------------------------------------------------------
