@@ -175,5 +175,8 @@ async def test_the_recording_places_both_sides_as_the_candidate_heard_and_spoke(
     # the interviewer's; what that last 0.1 s is, is not yet known.
     assert late_candidate / SAMPLE_RATE <= 0.5, live.recording
     heard_s = candidate.report.received_sound_s
-    assert heard_s > 1.0
+    # 1.8-2.5 s on a quiet machine; the clicks start a second after the first sound and the interviewer
+    # holds while the candidate sounds over it, so how much more it says depends on when it resumes
+    # between them: 0.86 s once in a loaded CI run. Enough for the check below to mean something.
+    assert heard_s > 0.5
     assert sound_s(stereo[:, 1]) >= 0.95 * heard_s - 0.2, (sound_s(stereo[:, 1]), heard_s)
