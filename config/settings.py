@@ -113,6 +113,14 @@ class AnalysisSettings(SettingsGroup):
         le=1000,
         description="Candidate words on a dimension below which it is not scored (insufficient evidence).",
     )
+    recording_wait_s: float = Field(
+        default=300.0,
+        ge=0,
+        le=86_400,
+        description="With an object store, how long after the interview's end a worker that cannot read "
+        "its recording on its own disk (another host) waits for it in the bucket before scoring without "
+        "the audio-based checks; 0 never waits (engine.analysis.audio_source).",
+    )
     flag_pause_then_fluent: int = Field(
         default=60, ge=0, le=100, description="Authenticity flag threshold, 0-100."
     )

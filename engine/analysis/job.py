@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import select
 
+from engine.analysis.audio_source import StoredRecording
 from engine.services import join
 from engine.services.join import Interview
 from engine.store.database import Database
@@ -56,11 +57,14 @@ class AnalysisInputs:
     interview: Interview
     is_test: bool
     segments: tuple[Segment, ...]
-    recording: Path | None
     page_events: tuple[authenticity.PageEvent, ...]
+    # What the database says of the recording; where its file is read from is the worker's business
+    # (engine.analysis.audio_source), which sets `recording` to the file to read, if any.
+    stored: StoredRecording | None = None
+    recording: Path | None = None
 
 
-async def load_inputs(database: Database, session_id: str, recordings_dir: Path) -> AnalysisInputs:
+async def load_inputs(database: Database, session_id: str) -> AnalysisInputs:
     async with database.transaction() as db:
         row = await db.get(SessionRow, session_id)
         assert row is not None
@@ -72,13 +76,17 @@ async def load_inputs(database: Database, session_id: str, recordings_dir: Path)
         )
         segments = tuple(Segment(s.id, s.speaker, s.start_s, s.end_s, s.text) for s in stored)
         recording = await db.get(RecordingRow, session_id)
-        path = (recordings_dir / recording.path) if recording is not None else None
+        kept = (
+            StoredRecording(recording.path, recording.status, recording.object_key, recording.updated_at)
+            if recording is not None
+            else None
+        )
         events = tuple(
             authenticity.PageEvent(float(e["at"]), str(e["kind"]))
             for e in (row.dialogue_state or {}).get("page_events", [])
             if isinstance(e, dict) and isinstance(e.get("at"), int | float) and isinstance(e.get("kind"), str)
         )
-        return AnalysisInputs(interview, row.is_test, segments, path, events)
+        return AnalysisInputs(interview, row.is_test, segments, events, kept)
 
 
 def rubric_of(interview: Interview) -> Rubric:

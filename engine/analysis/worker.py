@@ -12,20 +12,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, update
 
 from config.settings import Settings
+from engine.analysis import audio_source
 from engine.analysis.job import AnalysisPolicy, load_inputs, run_analysis
 from engine.clock import Clock
 from engine.poller import Poller
 from engine.services import analyses, leases, pipeline
+from engine.storage.object_store import ObjectStore, object_store
 from engine.store.database import Database
-from engine.store.tables import AnalysisRow, SessionRow
+from engine.store.tables import AnalysisRow, RecordingRow, SessionRow
 from llm import LlmClient
 from scoring import authenticity
 from scoring.embedded import EmbeddedScorer
@@ -53,8 +59,12 @@ class AnalysisWorker:
         poll_s: float = 1.0,
         lease_s: float = 60.0,
         detached: bool = False,
+        store: ObjectStore | None = None,
+        recording_wait_s: float = 0.0,
     ) -> None:
-        """`detached`: separate workers score; this one starts nothing and `wake()` does nothing."""
+        """`detached`: separate workers score; this one starts nothing and `wake()` does nothing.
+        `store`: the bucket a recording this worker's disk does not have is read from, waited for up to
+        `recording_wait_s` after the interview's end (engine.analysis.audio_source)."""
         self._database = database
         self._clock = clock
         self._recordings_dir = recordings_dir
@@ -64,6 +74,8 @@ class AnalysisWorker:
         self._idle = asyncio.Event()
         self._lease = timedelta(seconds=lease_s)
         self._detached = detached
+        self._store = store
+        self._recording_wait_s = recording_wait_s
 
     async def __aenter__(self) -> AnalysisWorker:
         if self._detached:
@@ -122,12 +134,28 @@ class AnalysisWorker:
                 return True
         analysis_id, session_id, number = claimed
         label = f"analysis {number} of session {session_id}"
+        waiting: audio_source.Wait | None = None
         try:
             async with leases.keep_alive(
                 lambda until: self._renew(analysis_id, claim, until), claim, self._clock.now, label
             ):
-                inputs = await load_inputs(self._database, session_id, self._recordings_dir)
-                card, scorer = await run_analysis(inputs, self._scorers(), self._policy, self._clock.now())
+                inputs = await load_inputs(self._database, session_id)
+                source = await asyncio.to_thread(
+                    audio_source.locate,
+                    inputs.stored,
+                    self._recordings_dir,
+                    bucket=self._store is not None,
+                    now=self._clock.now(),
+                    wait_s=self._recording_wait_s,
+                )
+                if isinstance(source, audio_source.Wait):
+                    waiting = source
+                else:
+                    async with audio_source.audio_file(source, self._store) as path:
+                        inputs = dataclasses.replace(inputs, recording=path)
+                        card, scorer = await run_analysis(
+                            inputs, self._scorers(), self._policy, self._clock.now()
+                        )
         except asyncio.CancelledError:
             # Stopping (SIGTERM, the engine's shutdown): hand it back so the next worker starts at once.
             await asyncio.shield(self._give_back(analysis_id, claim, label))
@@ -138,6 +166,9 @@ class AnalysisWorker:
                 row = await analyses.held(db, analysis_id, claim)
                 if row is not None:
                     await analyses.fail(db, row, f"{type(exc).__name__}: {exc}", self._clock.now())
+            return True
+        if waiting is not None:
+            await self._wait_for_recording(analysis_id, session_id, claim, waiting.until, label)
             return True
         async with self._database.transaction() as db:
             row = await analyses.held(db, analysis_id, claim)
@@ -154,6 +185,24 @@ class AnalysisWorker:
                 await pipeline.decide(db, session, card, now)
         logger.info("%s completed by the %s scorer", label, scorer)
         return True
+
+    async def _wait_for_recording(
+        self, analysis_id: str, session_id: str, claim: leases.Claim, until: datetime, label: str
+    ) -> None:
+        """Hand the analysis back until `until` and mark the recording wanted, so that the engine that
+        has it uploads it now (engine.storage.transcodes)."""
+        async with self._database.transaction() as db:
+            now = self._clock.now()
+            if not await analyses.defer(db, analysis_id, claim, now, until):
+                return
+            marked = await db.execute(
+                update(RecordingRow)
+                .where(RecordingRow.session_id == session_id, RecordingRow.wanted_at.is_(None))
+                .values(wanted_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        if cast(CursorResult[Any], marked).rowcount:
+            logger.info("%s waits for its recording to reach the bucket (not on this worker's disk)", label)
 
     async def _renew(self, analysis_id: str, claim: leases.Claim, until: datetime) -> bool:
         async with self._database.transaction() as db:
@@ -211,5 +260,7 @@ async def open_analysis(
             poll_s=settings.analysis.poll_s,
             lease_s=settings.workers.lease_s,
             detached=detached,
+            store=object_store(settings.object_store),
+            recording_wait_s=settings.analysis.recording_wait_s,
         )
         yield await stack.enter_async_context(worker)

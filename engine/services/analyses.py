@@ -31,6 +31,7 @@ __all__ = [
     "claim_next",
     "complete",
     "create_version",
+    "defer",
     "fail",
     "give_back",
     "held",
@@ -97,7 +98,10 @@ async def claim_next(db: AsyncSession, now: datetime, claim: leases.Claim) -> An
         select(AnalysisRow)
         .where(
             or_(
-                AnalysisRow.status == PENDING,
+                and_(
+                    AnalysisRow.status == PENDING,
+                    or_(AnalysisRow.not_before.is_(None), AnalysisRow.not_before <= now),
+                ),
                 and_(AnalysisRow.status == PROCESSING, leases.free(AnalysisRow, now)),
             )
         )
@@ -136,6 +140,19 @@ async def give_back(db: AsyncSession, analysis_id: str, claim: leases.Claim, now
     )
     if session is not None and newest == version.version:
         session.analysis_status = PENDING
+    return True
+
+
+async def defer(
+    db: AsyncSession, analysis_id: str, claim: leases.Claim, now: datetime, until: datetime
+) -> bool:
+    """A worker that cannot run the analysis yet (its recording is on its way to the bucket) hands it
+    back until `until`; the attempt is not counted, and any worker may claim it from then on."""
+    if not await give_back(db, analysis_id, claim, now):
+        return False
+    version = await db.get(AnalysisRow, analysis_id)
+    assert version is not None
+    version.not_before = until
     return True
 
 

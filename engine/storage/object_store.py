@@ -1,10 +1,10 @@
 """A small async face on an S3-compatible bucket (boto3, whose calls block: each runs in a worker thread).
 
 Only what recordings need: put a file (boto3's `upload_file` switches to a multipart upload above
-`MULTIPART_BYTES`, so a long interview is sent in parts and retried part by part), read a byte range,
-the size of an object, delete, and a presigned GET URL. Every failure to reach the store (connection
-refused, timeouts, 5xx, bad credentials) surfaces as `ObjectStoreUnavailable`, so callers can answer
-503 or retry later instead of failing with whatever botocore raised.
+`MULTIPART_BYTES`, so a long interview is sent in parts and retried part by part), fetch one back, read
+a byte range, the size of an object, delete, and a presigned GET URL. Every failure to reach the
+store (connection refused, timeouts, 5xx, bad credentials) surfaces as `ObjectStoreUnavailable`, so
+callers can answer 503 or retry later instead of failing with whatever botocore raised.
 """
 
 from __future__ import annotations
@@ -103,6 +103,20 @@ class ObjectStore:
 
         data: bytes = await self._call(get)
         return data
+
+    async def download(self, key: str, path: Path) -> None:
+        """The whole object into `path` (boto3 fetches a large one in ranged parts); FileNotFoundError
+        when there is no such object."""
+
+        def fetch() -> None:
+            try:
+                self._client.download_file(self.bucket, key, str(path))
+            except ClientError as error:
+                if str(error.response.get("Error", {}).get("Code")) in _NOT_FOUND:
+                    raise FileNotFoundError(key) from error
+                raise
+
+        await self._call(fetch)
 
     async def delete(self, key: str) -> None:
         await self._call(self._client.delete_object, Bucket=self.bucket, Key=key)

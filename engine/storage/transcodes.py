@@ -6,7 +6,9 @@ cancelled or failed: a resumable session would append to the WAV) and nothing wi
 the session's analysis is not pending or running (the analysis reads the candidate's channel; a rerun
 later decodes the Opus file, engine.analysis.job). It is then left `IE_RECORDINGS__OPUS_AFTER_S` more,
 so that a webhook receiver told of `recording.ready` (audio/wav) or a player already open keeps
-reading the bytes it started on.
+reading the bytes it started on. Except with a bucket when an analysis worker has asked for the file
+(`wanted_at`: a worker on another host, without this disk, waits for the recording in the bucket,
+engine.analysis.audio_source): it is then transcoded at the next pass, and uploaded after it.
 
 One job, in this order, so that a crash at any point loses nothing:
 1. claim the row with a lease (`transcode_token` until `transcode_until`, a conditional UPDATE: of two
@@ -114,8 +116,15 @@ async def _in_own_thread(work: Callable[[], T]) -> T:
     return await future
 
 
-def _due(now: datetime, after_s: float) -> Any:
+def _due(now: datetime, after_s: float, *, bucket: bool) -> Any:
     session = aliased(SessionRow)
+    settled = RecordingRow.updated_at <= now - timedelta(seconds=after_s)
+    read = or_(session.analysis_status.is_(None), session.analysis_status.not_in(analyses.OPEN))
+    if bucket:
+        # A worker without this disk waits for the file in the bucket (engine.analysis.audio_source):
+        # it goes up now, the Opus file being what is uploaded.
+        settled = or_(settled, RecordingRow.wanted_at.is_not(None))
+        read = or_(read, RecordingRow.wanted_at.is_not(None))
     return (
         select(RecordingRow.session_id, RecordingRow.path, RecordingRow.updated_at)
         .join(session, session.id == RecordingRow.session_id)
@@ -124,10 +133,10 @@ def _due(now: datetime, after_s: float) -> Any:
             RecordingRow.content_type == WAV,
             RecordingRow.transcode_error.is_(None),
             RecordingRow.uploaded_at.is_(None),
-            RecordingRow.updated_at <= now - timedelta(seconds=after_s),
+            settled,
             or_(RecordingRow.transcode_until.is_(None), RecordingRow.transcode_until <= now),
             session.status.in_(TERMINAL),
-            or_(session.analysis_status.is_(None), session.analysis_status.not_in(analyses.OPEN)),
+            read,
         )
         .order_by(RecordingRow.updated_at)
         .limit(BATCH)
@@ -259,7 +268,7 @@ async def transcode_due(
     is safe (written; and uploaded when `bucket`)."""
     cancel = cancel or threading.Event()
     async with database.transaction() as db:
-        rows = (await db.execute(_due(clock.now(), settings.opus_after_s))).all()
+        rows = (await db.execute(_due(clock.now(), settings.opus_after_s, bucket=bucket))).all()
     transcoded = skipped = failed = 0
     for session_id, relative, updated_at in rows:
         if cancel.is_set():
@@ -331,13 +340,20 @@ async def drop_sources(database: Database, recordings_dir: Path, *, uploaded_onl
     """Delete the WAVs of transcoded recordings (with a bucket, only once the Opus file is uploaded). The
     row is cleared before the file goes: a crash in between leaves a stray WAV, never a row that points
     at a file no node has. A WAV this node does not have is left to the node that has it."""
-    conditions = [RecordingRow.source_path.is_not(None)]
+    session = aliased(SessionRow)
+    conditions = [
+        RecordingRow.source_path.is_not(None),
+        # An analysis reading the WAV at this moment keeps it (one that waited for the bucket reads the
+        # Opus file there; engine.analysis.audio_source).
+        or_(session.analysis_status.is_(None), session.analysis_status != analyses.PROCESSING),
+    ]
     if uploaded_only:
         conditions.append(RecordingRow.uploaded_at.is_not(None))
     async with database.transaction() as db:
         rows = (
             await db.execute(
                 select(RecordingRow.session_id, RecordingRow.source_path)
+                .join(session, session.id == RecordingRow.session_id)
                 .where(*conditions)
                 .order_by(RecordingRow.transcoded_at)
                 .limit(BATCH)

@@ -119,8 +119,8 @@ async def upload_pending(
 
 async def delete_uploaded(database: Database, recordings_dir: Path, clock: Clock) -> int:
     """Delete the local copies of uploaded recordings whose session's analysis is over (a rerun of the
-    analysis then goes without the audio-based checks). A file this node does not have is left for the
-    node that has it."""
+    analysis then reads the bucket's copy, engine.analysis.audio_source). A file this node does not have
+    is left for the node that has it."""
     session = aliased(SessionRow)
     async with database.transaction() as db:
         rows = (

@@ -393,6 +393,10 @@ class RecordingRow(Base):
     transcode_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
     transcode_until: Mapped[datetime | None] = mapped_column(nullable=True)
     transcode_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # When an analysis worker first asked for this recording and could not read it (no shared disk, not
+    # in the bucket yet): the engine that has the file then transcodes and uploads it without waiting
+    # IE_RECORDINGS__OPUS_AFTER_S (engine.storage.transcodes, engine.analysis.audio_source).
+    wanted_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # The transcode pass looks for "ready" WAVs every IE_RECORDINGS__POLL_S: most rows are Opus by then.
     __table_args__ = (Index("ix_recordings_content_type_status", "content_type", "status"),)
 
@@ -418,6 +422,9 @@ class AnalysisRow(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
     claim_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
     claimed_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    # A PENDING analysis is not claimed before this: a worker that waits for the session's recording to
+    # reach the bucket hands the analysis back until then (engine.analysis.worker).
+    not_before: Mapped[datetime | None] = mapped_column(nullable=True)
     __table_args__ = (
         UniqueConstraint("session_id", "version"),
         Index("ix_analyses_status", "status"),

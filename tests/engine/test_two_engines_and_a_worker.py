@@ -9,7 +9,8 @@ speaking over real WebRTC at the same time:
   Retry-After while the dead engine's heartbeat is still fresh, then the surviving engine takes the
   interview over and welcomes the candidate back; the transcript keeps what was said on the dead
   engine, and the new part continues its timeline (the new engine's file starts with silence up to it);
-- each candidate answers once more and ends the call; the worker scores both interviews, each once;
+- each candidate answers once more and ends the call; the worker (on a disk of its own, as on another
+  host) scores both interviews, each once, with the audio checks read from the recordings in the bucket;
 - both recordings are transcoded, uploaded to the bucket, their local copies deleted, and served from
   the bucket with Range.
 
@@ -36,6 +37,7 @@ from engine.services.analyses import COMPLETED
 from engine.store.database import Database
 from engine.store.tables import AnalysisRow, RecordingRow
 from media.scripted_candidate import CandidateReport, ScriptedCandidate
+from scoring.authenticity import AUDIO_KINDS
 from tests.engine.live_helpers import ANSWERS, offer_poster
 from tests.engine.node_helpers import api_key, book_two, free_port
 from tests.engine.process_helpers import ChildProcess
@@ -79,12 +81,17 @@ def engine_env(settings: Settings, s3_url: str, url: str) -> dict[str, str]:
     }
 
 
-def worker_env(settings: Settings) -> dict[str, str]:
+def worker_env(settings: Settings, s3_url: str) -> dict[str, str]:
     return {
         **{k: v for k, v in os.environ.items() if not k.startswith("IE_")},
         "IE_DATABASE_URL": settings.resolved_database_url,
         "IE_ANALYSIS__POLL_S": "0.2",
         "IE_ANALYSIS__USE_LLM": "false",
+        # Its own disk: the recordings reach it through the bucket.
+        "IE_OBJECT_STORE__URL": s3_url,
+        "IE_OBJECT_STORE__BUCKET": BUCKET,
+        "IE_OBJECT_STORE__ACCESS_KEY_ID": "test",
+        "IE_OBJECT_STORE__SECRET_ACCESS_KEY": "test",
     }
 
 
@@ -168,7 +175,7 @@ async def test_two_engines_and_a_worker_share_the_work_and_survive_a_killed_engi
         for name, url in zip(("a", "b"), urls, strict=True)
     ]
     worker = ChildProcess(
-        "worker", ["worker", "--data-dir", str(tmp_path / "w")], worker_env(settings), tmp_path
+        "worker", ["worker", "--data-dir", str(tmp_path / "w")], worker_env(settings, s3_url), tmp_path
     )
     a, b = engines
     headers = {"Authorization": f"Bearer {key}"}
@@ -279,6 +286,10 @@ async def test_two_engines_and_a_worker_share_the_work_and_survive_a_killed_engi
                     (version,) = expect(await api_b.get(f"/v1/sessions/{session_id}/analyses"), 200)["data"]
                     assert (version["status"], version["attempts"]) == (COMPLETED, 1), version
                     assert version["result"]["scorer"] == "embedded", version
+                    # Read from the bucket: the worker's disk never had the recording.
+                    audio = [f for f in version["result"]["authenticity"] if f["kind"] in AUDIO_KINDS]
+                    assert audio
+                    assert all("not checked" not in f["summary"] for f in audio), audio
 
                 # Both recordings went to the bucket (as Opus) and left B's disk (the WAV once transcoded, the
                 # Opus file once uploaded); B serves them from there.
