@@ -21,6 +21,7 @@ from engine.bootstrap import create_key, create_recruiter, first_run_key, list_k
 from engine.clock import SystemClock
 from engine.errors import ApiError, ValidationFailed
 from engine.observability.logs import configure_logging
+from engine.process_memory import limit_malloc_arenas
 
 __all__ = ["main"]
 
@@ -194,6 +195,9 @@ def _revoke_key(settings: Settings, args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in ("serve", "worker"):
+        # Before any thread starts (engine.process_memory: RSS stays flat over hours of sessions).
+        limit_malloc_arenas()
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_format)
     if args.command == "serve":
