@@ -277,28 +277,11 @@ def _server(args: argparse.Namespace) -> Iterator[Server]:
             yield server
 
 
-def _human_answers(cache: Path, min_s: float = 3.0, max_s: float = 30.0) -> list[tuple[bytes, float]]:
-    """Real people's recordings (`bench.real_speech`, as `bench.turn_answers` prepares them: 1 s of their
-    own room tone before, their pauses as they come) of `min_s`-`max_s` of voice, at 48 kHz with the
-    offset of their last sound, with 1 s of room tone after it; taken from each set in turn."""
-    from bench.real_speech import SOURCES, load
-    from bench.turn_answers import human_answer
+def _human_answers(cache: Path) -> list[tuple[bytes, float]]:
+    """`bench.turn_answers.played_answers`, at the page's rate."""
+    from bench.turn_answers import played_answers
 
-    recordings, failed = load(cache, list(SOURCES), print)
-    if failed:
-        print(f"human recordings missing from: {', '.join(failed)}")
-    by_set: dict[str, list[tuple[bytes, float]]] = {}
-    for recording in recordings:
-        answer = human_answer(recording.pcm16k)
-        if recording.id == "librivox/joined" or answer is None or not min_s <= answer.end_s - 1 <= max_s:
-            continue
-        pcm16k = answer.pcm[: round((answer.end_s + 1.0) * 16_000) * 2]
-        by_set.setdefault(recording.set, []).append((resample(pcm16k, 16_000, RATE), answer.end_s))
-    queues = [list(found) for _, found in sorted(by_set.items())]
-    ordered = []
-    while any(queues):
-        ordered += [queue.pop(0) for queue in queues if queue]
-    return ordered
+    return [(resample(pcm, 16_000, RATE), end_s) for pcm, end_s in played_answers(cache)]
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:

@@ -19,6 +19,10 @@ held in real time: every turn answered, reply p95 <= 1.2 s, transcript p95 <= 1.
 `--soak MINUTES` instead keeps `--soak-sessions` short interviews going (each joins, answers the first
 question, hears the reply and hangs up; a new one takes its place) and samples RSS every 10 s.
 `--profile SECONDS` records the engine with py-spy during the first level (bench/capacity_profile.py).
+`--voice human` has the candidates play real people's recordings (3-15 s of voice, their pauses as they
+come, from packages on the registries: bench/real_speech.py) instead of eSpeak NG, whose sentence ends
+the end-of-turn voice model hears as unfinished: the engine's default turn-taking is then measured on
+speech like the speech it was built for.
 
     nice -n 19 .venv/bin/python -m bench.capacity --levels 2,4,6,8,10,12
     nice -n 19 .venv/bin/python -m bench.capacity --levels 8 --modes random --profile 60
@@ -39,6 +43,7 @@ import os
 import random
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -86,12 +91,43 @@ class Rendezvous:
         go.set()  # a session that ended early must not hold the others up again this round
 
 
+@dataclass(frozen=True, slots=True)
+class Spoken:
+    """One answer as the candidate plays it: 16 kHz int16 PCM, and where its voice ends (s)."""
+
+    pcm: bytes
+    end_s: float
+
+    @classmethod
+    def synthetic(cls, pcm: bytes) -> Spoken:
+        """Synthetic speech ends where its trailing digital silence starts."""
+        return cls(pcm, len(pcm) / 2 / SAMPLE_RATE - trailing_quiet_s(pcm, SAMPLE_RATE))
+
+    @property
+    def tail_s(self) -> float:
+        return len(self.pcm) / 2 / SAMPLE_RATE - self.end_s
+
+
+def spoken_answers(voice: str, cache: Path) -> list[Spoken]:
+    """12 answers: eSpeak NG reading the benchmark's scripted answers, or real people's recordings of
+    3-15 s of voice (`bench.turn_answers.played_answers`: their own room tone, their pauses as they
+    come), which the end-of-turn voice model hears as it would hear candidates."""
+    if voice == "human":
+        from bench.turn_answers import played_answers
+
+        found = [Spoken(pcm, end_s) for pcm, end_s in played_answers(cache, max_s=15.0)]
+        if len(found) < 12:
+            raise SystemExit(f"only {len(found)} real recordings of 3-15 s found in {cache}")
+        return found[:12]
+    tts = EspeakTts()
+    return [Spoken.synthetic(synthesize(tts, ANSWERS[i % len(ANSWERS)])) for i in range(12)]
+
+
 async def interview(
-    base: str, token: str, answers: list[bytes], mode: str, meet: Rendezvous, seed: int
+    base: str, token: str, answers: list[Spoken], mode: str, meet: Rendezvous, seed: int
 ) -> CandidateReport | None:
     """One candidate through a whole interview; None when the join was refused (503)."""
     rng = random.Random(seed)
-    tails = [trailing_quiet_s(a, SAMPLE_RATE) for a in answers]
     candidate = ScriptedCandidate([])
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
         try:
@@ -109,8 +145,8 @@ async def interview(
                             await meet.arrive(index)
                         else:
                             await asyncio.sleep(rng.uniform(*THINK_S))
-                        end = await candidate.speak(answer)
-                        candidate.report.turns.append(Turn(index, end - tails[index]))
+                        end = await candidate.speak(answer.pcm)
+                        candidate.report.turns.append(Turn(index, end - answer.tail_s))
             await until(lambda: candidate.report.ended is not None, 30)
             return candidate.report
         finally:
@@ -148,7 +184,7 @@ async def run_level(
     server: Server,
     n: int,
     mode: str,
-    answers: list[bytes],
+    answers: list[Spoken],
     idle_rss: float,
     profile_s: float,
     out: Path,
@@ -330,8 +366,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     # This process (the candidates) on its own core; the engine, started from it, moves to the other.
     os.sched_setaffinity(0, {args.candidate_core})
     env = {"IE_LOAD__ADMISSION": "false", **dict(item.split("=", 1) for item in args.env)}
-    tts = EspeakTts()
-    answers = [synthesize(tts, ANSWERS[i % len(ANSWERS)]) for i in range(12)]
+    answers = spoken_answers(args.voice, args.cache)
     report: dict[str, Any] = {"machine": machine(), "args": {k: str(v) for k, v in vars(args).items()}}
     args.out.mkdir(parents=True, exist_ok=True)
     with pinned_engine(args.engine_core, env) as server:
@@ -345,7 +380,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         report["idle_rss_mb"] = round(idle_rss, 1)
         report["load_average_start"] = os.getloadavg()
         if args.soak:
-            report["soak"] = await soak(server, args.soak, args.soak_sessions, answers[0])
+            report["soak"] = await soak(server, args.soak, args.soak_sessions, answers[0].pcm)
             print(json.dumps(report["soak"]), flush=True)
             return report
         results = report["results"] = []
@@ -372,6 +407,13 @@ def cli() -> None:
     parser.add_argument("--candidate-core", type=int, default=0)
     parser.add_argument("--questions", type=int, default=2, help="template skills (questions planned)")
     parser.add_argument("--no-warm-up", action="store_true", help="skip the unreported first level of 2")
+    parser.add_argument(
+        "--voice",
+        choices=("espeak", "human"),
+        default="espeak",
+        help="the candidates' answers: eSpeak NG, or real people's recordings (bench.real_speech)",
+    )
+    parser.add_argument("--cache", type=Path, default=Path("bench/.cache/real_speech"))
     parser.add_argument("--soak", type=float, default=0.0, metavar="MINUTES")
     parser.add_argument("--soak-sessions", type=int, default=6)
     parser.add_argument(

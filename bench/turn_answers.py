@@ -20,17 +20,18 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import webrtcvad
 
-from bench.real_speech import Recording
+from bench.real_speech import SOURCES, Recording, load
 from media.asr import TimedWord
 from media.tts import DEFAULT_VOICE, TextToSpeech
 from media.vad import VadConfig
 from tests.speech import resample
 
-__all__ = ["RATE", "SENTENCES", "Answer", "Gap", "answers", "human_answers", "sound_span"]
+__all__ = ["RATE", "SENTENCES", "Answer", "Gap", "answers", "human_answers", "played_answers", "sound_span"]
 
 RATE = 16_000
 SOUND_DBFS = -45.0
@@ -287,3 +288,27 @@ def human_answers(
         if answer is not None:
             found.append(answer)
     return found
+
+
+def played_answers(
+    cache: Path, min_s: float = 3.0, max_s: float = 30.0, log: Callable[[str], None] = print
+) -> list[tuple[bytes, float]]:
+    """Real people's recordings (`bench.real_speech`) as answers a scripted candidate plays: 16 kHz int16
+    PCM of `min_s`-`max_s` of voice (1 s of the recording's own room tone before it, 1 s after its last
+    sound) with the offset of that last sound, taken from each set in turn."""
+    recordings, failed = load(cache, list(SOURCES), log)
+    if failed:
+        log(f"human recordings missing from: {', '.join(failed)}")
+    by_set: dict[str, list[tuple[bytes, float]]] = {}
+    for recording in recordings:
+        answer = human_answer(recording.pcm16k)
+        if recording.id == "librivox/joined" or answer is None or not min_s <= answer.end_s - 1 <= max_s:
+            continue
+        by_set.setdefault(recording.set, []).append(
+            (answer.pcm[: round((answer.end_s + 1.0) * RATE) * 2], answer.end_s)
+        )
+    queues = [list(found) for _, found in sorted(by_set.items())]
+    ordered = []
+    while any(queues):
+        ordered += [queue.pop(0) for queue in queues if queue]
+    return ordered

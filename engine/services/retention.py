@@ -3,12 +3,14 @@ who have been inactive longer than their company's `retention_days` (no change t
 their sessions since), are erased by engine.services.erasure, the same code as an erasure on request.
 
 Each pass (at start-up, then every IE_RETENTION__POLL_S) first finishes the file deletions that earlier
-erasures left pending and deletes public-link sign-ups a day past their expiry, then erases up to IE_RETENTION__BATCH due participants, each in a transaction of
-its own followed by the deletion of their files. Restart-safe without leases: an erasure commits whole
-or not at all, a second erasure of the same participant is a no-op (engine.services.erasure claims the
-row with a conditional UPDATE), and pending files are rows that any later pass deletes again. The log
-names counts and ids, never a name or an email. Runs in the engine (IE_RETENTION__ENABLED), like the
-recording uploads: recordings are on the disk of the engine that made them."""
+erasures left pending (and, on this engine's disk, deletes recording files whose row an erasure elsewhere
+deleted: engine.storage.orphans) and deletes public-link sign-ups a day past their expiry, then erases up
+to IE_RETENTION__BATCH due participants, each in a transaction of its own followed by the deletion of
+their files. Restart-safe without leases: an erasure commits whole or not at all, a second erasure of
+the same participant is a no-op (engine.services.erasure claims the row with a conditional UPDATE), and
+pending files are rows that any later pass deletes again. The log names counts and ids, never a name or
+an email. Runs in the engine (IE_RETENTION__ENABLED), like the recording uploads: recordings are on the
+disk of the engine that made them."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from engine.errors import Conflict
 from engine.poller import Poller
 from engine.services import erasure, public_link_verification
 from engine.services.erasure_files import FileStores, delete_pending
+from engine.storage.orphans import sweep_orphans
 from engine.store.database import Database
 from engine.store.tables import CompanyRow, ParticipantRow, SessionRow
 
@@ -50,6 +53,7 @@ class PassResult:
     skipped: tuple[str, ...] = ()  # an interview in progress, or the erasure failed: next pass
     files_deleted: int = 0
     files_failed: int = 0
+    orphans_deleted: int = 0  # recording files no row accounts for, deleted from this disk
 
 
 async def due_participants(db: AsyncSession, now: datetime, limit: int) -> list[Due]:
@@ -96,9 +100,11 @@ async def due_participants(db: AsyncSession, now: datetime, limit: int) -> list[
 async def run_pass(
     database: Database, stores: FileStores, clock: Clock, settings: RetentionSettings
 ) -> PassResult:
-    """One pass: pending files first, then the due participants."""
+    """One pass: pending files first (and this disk's recording files whose row is gone), then the due
+    participants."""
     before = await delete_pending(database, stores, clock)
     files_deleted, files_failed = before.deleted, before.failed
+    orphans = await sweep_orphans(database, stores.recordings_dir, clock.now(), settings.file_grace_s)
     async with database.transaction() as db:
         # Public-link sign-ups never confirmed hold a name and an email: gone a day after they expire.
         purged = await public_link_verification.purge_expired(db, clock.now())
@@ -152,7 +158,7 @@ async def run_pass(
             files_deleted,
             files_failed,
         )
-    return PassResult(tuple(erased), tuple(skipped), files_deleted, files_failed)
+    return PassResult(tuple(erased), tuple(skipped), files_deleted, files_failed, orphans)
 
 
 class RetentionJob:

@@ -28,7 +28,7 @@ from engine.store.database import Database
 from engine.store.tables import AnalysisRow, RecordingRow
 from scoring.authenticity import AUDIO_KINDS
 from tests.engine.analysis_helpers import STRONG, complete_with, scheduled
-from tests.engine.test_object_store import s3, store_settings
+from tests.engine.test_object_store import moto_store, s3
 from tests.engine.test_recording_opus import interview_pcm, seed_recording
 from tests.helpers import ApiClients, StepClock
 
@@ -40,12 +40,11 @@ WAIT_S = 300.0
 
 @pytest.fixture
 def settings(settings: Settings, s3: ThreadedMotoServer) -> Settings:
-    host, port = s3.get_host_and_port()
     # The engine's own workers do nothing (they run apart); its upload and transcode passes run when the
     # test says (poll_s of an hour after the start-up pass).
     return settings.model_copy(
         update={
-            "object_store": store_settings(f"http://{host}:{port}"),
+            "object_store": moto_store(s3),
             "workers": settings.workers.model_copy(update={"embedded": False}),
             "recordings": settings.recordings.model_copy(update={"poll_s": 3600}),
             "analysis": settings.analysis.model_copy(

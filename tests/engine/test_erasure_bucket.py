@@ -18,7 +18,7 @@ from engine.services.erasure_files import FileStores, delete_pending
 from engine.storage.object_store import ObjectStore, object_store
 from engine.store.tables import ErasureFileRow, RecordingRow
 from tests.engine.erasure_helpers import BARNABY, ZEPHYRINE, files_named, interviewed, leftovers
-from tests.engine.test_object_store import free_port, s3, store_settings
+from tests.engine.test_object_store import free_port, moto_store, s3
 from tests.engine.test_resume_files_bucket import bucket_keys
 from tests.helpers import ApiClients
 
@@ -29,13 +29,12 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 @pytest.fixture
 def settings(settings: Settings, s3: ThreadedMotoServer) -> Settings:
-    host, port = s3.get_host_and_port()
     # No retention job: its first pass (at start-up) also finishes pending file deletions, and on a
     # loaded machine it ran after an erasure these tests make, deleting with the reachable store the
     # objects a test was checking were kept while the store was down. The tests run the passes.
     return settings.model_copy(
         update={
-            "object_store": store_settings(f"http://{host}:{port}"),
+            "object_store": moto_store(s3),
             "retention": RetentionSettings(enabled=False),
         }
     )

@@ -71,14 +71,19 @@ def store_settings(url: str) -> ObjectStoreSettings:
     )
 
 
+def moto_store(server: ThreadedMotoServer) -> ObjectStoreSettings:
+    """`store_settings` for the moto server of the `s3` fixture."""
+    host, port = server.get_host_and_port()
+    return store_settings(f"http://{host}:{port}")
+
+
 @pytest.fixture
 def settings(settings: Settings, s3: ThreadedMotoServer) -> Settings:
-    host, port = s3.get_host_and_port()
     # The WAV itself goes up here: with IE_RECORDINGS__OPUS the engine's pass would hold it back for its
     # transcode (tests/engine/test_recording_opus.py covers that path).
     return settings.model_copy(
         update={
-            "object_store": store_settings(f"http://{host}:{port}"),
+            "object_store": moto_store(s3),
             "recordings": RecordingSettings(opus=False),
         }
     )

@@ -26,7 +26,7 @@ from engine.storage.uploads import upload_pending
 from engine.store.tables import RecordingRow, SessionRow
 from media.transcode import decode_opus
 from tests.engine.live_helpers import booked_session
-from tests.engine.test_object_store import BUCKET, s3, store_settings
+from tests.engine.test_object_store import BUCKET, moto_store, s3
 from tests.helpers import ApiClients, StepClock
 from tests.media.test_transcode import lag_ms, voice
 
@@ -224,8 +224,7 @@ async def test_a_transcode_that_died_is_done_again_and_a_malformed_wav_stays(
 async def test_with_a_bucket_the_opus_file_goes_up_and_only_then_the_wav_is_deleted(
     settings: Settings, clock: StepClock, s3: ThreadedMotoServer
 ) -> None:
-    host, port = s3.get_host_and_port()
-    settings = settings.model_copy(update={"object_store": store_settings(f"http://{host}:{port}")})
+    settings = settings.model_copy(update={"object_store": moto_store(s3)})
     app = create_app(settings, clock=clock)
     async with app.router.lifespan_context(app):
         api = ApiClients(app, clock)
@@ -253,7 +252,7 @@ async def test_with_a_bucket_the_opus_file_goes_up_and_only_then_the_wav_is_dele
             assert row.source_path is not None
             s3_client = boto3.client(
                 "s3",
-                endpoint_url=f"http://{host}:{port}",
+                endpoint_url=settings.object_store.url,
                 region_name="us-east-1",
                 aws_access_key_id="test",
                 aws_secret_access_key="test",

@@ -16,7 +16,7 @@ from moto.server import ThreadedMotoServer
 from config.settings import Settings
 from engine.observability.bucket_probe import BucketProbe
 from tests.engine import field_error
-from tests.engine.test_object_store import BUCKET, free_port, s3, store_settings
+from tests.engine.test_object_store import BUCKET, free_port, moto_store, s3, store_settings
 from tests.helpers import ApiClients, participant_body
 from tests.resume_files import minimal_pdf
 
@@ -29,8 +29,7 @@ PDF = minimal_pdf(["Jane Smith", "jane.smith@example.com"])
 
 @pytest.fixture
 def settings(settings: Settings, s3: ThreadedMotoServer) -> Settings:
-    host, port = s3.get_host_and_port()
-    return settings.model_copy(update={"object_store": store_settings(f"http://{host}:{port}")})
+    return settings.model_copy(update={"object_store": moto_store(s3)})
 
 
 def bucket_keys(server: ThreadedMotoServer) -> list[str]:
@@ -119,8 +118,7 @@ async def test_readyz_checks_the_bucket(api: ApiClients, s3: ThreadedMotoServer)
 async def test_readyz_fails_for_a_missing_bucket(
     api: ApiClients, settings: Settings, s3: ThreadedMotoServer
 ) -> None:
-    host, port = s3.get_host_and_port()
-    missing = store_settings(f"http://{host}:{port}").model_copy(update={"bucket": "no-such-bucket"})
+    missing = moto_store(s3).model_copy(update={"bucket": "no-such-bucket"})
     # The probe /readyz keeps on the app, replaced by one for another bucket or endpoint.
     api.app.state.bucket_probe = BucketProbe(missing)
     body = (await api.raw_client().get("/readyz")).json()
