@@ -17,25 +17,13 @@ import contextlib
 import logging
 
 from fastapi import APIRouter, WebSocket
-from starlette.websockets import WebSocketState
 
 from config.phone import CallOutcome
 from engine.api.context import Services
-from engine.errors import ApiError, ServiceUnavailable
-from engine.live.node import LiveElsewhere
+from engine.api.socket_stream import Disconnected, SocketPeer, start_live, until_ended
 from engine.live.phone import Connected, Dtmf, Event, Mark, Media, PhoneTransport, Stop, StreamStart, parse
-from engine.live.session import EndReason, LiveSession
-from engine.live.stream import WireMessage
-from engine.live.stream_limits import (
-    NORMAL,
-    POLICY,
-    SERVER_ERROR,
-    TRY_AGAIN,
-    UNSUPPORTED,
-    MessageGate,
-    StreamViolation,
-    close_reason,
-)
+from engine.live.session import EndReason
+from engine.live.stream_limits import POLICY, SERVER_ERROR, UNSUPPORTED, MessageGate, StreamViolation
 from engine.services import phone
 
 __all__ = ["router"]
@@ -47,6 +35,10 @@ router = APIRouter()
 # After the interview ends, how long the caller may take to hear the last line (its mark coming back)
 # before the stream is closed, which ends the call.
 LAST_LINE_S = 3.0
+# Several engines: the interview is live on (or, this one draining, belongs to) another engine, and a
+# media stream cannot be forwarded the way a WebRTC offer is. The provider's next call (with a new stream
+# URL) may reach the right one.
+ELSEWHERE = "this interview is held by another server; please call again in a moment"
 
 OUTCOMES: dict[str, CallOutcome] = {
     EndReason.COMPLETED: "completed",
@@ -65,10 +57,6 @@ CLOSE_REASONS = {
 }
 
 
-class _Disconnected(Exception):
-    """The provider closed the socket."""
-
-
 @router.websocket("/v1/phone-streams/{token}")
 async def phone_stream(websocket: WebSocket, token: str) -> None:
     await websocket.accept()
@@ -78,12 +66,12 @@ async def phone_stream(websocket: WebSocket, token: str) -> None:
 
 class PhoneCall:
     def __init__(self, websocket: WebSocket, services: Services, token: str) -> None:
-        self._ws = websocket
+        limits = services.settings.phone
+        gate = MessageGate(limits.max_message_bytes, limits.max_messages_per_s, limits.message_burst)
+        self._peer = SocketPeer(websocket, gate, "phone stream")
         self._services = services
         self._token = token
-        limits = services.settings.phone
         self._limits = limits
-        self._gate = MessageGate(limits.max_message_bytes, limits.max_messages_per_s, limits.message_burst)
 
     async def run(self) -> None:
         try:
@@ -97,12 +85,12 @@ class PhoneCall:
                 grant = await phone.spend_token(db, self._token, now)
                 attempt = await phone.start_attempt(db, grant, start.call_sid, now)
         except StreamViolation as violation:
-            await self._close(violation.code, violation.reason)
+            await self._peer.close(violation.code, violation.reason)
             return
         except phone.InvalidToken:
-            await self._close(POLICY, "unknown, used or expired stream token")
+            await self._peer.close(POLICY, "unknown, used or expired stream token")
             return
-        except _Disconnected:
+        except Disconnected:
             return
         logger.info("phone call %s started for session %s", start.call_sid, grant.session_id)
         outcome: CallOutcome = "failed"
@@ -114,54 +102,31 @@ class PhoneCall:
             logger.info("phone call %s ended: %s", start.call_sid, outcome)
 
     async def _call(self, grant: phone.Grant, start: StreamStart) -> CallOutcome:
-        transport = PhoneTransport(self._send, start, max_queued_frames=self._limits.max_queued_frames)
-        # Read from now on, while the session starts: the caller's audio waits in the transport's bounded
-        # queue rather than in the socket, where a backlog would trip the rate limit.
-        reader = asyncio.create_task(self._read(transport), name=f"phone-reader-{start.call_sid[:12]}")
-        try:
-            live = await self._services.live.connect(grant.join_token, transport)
-        except BaseException as exc:
-            # The registry closed the transport; nothing will read what the reader gathers.
-            reader.cancel()
-            await asyncio.gather(reader, return_exceptions=True)
-            if not isinstance(exc, Exception):
-                raise
-            await self._close(*_refusal(exc))
+        transport = PhoneTransport(self._peer.send, start, max_queued_frames=self._limits.max_queued_frames)
+        started = await start_live(
+            self._services,
+            self._peer,
+            grant.join_token,
+            transport,
+            self._read(transport),
+            elsewhere=ELSEWHERE,
+            name=f"phone-reader-{start.call_sid[:12]}",
+        )
+        if started is None:
             return "failed"
-        return await self._until_ended(live, transport, reader)
+        live, reader = started
 
-    async def _until_ended(
-        self, live: LiveSession, transport: PhoneTransport, reader: asyncio.Task[StreamViolation | None]
-    ) -> CallOutcome:
-        closed = asyncio.create_task(transport.wait_closed())
-        try:
-            await asyncio.wait({reader, closed}, return_when=asyncio.FIRST_COMPLETED)
-            if reader.done():
-                violation = reader.result()
-                if violation is not None:
-                    logger.info("phone stream of session %s closed: %s", live.session_id, violation.reason)
-                    await self._close(violation.code, violation.reason)
-                # The session ends on its own (hang-up or lost) and closes the transport.
-                await closed
-            else:
-                await self._last_line_heard(transport)
-            # After `stop` the provider closes the socket itself; otherwise this ends the call.
-            reason = live.end_reason or EndReason.LOST
-            await self._close(NORMAL, CLOSE_REASONS.get(reason, "the interview has ended"))
-        finally:
-            if not transport.ended:  # cancelled (the server stopping): the session must not wait on it
-                transport.lost()
-            for task in (reader, closed):
-                task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.gather(reader, closed, return_exceptions=True)
-        return OUTCOMES.get(live.end_reason or EndReason.LOST, "answered")
+        async def last_line_heard() -> None:
+            """The session has ended: wait (briefly) for the mark behind its last line to come back. After
+            `stop` the provider closes the socket itself; otherwise closing it ends the call."""
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(LAST_LINE_S):
+                    await transport.wait_heard()
 
-    async def _last_line_heard(self, transport: PhoneTransport) -> None:
-        """The session has ended: wait (briefly) for the mark behind its last line to come back."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(LAST_LINE_S):
-                await transport.wait_heard()
+        reason = await until_ended(
+            self._peer, live, transport, reader, CLOSE_REASONS, after_session=last_line_heard
+        )
+        return OUTCOMES.get(reason, "answered")
 
     # -- reading ----------------------------------------------------------------------------------------
 
@@ -199,7 +164,7 @@ class PhoneCall:
         except StreamViolation as violation:
             transport.lost()
             return violation
-        except _Disconnected:
+        except Disconnected:
             transport.lost()
             return None
         except Exception:
@@ -208,53 +173,11 @@ class PhoneCall:
             return StreamViolation(SERVER_ERROR, "the engine failed reading the stream")
 
     async def _next(self, idle_s: float | None) -> Event:
-        try:
-            async with asyncio.timeout(idle_s):
-                message = await self._ws.receive()
-        except TimeoutError:
-            raise StreamViolation(POLICY, f"nothing received for {idle_s:g} s") from None
-        if message["type"] == "websocket.disconnect":
-            raise _Disconnected
-        text = message.get("text")
-        if text is None:
-            self._gate.admit(message.get("bytes") or b"")
+        message = await self._peer.receive(idle_s)
+        if isinstance(message, bytes):
             raise StreamViolation(UNSUPPORTED, "binary message: the protocol is JSON text")
-        self._gate.admit(text)
-        return parse(text)
-
-    # -- writing ----------------------------------------------------------------------------------------
-
-    async def _send(self, message: WireMessage) -> None:
-        if isinstance(message, str):
-            await self._ws.send_text(message)
-        else:
-            await self._ws.send_bytes(message)
-
-    async def _close(self, code: int, reason: str) -> None:
-        if self._ws.application_state is WebSocketState.DISCONNECTED:
-            return
-        try:
-            await self._ws.close(code, close_reason(reason))
-        except Exception as exc:  # the provider closed it first
-            logger.debug("closing a phone stream failed: %s", exc)
+        return parse(message)
 
 
 def _name(event: Event) -> str:
     return type(event).__name__.lower()
-
-
-def _refusal(exc: BaseException) -> tuple[int, str]:
-    """The close code and reason for a call the session could not take."""
-    if isinstance(exc, LiveElsewhere):
-        # Several engines: the interview is live on (or, this one draining, belongs to) another engine,
-        # and a media stream cannot be forwarded the way a WebRTC offer is. The provider's next call
-        # (with a new stream URL) may reach the right one.
-        return TRY_AGAIN, "this interview is held by another server; please call again in a moment"
-    if isinstance(exc, ServiceUnavailable):
-        return TRY_AGAIN, str(exc)
-    if isinstance(exc, ApiError):
-        return POLICY, str(exc)
-    if isinstance(exc, ValueError):
-        return POLICY, str(exc)
-    logger.error("a phone call could not start its session", exc_info=exc)
-    return SERVER_ERROR, "the interview could not start on the server"

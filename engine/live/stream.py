@@ -179,6 +179,11 @@ class StreamTransport:
         self._outbox.append((message, False))
         self._ready.set()
 
+    def lost(self) -> None:
+        """The socket closed or broke a rule: the connection is gone (a lost one, resumable, unless the
+        wire said the other side ended it)."""
+        raise NotImplementedError
+
     def encode_audio(self, pcm: bytes) -> WireMessage | None:
         """One 20 ms chunk of int16 mono at the outbound rate as a wire message (None: send nothing)."""
         raise NotImplementedError
