@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,8 +16,8 @@ from websockets.exceptions import ConnectionClosed
 from engine.live.browser_stream import FRAME_BYTES
 from media.audio import rms_dbfs
 from media.scripted_candidate import SOUND_DBFS
+from tests.engine.paced_mic import FRAME_S, PacedMic, note_sound
 
-FRAME_S = 0.02
 SILENCE = bytes(FRAME_BYTES)
 
 
@@ -43,8 +42,7 @@ class StreamPage:
         self.received = Received()
         self.ws: ClientConnection | None = None
         self._loop = asyncio.get_running_loop()
-        self._speech: deque[tuple[bytes, asyncio.Future[float]]] = deque()
-        self._offset = 0
+        self._mic = PacedMic(SILENCE, self.now)
         self._tasks: list[asyncio.Task[None]] = []
         self.closed = asyncio.Event()
 
@@ -61,7 +59,7 @@ class StreamPage:
 
     def talk(self) -> None:
         """From now on a frame goes out every 20 ms, as the page's worklet sends them."""
-        self._tasks.append(asyncio.create_task(self._talk()))
+        self._tasks.append(asyncio.create_task(self._mic.run(self.send)))
 
     async def send(self, message: dict[str, Any] | str | bytes) -> None:
         assert self.ws is not None
@@ -70,30 +68,7 @@ class StreamPage:
 
     def speak(self, pcm: bytes) -> asyncio.Future[float]:
         """Queues speech (16 kHz int16); resolves with when its last frame was sent."""
-        done: asyncio.Future[float] = self._loop.create_future()
-        self._speech.append((pcm, done))
-        return done
-
-    async def _talk(self) -> None:
-        origin = self.now()
-        sent = 0
-        while True:
-            wait = origin + sent * FRAME_S - self.now()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            chunk = SILENCE
-            if self._speech:
-                pcm, done = self._speech[0]
-                chunk = pcm[self._offset : self._offset + FRAME_BYTES]
-                self._offset += FRAME_BYTES
-                if self._offset >= len(pcm):
-                    self._speech.popleft()
-                    self._offset = 0
-                    if not done.done():
-                        done.set_result(self.now())
-                chunk += SILENCE[: FRAME_BYTES - len(chunk)]
-            sent += 1
-            await self.send(chunk)
+        return self._mic.queue(pcm)
 
     async def _receive(self) -> None:
         assert self.ws is not None
@@ -103,11 +78,7 @@ class StreamPage:
                 if isinstance(raw, bytes):
                     self.received.pcm += raw
                     if rms_dbfs(raw) > SOUND_DBFS:
-                        runs = self.received.sound_runs
-                        if runs and now - runs[-1][1] <= 0.1:
-                            runs[-1] = (runs[-1][0], now)
-                        else:
-                            runs.append((now, now))
+                        note_sound(self.received.sound_runs, now)
                 else:
                     self.received.messages.append(json.loads(raw) | {"_at": now})
         except ConnectionClosed:

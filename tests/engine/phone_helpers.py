@@ -9,7 +9,6 @@ import asyncio
 import base64
 import contextlib
 import json
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,9 +18,9 @@ from websockets.exceptions import ConnectionClosed
 from engine.live.phone import PHONE_RATE, pcm_to_ulaw, ulaw_to_pcm
 from media.audio import rms_dbfs
 from media.scripted_candidate import SOUND_DBFS
+from tests.engine.paced_mic import FRAME_S, PacedMic, note_sound
 
 FRAME_BYTES = PHONE_RATE // 50  # one 20 ms μ-law frame
-FRAME_S = 0.02
 SILENCE = pcm_to_ulaw(bytes(FRAME_BYTES * 2))
 
 
@@ -53,8 +52,7 @@ class PhoneCaller:
         self.heard = Heard()
         self.ws: ClientConnection | None = None
         self._loop = asyncio.get_running_loop()
-        self._speech: deque[tuple[bytes, asyncio.Future[float]]] = deque()
-        self._offset = 0
+        self._mic = PacedMic(SILENCE, self.now)
         self._tasks: list[asyncio.Task[None]] = []
         self._sounded = asyncio.Event()
         self._cleared = asyncio.Event()
@@ -98,38 +96,18 @@ class PhoneCaller:
                 },
             }
         )
-        self._tasks.append(asyncio.create_task(self._talk()))
+        self._tasks.append(asyncio.create_task(self._mic.run(self._send_media)))
 
     def speak(self, pcm8k: bytes) -> asyncio.Future[float]:
         """Queues speech (8 kHz int16); resolves with when its last frame was sent."""
-        done: asyncio.Future[float] = self._loop.create_future()
-        self._speech.append((pcm_to_ulaw(pcm8k), done))
-        return done
+        return self._mic.queue(pcm_to_ulaw(pcm8k))
 
     async def stop(self) -> None:
         """The caller hangs up: Twilio's `stop`."""
         await self.send({"event": "stop", "streamSid": self.stream_sid, "stop": {"callSid": self.call_sid}})
 
-    async def _talk(self) -> None:
-        origin = self.now()
-        sent = 0
-        while True:
-            wait = origin + sent * FRAME_S - self.now()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            chunk = SILENCE
-            if self._speech:
-                ulaw, done = self._speech[0]
-                chunk = ulaw[self._offset : self._offset + FRAME_BYTES]
-                self._offset += FRAME_BYTES
-                if self._offset >= len(ulaw):
-                    self._speech.popleft()
-                    self._offset = 0
-                    if not done.done():
-                        done.set_result(self.now())
-                chunk += SILENCE[: FRAME_BYTES - len(chunk)]
-            sent += 1
-            await self.send(self.media_message(chunk))
+    async def _send_media(self, ulaw: bytes) -> None:
+        await self.send(self.media_message(ulaw))
 
     async def _receive(self) -> None:
         assert self.ws is not None
@@ -142,11 +120,7 @@ class PhoneCaller:
                     pcm = ulaw_to_pcm(base64.b64decode(message["media"]["payload"]))
                     self.heard.pcm += pcm
                     if rms_dbfs(pcm) > SOUND_DBFS:
-                        runs = self.heard.sound_runs
-                        if runs and now - runs[-1][1] <= 0.1:
-                            runs[-1] = (runs[-1][0], now)
-                        else:
-                            runs.append((now, now))
+                        note_sound(self.heard.sound_runs, now)
                         self._sounded.set()
                 elif event == "mark":
                     self.heard.marks.append((message["mark"]["name"], now))
