@@ -41,6 +41,7 @@ import contextlib
 import json
 import os
 import random
+import statistics
 import sys
 import time
 from dataclasses import dataclass
@@ -313,8 +314,21 @@ async def soak(server: Server, minutes: float, sessions: int, answer: bytes) -> 
         "rss_max_mb": max(warm),
         "rss_last_mb": warm[-1],
         "growth_pct": round(100 * (warm[-1] - warm[0]) / warm[0], 2),
+        # Less at the mercy of one sample (RSS moves by tens of MB as sessions come and go): the median
+        # of minutes 1-5 against the median of the last 5 minutes.
+        "growth_median_pct": window_growth_pct(rss, minutes),
         "load_average": os.getloadavg()[0],
     }
+
+
+def window_growth_pct(rss: list[tuple[float, float]], minutes: float) -> float | None:
+    """Growth (%) from the median RSS of minutes 1-5 to the median of the run's last 5 minutes."""
+    first = [mb for t, mb in rss if 60 <= t < 300]
+    last = [mb for t, mb in rss if t >= minutes * 60 - 300]
+    if not first or not last or minutes * 60 - 300 < 300:
+        return None
+    start = statistics.median(first)
+    return round(100 * (statistics.median(last) - start) / start, 2)
 
 
 def _ms(seconds: float | None) -> int | None:
