@@ -147,7 +147,7 @@ async def interview(
                         else:
                             await asyncio.sleep(rng.uniform(*THINK_S))
                         end = await candidate.speak(answer.pcm)
-                        candidate.report.turns.append(Turn(index, end - answer.tail_s))
+                        candidate.report.add_turn(Turn(index, end - answer.tail_s))
             await until(lambda: candidate.report.ended is not None, 30)
             return candidate.report
         finally:

@@ -80,6 +80,39 @@ class CandidateReport:
     def finals(self) -> list[str]:
         return [m["text"] for m in self.messages if m.get("type") == "transcript" and m.get("final")]
 
+    def add_turn(self, turn: Turn) -> None:
+        """An answer whose last frame has just been sent. What already arrived after the end of its voice
+        is its own: a reply or a final can come while the answer's trailing quiet is still being sent (a
+        real recording's second of room tone). From then on the next sound and the next final are this
+        turn's, never an earlier turn's that got none (whose figures stay missing)."""
+        self.turns.append(turn)
+        for first, last in self.sound_runs:
+            if last > turn.speech_end:
+                turn.first_reply_audio = max(first, turn.speech_end)
+                break
+        for message in self.messages:
+            if _is_final(message) and message["received_at"] > turn.speech_end:
+                turn.final_transcript, turn.transcript = message["received_at"], message["text"]
+                break
+
+    def heard_sound(self, now: float) -> None:
+        latest = self.turns[-1] if self.turns else None
+        if latest is not None and latest.first_reply_audio is None and now > latest.speech_end:
+            latest.first_reply_audio = now
+
+    def heard_final(self, message: dict[str, Any]) -> None:
+        latest = self.turns[-1] if self.turns else None
+        if (
+            latest is not None
+            and latest.final_transcript is None
+            and message["received_at"] > latest.speech_end
+        ):
+            latest.final_transcript, latest.transcript = message["received_at"], message["text"]
+
+
+def _is_final(message: dict[str, Any]) -> bool:
+    return message.get("type") == "transcript" and bool(message.get("final"))
+
 
 def trailing_quiet_s(pcm: bytes, sample_rate: int, window_ms: int = 10) -> float:
     """Seconds of quiet (below `SOUND_DBFS`, in `window_ms` steps) at the end of int16 mono PCM."""
@@ -198,11 +231,8 @@ class ScriptedCandidate:
             self._questions_heard += 1
         elif kind == "state" and message.get("state") == "listening":
             self._listening.set()
-        elif kind == "transcript" and message.get("final"):
-            pending = [t for t in self.report.turns if t.final_transcript is None]
-            if pending:
-                pending[0].final_transcript = message["received_at"]
-                pending[0].transcript = message["text"]
+        elif _is_final(message):
+            self.report.heard_final(message)
         elif kind == "ended":
             self.report.ended = message
             self._ended.set()
@@ -243,9 +273,7 @@ class ScriptedCandidate:
                     runs[-1] = (runs[-1][0], now)
                 else:
                     runs.append((now, now))
-                for turn in self.report.turns:
-                    if turn.first_reply_audio is None and now > turn.speech_end:
-                        turn.first_reply_audio = now
+                self.report.heard_sound(now)
 
     async def run(self, limit_s: float) -> CandidateReport:
         """Answers every question, then waits for the engine to end the interview (or `limit_s`)."""
@@ -255,7 +283,7 @@ class ScriptedCandidate:
                     await self.wait_for_question()
                     await asyncio.sleep(self._think_s)
                     end = await self._mic.speak(answer)
-                    self.report.turns.append(Turn(index, end - self._tails[index]))
+                    self.report.add_turn(Turn(index, end - self._tails[index]))
                 await self._ended.wait()
         return self.report
 

@@ -1,4 +1,5 @@
-"""The scripted candidate's notion of "end of speech": the last frame with sound, not the clip's end."""
+"""The scripted candidate's notion of "end of speech" (the last frame with sound, not the clip's end), and which
+final and which reply belong to which answer."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 
 from media.audio import SAMPLE_RATE
-from media.scripted_candidate import trailing_quiet_s
+from media.scripted_candidate import CandidateReport, Turn, trailing_quiet_s
 from tests.speech import synthesize
 
 
@@ -36,3 +37,40 @@ def test_synthesized_answers_end_where_the_voice_ends() -> None:
     clip = synthesize("I wrote the billing service in Go.", trail_silence_s=0.5)
     # eSpeak fades out over a few tens of milliseconds after the last word.
     assert 0.5 <= trailing_quiet_s(clip, SAMPLE_RATE) < 0.7
+
+
+def test_what_arrives_during_an_answers_trailing_quiet_is_that_answers() -> None:
+    report = CandidateReport()
+
+    def final(at: float, text: str) -> None:
+        message = {"type": "transcript", "final": True, "text": text, "received_at": at}
+        report.messages.append(message)
+        report.heard_final(message)
+
+    # The first answer's voice ends at 10.0; its final and the reply come while its trailing second of
+    # room tone is still being sent (the turn is added at 11.0).
+    final(9.0, "an earlier piece")
+    report.sound_runs.append((10.6, 12.0))
+    final(10.4, "the last piece")
+    report.add_turn(Turn(0, 10.0))
+    first = report.turns[0]
+    assert (first.final_transcript, first.transcript, first.first_reply_audio) == (
+        10.4,
+        "the last piece",
+        10.6,
+    )
+
+    # The second answer gets no final (its last words were noise): the next answer's first piece is not
+    # taken for it, and its reply is the first sound after its end.
+    report.add_turn(Turn(1, 20.0))
+    report.heard_sound(20.8)
+    report.heard_sound(21.0)
+    assert report.turns[1].first_reply_audio == 20.8
+    report.add_turn(Turn(2, 30.0))
+    final(29.0, "the third answer's first piece")  # before its end: nobody's
+    final(30.5, "the third answer's last piece")
+    assert report.turns[1].final_transcript is None
+    assert (report.turns[2].final_transcript, report.turns[2].transcript) == (
+        30.5,
+        "the third answer's last piece",
+    )
