@@ -146,6 +146,7 @@ async def interview(
                             await meet.arrive(index)
                         else:
                             await asyncio.sleep(rng.uniform(*THINK_S))
+                        candidate.report.answering()
                         end = await candidate.speak(answer.pcm)
                         candidate.report.add_turn(Turn(index, end - answer.tail_s))
             await until(lambda: candidate.report.ended is not None, 30)

@@ -73,6 +73,7 @@ class CandidateReport:
     ended: dict[str, Any] | None = None
     # Stretches of interviewer sound heard, as (first, last) frame arrival times.
     sound_runs: list[tuple[float, float]] = field(default_factory=list)
+    _answering: bool = False  # an answer is being spoken and not added yet
 
     def captions(self) -> list[str]:
         return [m["text"] for m in self.messages if m.get("type") == "caption"]
@@ -86,6 +87,7 @@ class CandidateReport:
         real recording's second of room tone). From then on the next sound and the next final are this
         turn's, never an earlier turn's that got none (whose figures stay missing)."""
         self.turns.append(turn)
+        self._answering = False
         for first, last in self.sound_runs:
             if last > turn.speech_end:
                 turn.first_reply_audio = max(first, turn.speech_end)
@@ -100,8 +102,13 @@ class CandidateReport:
         if latest is not None and latest.first_reply_audio is None and now > latest.speech_end:
             latest.first_reply_audio = now
 
+    def answering(self) -> None:
+        """The next answer starts: its finals are not the last turn's (which then has none, if it has
+        none yet) until it is added itself."""
+        self._answering = True
+
     def heard_final(self, message: dict[str, Any]) -> None:
-        latest = self.turns[-1] if self.turns else None
+        latest = self.turns[-1] if self.turns and not self._answering else None
         if (
             latest is not None
             and latest.final_transcript is None
@@ -282,6 +289,7 @@ class ScriptedCandidate:
                 for index, answer in enumerate(self._answers):
                     await self.wait_for_question()
                     await asyncio.sleep(self._think_s)
+                    self.report.answering()
                     end = await self._mic.speak(answer)
                     self.report.add_turn(Turn(index, end - self._tails[index]))
                 await self._ended.wait()

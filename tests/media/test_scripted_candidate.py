@@ -66,8 +66,9 @@ def test_what_arrives_during_an_answers_trailing_quiet_is_that_answers() -> None
     report.heard_sound(20.8)
     report.heard_sound(21.0)
     assert report.turns[1].first_reply_audio == 20.8
+    report.answering()  # the third answer starts
+    final(27.0, "the third answer's first piece")  # not the second turn's
     report.add_turn(Turn(2, 30.0))
-    final(29.0, "the third answer's first piece")  # before its end: nobody's
     final(30.5, "the third answer's last piece")
     assert report.turns[1].final_transcript is None
     assert (report.turns[2].final_transcript, report.turns[2].transcript) == (
