@@ -319,6 +319,22 @@ class WhisperRecognizer:
     def transcribe_batch(
         self, audios: Sequence[FloatAudio], prompts: Sequence[str] | None = None
     ) -> list[Recognition]:
+        return self._transcribe_batch(audios, prompts, retries=True)
+
+    def transcribe_draft(
+        self, audios: Sequence[FloatAudio], prompts: Sequence[str] | None = None
+    ) -> list[Recognition]:
+        """`transcribe_batch` without its second passes: the greedy decode as it comes, and "" where it is
+        unreliable (too repetitive or too unlikely) instead of transcribe()'s temperature fallback. For
+        caption partials, which are replaced a second later: on hard audio (a disfluent speaker, a
+        repeated letter) the fallback decodes again at up to five temperatures, 1.1-1.3 s on one core
+        against 0.2 s for the greedy pass (docs/benchmarks.md, capacity with real voices), and would hold
+        the recogniser's lane from the finals the conversation waits for."""
+        return self._transcribe_batch(audios, prompts, retries=False)
+
+    def _transcribe_batch(
+        self, audios: Sequence[FloatAudio], prompts: Sequence[str] | None, *, retries: bool
+    ) -> list[Recognition]:
         arrays = [_as_audio(audio) for audio in audios]
         texts = [""] * len(arrays) if prompts is None else [prompt.strip() for prompt in prompts]
         if len(texts) != len(arrays):
@@ -352,13 +368,19 @@ class WhisperRecognizer:
                 )
                 share = (time.perf_counter() - started) / len(chunk)
                 for (index, _), outcome in zip(chunk, decoded, strict=True):
-                    results[index] = self._recognition(arrays[index], outcome, share, texts[index])
+                    results[index] = self._recognition(
+                        arrays[index], outcome, share, texts[index], retries=retries
+                    )
         return [result for result in results if result is not None]
 
     def _recognition(
-        self, audio: FloatAudio, outcome: _Decoded | None, share: float, prompt: str
+        self, audio: FloatAudio, outcome: _Decoded | None, share: float, prompt: str, *, retries: bool
     ) -> Recognition:
         audio_s = len(audio) / WHISPER_SAMPLE_RATE
+        if not retries:
+            text = _spoken(outcome.text) if outcome is not None else ""
+            confidence = math.exp(outcome.avg_logprob) if outcome is not None and text else 0.0
+            return Recognition(text, min(1.0, confidence), audio_s, share)
         if outcome is None:
             # transcribe() would retry this one with temperature sampling; let it do exactly that. Without
             # the prompt: a decode too repetitive or too unlikely may be the context's doing.

@@ -15,7 +15,8 @@ Queueing rules:
   interrupted once it runs (it decodes the whole answer, up to a 30 s window), and a final or a
   speculation that a turn waits for would otherwise queue behind it;
 - at most one partial per key (e.g. per session) waits: a newer one takes the older one's place in the
-  queue and the older one's caller gets None;
+  queue and the older one's caller gets None; a caption partial (not a speculation) is decoded with the
+  recognizer's `transcribe_draft` when it has one (no second passes on hard audio);
 - a speculative partial (`partial(..., speculative=True)`: a final guessed at a pause, which the turn
   may be waiting for) follows the same rules but goes before revisions and ordinary partials, right
   after finals; its queue wait counts with the finals' (`final_wait_s`). Under load, caption partials
@@ -105,6 +106,7 @@ class _Job:
     key: Hashable = None
     prompt: str = ""
     revision: bool = False
+    speculative: bool = False
     queued_at: float = 0.0  # time.monotonic() when queued (finals' and speculations' waits are counted)
 
 
@@ -295,6 +297,7 @@ class AsrScheduler:
             final=False,
             key=key,
             prompt=prompt,
+            speculative=speculative,
             queued_at=time.monotonic(),
         )
         queued = self._speculative if speculative else self._partials
@@ -462,8 +465,12 @@ class AsrScheduler:
                     counters.compute_s += revised.recognition.compute_s
                 counters.batches += 1
                 return
+            transcribe = recognizer.transcribe_batch
+            if not batch[0].final and not batch[0].speculative:
+                # Caption partials: a recognizer's cheap draft when it has one (no second passes).
+                transcribe = getattr(recognizer, "transcribe_draft", transcribe)
             results = await self._in_thread(
-                recognizer.transcribe_batch, [job.audio for job in batch], [job.prompt for job in batch]
+                transcribe, [job.audio for job in batch], [job.prompt for job in batch]
             )
             if len(results) != len(batch):
                 raise RuntimeError(f"recognizer returned {len(results)} results for {len(batch)} utterances")

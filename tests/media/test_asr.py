@@ -212,6 +212,29 @@ def test_unreliable_first_decodes_go_to_transcribe(
     assert word_error_rate(SENTENCES[:2], [r.text for r in results]) <= 0.2
 
 
+def test_a_draft_takes_no_second_pass(
+    recognizer: WhisperRecognizer, speech: dict[str, FloatAudio], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    audios = list(speech.values())[:2]
+    # Reliable decodes: a draft is the same text as the full decode.
+    assert [r.text for r in recognizer.transcribe_draft(audios)] == [
+        r.text for r in recognizer.transcribe_batch(audios)
+    ]
+    # Unreliable ones (every decode, with the threshold at 0): no fallback, no text.
+    monkeypatch.setattr("media.asr._LOG_PROB_THRESHOLD", 0.0)
+    calls: list[float] = []
+
+    def spy(audio: FloatAudio, prompt: str = "", *, timestamps: bool = False) -> Recognition:
+        calls.append(len(audio) / WHISPER_SAMPLE_RATE)
+        raise AssertionError("a draft took a second pass")
+
+    monkeypatch.setattr(recognizer, "_transcribe_sequential", spy)
+    drafts = recognizer.transcribe_draft(audios)
+    assert calls == []
+    assert [r.text for r in drafts] == ["", ""]
+    assert [r.audio_s for r in drafts] == [len(a) / WHISPER_SAMPLE_RATE for a in audios]
+
+
 async def test_scheduler_runs_the_real_recognizer(
     recognizer: WhisperRecognizer, speech: dict[str, FloatAudio]
 ) -> None:

@@ -454,3 +454,36 @@ async def test_a_revision_waits_for_a_quiet_moment_or_its_longest_wait() -> None
 async def test_a_recognizer_without_revisions_answers_none() -> None:
     async with AsrScheduler(FakeRecognizer) as asr:
         assert await asr.revise(utterance(3)) is None
+
+
+class DraftFake(FakeRecognizer):
+    """Also has a draft decode (no second passes), answering "d<label>"."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.drafts: list[list[int]] = []
+
+    def transcribe_draft(
+        self, audios: Sequence[FloatAudio], prompts: Sequence[str] | None = None
+    ) -> list[Recognition]:
+        labels = [label_of(audio) for audio in audios]
+        self.drafts.append(labels)
+        return [
+            Recognition(f"d{label}", 0.5, len(audio) / 16_000, 0.01)
+            for label, audio in zip(labels, audios, strict=True)
+        ]
+
+
+async def test_caption_partials_are_drafts_and_what_a_turn_may_wait_for_is_not() -> None:
+    fake = DraftFake()
+    async with AsrScheduler(lambda: fake) as asr:
+        assert text(await asr.partial("s1", utterance(1))) == "d1"
+        assert text(await asr.partial(("s1", "final"), utterance(2), speculative=True)) == "u2"
+        assert (await asr.final(utterance(3))).text == "u3"
+    assert fake.drafts == [[1]]
+    assert fake.batches == [[2], [3]]
+    # A recognizer without drafts decodes caption partials in full.
+    plain = FakeRecognizer()
+    async with AsrScheduler(lambda: plain) as asr:
+        assert text(await asr.partial("s1", utterance(4))) == "u4"
+    assert plain.batches == [[4]]
