@@ -46,6 +46,7 @@ INDEPENDENT = (
     (Path(__file__).parent / "calibration_holdout", "embedded, independent set"),
     (Path(__file__).parent / "calibration_holdout2", "embedded, second independent set"),
     (Path(__file__).parent / "calibration_holdout3", "embedded, third independent set"),
+    (Path(__file__).parent / "calibration_holdout4", "embedded, fourth independent set"),
 )
 INDEPENDENT_LABEL = INDEPENDENT[0][1]
 RESULTS = Path(__file__).parent / "results" / "scoring_validity.json"
@@ -55,8 +56,6 @@ TIE_POINTS = 5  # truth overalls closer than this are not ranked against each ot
 MARGINS = (0.0, 5.0, 10.0, 15.0)  # close-call margins compared in the report
 ADVERSARIAL = ("repetition", "buzzword_salad", "off_topic")
 WORDS_PER_SECOND = 2.5
-FITTED = ("swe-", "support-")  # the roles the embedded scorer's calibration was fitted on
-HELD_OUT = ("data-", "sales-")
 
 
 @dataclass(frozen=True)
@@ -509,12 +508,6 @@ def main() -> None:
         name: {**metrics(rs), "review_margin": args.review_margin if name == "embedded" else 0.0}
         for name, rs in results.items()
     }
-    # The embedded scorer's one fitted constant (its linear calibration) was fitted on the backend and
-    # support roles only: the other two are a held-out check.
-    for label, prefixes in (("fitted half", FITTED), ("held-out half", HELD_OUT)):
-        subset = [r for r in results["embedded"] if r.case.id.startswith(prefixes)]
-        if len(subset) >= 4 and not args.only:
-            found[f"embedded, {label}"] = metrics(subset)
     for folder, label in INDEPENDENT:
         independent = [load(p) for p in sorted(folder.glob("*.json"))]
         if independent and not args.only:

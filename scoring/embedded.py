@@ -43,13 +43,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from scoring import evidence
+from scoring.answer_quality import SCALARS, AnswerQualityModel, answer_features
 from scoring.answers import analyse
 from scoring.embeddings import SentenceEncoder
 from scoring.evidence import DimensionEvidence, Exchange, Question
 from scoring.model import DimensionScore, Evidence, Rubric, Segment
 from scoring.wording import FULL_WORDS, REASONING, substance
 
-__all__ = ["PART_WEIGHTS", "EmbeddedScorer"]
+__all__ = ["MODEL_SHARE", "PART_WEIGHTS", "AnswerReading", "EmbeddedScorer", "blend"]
 
 # How the substance parts add up (they sum to 1); relevance and originality multiply the result.
 PART_WEIGHTS = {
@@ -83,6 +84,13 @@ PLACE_MARGIN = 0.03  # and its lead over the second-best dimension
 # interviews onto the panel's, and checked on the other half; monotone, so it changes no ranking.
 CALIBRATION_SLOPE = 1.25
 CALIBRATION_OFFSET = -0.05
+# How much of an answer's value is the meaning model's reading (`scoring.answer_quality`) rather than
+# the counted parts; chosen by cross-validation on the model's training answers, role by role.
+MODEL_SHARE = 0.7
+# Relevance below which the model's reading is scaled down with it. Above it the measure is noise on
+# answers that do address the question (two wordings of one answer differ by up to 0.13 there); on
+# the model's 842 training answers, fewer than 1% of on-topic ones fall below it.
+READ_GATE = 0.8
 MAX_EVIDENCE = 3
 MAX_QUOTE_CHARS = 300
 WINDOW_WORDS = 30  # long sentences are compared in windows of about this many words
@@ -130,6 +138,17 @@ _DRIFT = (
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerReading:
+    """One answer as the scorer read it (see `EmbeddedScorer.readings`)."""
+
+    dimension: str
+    features: np.ndarray  # the meaning model's input (`scoring.answer_quality.answer_features`)
+    counted: float  # 0-1: the counted parts' value, on the panel's scale
+    relevance: float  # 0-1
+    value: float  # 0-1: what the scorer made of it (before the dimension's weighting)
+
+
+@dataclass(frozen=True, slots=True)
 class _Stretch:
     """A sentence (or a window of a long one) of one candidate segment, quoted verbatim."""
 
@@ -146,6 +165,7 @@ class _Assessed:
     stretches: tuple[tuple[_Stretch, float, float], ...]  # (stretch, relevance, originality)
     follow_ups: int
     repeated_from: str  # the earlier question most of it repeats, or ""
+    features: np.ndarray  # scoring.answer_quality's input for this answer
 
 
 class EmbeddedScorer:
@@ -154,11 +174,21 @@ class EmbeddedScorer:
     name = "embedded"
 
     def __init__(
-        self, encoder: SentenceEncoder | None = None, *, min_words: int = evidence.DEFAULT_MIN_WORDS
+        self,
+        encoder: SentenceEncoder | None = None,
+        *,
+        min_words: int = evidence.DEFAULT_MIN_WORDS,
+        quality: AnswerQualityModel | bool = True,
     ) -> None:
+        """`quality`: True reads answers with the shipped meaning model (`scoring.answer_quality`),
+        False with the counted parts alone, or the given model."""
         self._encoder = encoder
         self._load_lock = threading.Lock()
         self.min_words = min_words
+        self._quality: AnswerQualityModel | None = (
+            quality if isinstance(quality, AnswerQualityModel) else None
+        )
+        self._use_quality = quality is not False
 
     async def score(self, rubric: Rubric, transcript: Sequence[Segment]) -> list[DimensionScore]:
         # Embedding a transcript takes tens to hundreds of milliseconds of numpy: off the event loop.
@@ -191,6 +221,25 @@ class EmbeddedScorer:
                 self._encoder = SentenceEncoder.shared()
             return self._encoder
 
+    def quality_model(self) -> AnswerQualityModel | None:
+        if not self._use_quality:
+            return None
+        with self._load_lock:
+            if self._quality is None:
+                self._quality = AnswerQualityModel.load()
+            return self._quality
+
+    def readings(self, rubric: Rubric, transcript: Sequence[Segment]) -> list[AnswerReading]:
+        """How each placed question's answer was read, in order: what `bench/fit_answer_quality.py`
+        fits the meaning model on."""
+        grouped = self._questions(rubric, transcript)
+        assessed = self._assess_all(rubric, grouped)
+        return [
+            AnswerReading(q.dimension, a.features, a.parts["counted"], a.parts["relevance"], a.value)
+            for i, q in enumerate(grouped)
+            if q.dimension is not None and (a := assessed.get(i)) is not None
+        ]
+
     def _questions(self, rubric: Rubric, transcript: Sequence[Segment]) -> list[Question]:
         return evidence.questions(rubric, evidence.exchanges(transcript), self._place)
 
@@ -220,13 +269,16 @@ class EmbeddedScorer:
                 continue
             vectors = encoder.encode([s.text for s in stretches])
             if question.dimension is not None:
-                assessed[index] = _assess(encoder, rubric, question, stretches, vectors, earlier)
+                assessed[index] = _assess(
+                    encoder, self.quality_model(), rubric, question, stretches, vectors, earlier
+                )
             earlier.append((question.wording, vectors))
         return assessed
 
 
 def _assess(
     encoder: SentenceEncoder,
+    model: AnswerQualityModel | None,
     rubric: Rubric,
     question: Question,
     stretches: Sequence[_Stretch],
@@ -241,11 +293,11 @@ def _assess(
     # single sentences too noisy; the stretches' similarity picks the evidence instead.
     whole = float(np.max(targets[:-1] @ answer))
     per_stretch = np.max(vectors @ targets.T, axis=1)
+    asked_each = np.max(vectors @ targets[:-1].T, axis=1)
     words = np.array([s.words for s in stretches], dtype=np.float64)
-    top = float(np.max(vectors @ targets[:-1].T))
-    relevance = _ramp(max(whole, 0.8 * top), RELEVANT_LOW, RELEVANT_HIGH) * (
-        1.0 - _drift(encoder, targets[:-1], answer)
-    )
+    top = float(np.max(asked_each))
+    drift = _drift(encoder, targets[:-1], answer)
+    relevance = _ramp(max(whole, 0.8 * top), RELEVANT_LOW, RELEVANT_HIGH) * (1.0 - drift)
     originality_each = np.ones(len(stretches))
     repeated_from = ""
     if earlier:
@@ -269,7 +321,29 @@ def _assess(
     parts = substance(original_text, original_words, question.skill, question.keywords)
     _blend_prototypes(encoder, vectors[originality_each >= 0.5], parts)
     quality = sum(PART_WEIGHTS[k] * parts[k] for k in PART_WEIGHTS)
-    value = relevance * originality * quality * (1 - JUDGEMENT_SHARE * (1 - parts["measured"]))
+    counted = relevance * quality * (1 - JUDGEMENT_SHARE * (1 - parts["measured"]))
+    # The counted parts' product is compressed: spread it over the panel's scale (see CALIBRATION_SLOPE).
+    value = min(max(CALIBRATION_SLOPE * counted + CALIBRATION_OFFSET, 0.0), 1.0)
+    kept = originality_each >= 0.5
+    features = answer_features(
+        vectors[kept] if kept.any() else vectors,
+        words[kept] if kept.any() else words,
+        {
+            "asked_whole": whole,
+            "asked_best": top,
+            "asked_mean": float((asked_each * words).sum() / max(words.sum(), 1.0)),
+            "dimension": float(targets[-1] @ answer),
+            "drift": drift,
+            **{k: parts[k] for k in SCALARS if k in parts},
+        },
+    )
+    parts["counted"] = value
+    if model is not None:
+        read = model.predict(features)
+        parts["meaning"] = read
+        # Off-topic talk is capped by the relevance gate whatever it resembles.
+        value = model.spread(blend(value, read, relevance))
+    value *= originality
     parts = {"relevance": relevance, "originality": originality, **parts}
     return _Assessed(
         round(min(max(value, 0.0), 1.0), 4),
@@ -278,7 +352,16 @@ def _assess(
         tuple(zip(stretches, per_stretch.tolist(), originality_each.tolist(), strict=True)),
         len(question.exchanges) - 1,
         repeated_from,
+        features,
     )
+
+
+def blend(counted: float, read: float, relevance: float) -> float:
+    """The counted parts' value (relevance already in it) and the meaning model's reading of one
+    answer, both 0-1, as one (before `AnswerQualityModel.spread`). The reading is gated by clearly low
+    relevance (`READ_GATE`): the model reads how good an answer sounds, mostly from the answer alone, and
+    a good story about something else (a motorbike restored) is not an answer."""
+    return (1 - MODEL_SHARE) * counted + MODEL_SHARE * read * min(1.0, relevance / READ_GATE)
 
 
 def _drift(encoder: SentenceEncoder, asked: np.ndarray, answer: np.ndarray) -> float:
@@ -366,8 +449,7 @@ def _dimension(
     if not verdict.sufficient or not mine:
         return DimensionScore.insufficient(name, verdict.why or "Not assessed: no answer on this dimension.")
     weights = [a.weight for a in mine]
-    raw = sum(a.value * w for a, w in zip(mine, weights, strict=True)) / sum(weights)
-    value = min(max(CALIBRATION_SLOPE * raw + CALIBRATION_OFFSET, 0.0), 1.0)
+    value = sum(a.value * w for a, w in zip(mine, weights, strict=True)) / sum(weights)
     parts = {
         k: round(sum(a.parts[k] * w for a, w in zip(mine, weights, strict=True)) / sum(weights), 3)
         for k in mine[0].parts
