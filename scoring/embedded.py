@@ -19,9 +19,15 @@ What it measures, per planned question (its follow-ups included):
    instead of, trade-offs), ownership (what the candidate did: "I decided"), an outcome, and how much
    was said (elaboration, full at `FULL_WORDS`). Hedges ("I think", "maybe") cost nothing: a careful
    speaker who is right is not marked down for sounding careful.
-5. **Per dimension**: the mean over its questions, weighted by original words (up to `FULL_WORDS`),
-   spread by a fixed linear calibration (`CALIBRATION_SLOPE`, `CALIBRATION_OFFSET`) and mapped onto the
-   rubric's scale.
+5. **Meaning** (`scoring.answer_quality`): a linear model on the answer's sentence embeddings, fitted on
+   answers a panel scored, reads what the counted parts cannot (a vague answer that echoes the
+   question, a fluent story about something else, other people's work, definitions without a case).
+   Per question the value is `MODEL_SHARE` of its reading (gated by clearly low relevance,
+   `READ_GATE`) plus the rest of the counted value (relevance x substance, spread by
+   `CALIBRATION_SLOPE`), mapped onto the panel's scale (`AnswerQualityModel.spread`), times
+   originality.
+6. **Per dimension**: the mean over its questions, weighted by original words (up to `FULL_WORDS`),
+   mapped onto the rubric's scale.
 
 Evidence: up to three stretches of the candidate's own segments, quoted verbatim and cut at word
 boundaries, chosen for relevance and substance, with the segment id and times.
@@ -475,6 +481,7 @@ def _rationale(mine: Sequence[_Assessed], parts: dict[str, float], verdict: Dime
         f"{f' and {follow_ups} follow-up' + ('s' if follow_ups != 1 else '') if follow_ups else ''}, "
         f"{verdict.words} words. "
     )
+    # "counted" is the word-pattern parts' value and "meaning" the meaning model's reading, both 0-1.
     listed = ", ".join(f"{k} {v:.0%}" for k, v in parts.items())
     notes: list[str] = []
     if parts.get("relevance", 1.0) < 0.4:

@@ -301,7 +301,8 @@ def _evaluation(
     if inputs.scorer == "embedded":
         lines.append(
             "Scored by the embedded scorer, which measures how relevant, substantive and original the "
-            f"answers are, not whether they are correct. {EMBEDDED_LIMITS}"
+            "answers are and how closely they resemble, in meaning, answers that panels rated well, not "
+            f"whether they are correct. {EMBEDDED_LIMITS}"
         )
     else:
         lines.append(
