@@ -41,7 +41,6 @@ correctness: confirm with an LLM scorer or a human.
 from __future__ import annotations
 
 import asyncio
-import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,11 +49,12 @@ import numpy as np
 
 from scoring import evidence
 from scoring.answer_quality import SCALARS, AnswerQualityModel, answer_features
-from scoring.answers import analyse
 from scoring.embeddings import SentenceEncoder
 from scoring.evidence import DimensionEvidence, Exchange, Question
-from scoring.model import DimensionScore, Evidence, Rubric, Segment
-from scoring.wording import FULL_WORDS, REASONING, substance
+from scoring.model import DimensionScore, Rubric, Segment
+from scoring.stretches import SENTENCE, Stretch, pick_evidence
+from scoring.stretches import stretches as stretches_of
+from scoring.wording import FULL_WORDS, substance
 
 __all__ = ["MODEL_SHARE", "PART_WEIGHTS", "AnswerReading", "EmbeddedScorer", "blend"]
 
@@ -97,13 +97,6 @@ MODEL_SHARE = 0.7
 # answers that do address the question (two wordings of one answer differ by up to 0.13 there); on
 # the model's 842 training answers, fewer than 1% of on-topic ones fall below it.
 READ_GATE = 0.8
-MAX_EVIDENCE = 3
-MAX_QUOTE_CHARS = 300
-WINDOW_WORDS = 30  # long sentences are compared in windows of about this many words
-MIN_STRETCH_WORDS = 4
-
-_SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+|$)")
-_WORD_SPAN = re.compile(r"\S+")
 _PROTOTYPES = {
     "reasoning": (
         "I did it this way because it avoided the bigger risk, and the trade-off was worth it.",
@@ -155,20 +148,11 @@ class AnswerReading:
 
 
 @dataclass(frozen=True, slots=True)
-class _Stretch:
-    """A sentence (or a window of a long one) of one candidate segment, quoted verbatim."""
-
-    segment: Segment
-    text: str
-    words: int
-
-
-@dataclass(frozen=True, slots=True)
 class _Assessed:
     value: float  # 0-1
     weight: float  # original words, capped
     parts: dict[str, float]
-    stretches: tuple[tuple[_Stretch, float, float], ...]  # (stretch, relevance, originality)
+    stretches: tuple[tuple[Stretch, float, float], ...]  # (stretch, relevance, originality)
     follow_ups: int
     repeated_from: str  # the earlier question most of it repeats, or ""
     features: np.ndarray  # scoring.answer_quality's input for this answer
@@ -270,7 +254,7 @@ class EmbeddedScorer:
         earlier: list[tuple[str, np.ndarray]] = []  # (question wording, stretch vectors) in order
         assessed: dict[int, _Assessed] = {}
         for index, question in enumerate(grouped):
-            stretches = [s for e in question.exchanges for seg in e.answers for s in _stretches(seg)]
+            stretches = [s for e in question.exchanges for seg in e.answers for s in stretches_of(seg)]
             if not stretches:
                 continue
             vectors = encoder.encode([s.text for s in stretches])
@@ -287,7 +271,7 @@ def _assess(
     model: AnswerQualityModel | None,
     rubric: Rubric,
     question: Question,
-    stretches: Sequence[_Stretch],
+    stretches: Sequence[Stretch],
     vectors: np.ndarray,
     earlier: Sequence[tuple[str, np.ndarray]],
 ) -> _Assessed:
@@ -408,37 +392,13 @@ def _asked(question: Question) -> list[str]:
     relevant), else the last sentences of what the interviewer said."""
     if question.planned:
         return [w for w in question.planned if w.strip()]
-    sentences = [m.group(0).strip() for m in _SENTENCE.finditer(question.wording) if m.group(0).strip()]
+    sentences = [m.group(0).strip() for m in SENTENCE.finditer(question.wording) if m.group(0).strip()]
     # The question is at the end ("Thanks. Next one: tell me about X. How did you go about it?").
     return [" ".join(sentences[-2:]), sentences[-1]] if sentences else [question.wording]
 
 
 def _ramp(value: float, low: float, high: float) -> float:
     return float(min(max((value - low) / (high - low), 0.0), 1.0))
-
-
-def _stretches(segment: Segment) -> list[_Stretch]:
-    """The segment's sentences, long ones cut into windows, short ones joined to the next; each one a
-    verbatim, word-bounded slice of the segment's text."""
-    text = segment.text
-    spans: list[tuple[int, int]] = []
-    for match in _SENTENCE.finditer(text):
-        words = list(_WORD_SPAN.finditer(match.group(0)))
-        base = match.start()
-        for start in range(0, len(words), WINDOW_WORDS):
-            chunk = words[start : start + WINDOW_WORDS]
-            if chunk:
-                spans.append((base + chunk[0].start(), base + chunk[-1].end()))
-    merged: list[tuple[int, int]] = []
-    for start, end in spans:
-        if merged and len(text[merged[-1][0] : merged[-1][1]].split()) < MIN_STRETCH_WORDS:
-            merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
-    if len(merged) > 1 and len(text[merged[-1][0] : merged[-1][1]].split()) < MIN_STRETCH_WORDS:
-        last = merged.pop()
-        merged[-1] = (merged[-1][0], last[1])
-    return [_Stretch(segment, text[a:b], len(text[a:b].split())) for a, b in merged if text[a:b].strip()]
 
 
 # -- dimensions ---------------------------------------------------------------------------------------
@@ -464,7 +424,7 @@ def _dimension(
         name,
         _on_scale(value, rubric.scale_max),
         _rationale(mine, parts, verdict),
-        tuple(_evidence(mine)),
+        tuple(pick_evidence(item for a in mine for item in a.stretches)),
         tuple(parts.items()),
     )
 
@@ -502,44 +462,3 @@ def _clip(text: str, limit: int) -> str:
         return text
     cut = text[:limit].rsplit(" ", 1)[0]
     return f"{cut}\u2026"
-
-
-def _quote(text: str) -> str:
-    """At most MAX_QUOTE_CHARS, cut at a word boundary, never mid-word: still verbatim."""
-    text = text.strip()
-    if len(text) <= MAX_QUOTE_CHARS:
-        return text
-    cut = text[:MAX_QUOTE_CHARS]
-    if not text[MAX_QUOTE_CHARS].isspace():
-        cut = cut.rsplit(None, 1)[0] if " " in cut else cut
-    return cut.rstrip()
-
-
-def _evidence(mine: Sequence[_Assessed]) -> list[Evidence]:
-    ranked: list[tuple[float, float, _Stretch]] = []
-    for assessed in mine:
-        for stretch, relevance, originality in assessed.stretches:
-            if originality < 0.5 or stretch.words < MIN_STRETCH_WORDS:
-                continue
-            features = analyse(stretch.text, None)
-            substance = min(
-                len(features.numbers)
-                + len(features.technologies)
-                + features.first_person_actions
-                + features.outcomes
-                + len(REASONING.findall(stretch.text)),
-                4,
-            )
-            ranked.append((relevance + 0.05 * substance, -stretch.segment.start, stretch))
-    ranked.sort(key=lambda r: (r[0], r[1]), reverse=True)
-    chosen: list[Evidence] = []
-    seen: set[tuple[str, str]] = set()
-    for _, _, stretch in ranked:
-        quote = _quote(stretch.text)
-        if (stretch.segment.id, quote) in seen:
-            continue
-        seen.add((stretch.segment.id, quote))
-        chosen.append(Evidence(stretch.segment.id, stretch.segment.start, stretch.segment.end, quote))
-        if len(chosen) == MAX_EVIDENCE:
-            break
-    return sorted(chosen, key=lambda e: (e.start, e.segment_id))
