@@ -34,7 +34,7 @@ import numpy as np
 
 from bench.scoring_validity import CALIBRATION, load, spearman
 from scoring.answer_quality import MODEL_FILE, AnswerQualityModel
-from scoring.embedded import MODEL_SHARE, READ_GATE, EmbeddedScorer
+from scoring.embedded import MODEL_SHARE, EmbeddedScorer, blend
 from scoring.model import QuestionHint, Rubric, RubricItem, Segment
 
 TRAINING = Path(__file__).parent / "answer_quality_training"
@@ -117,10 +117,9 @@ def calibration_items(scorer: EmbeddedScorer, folder: Path = CALIBRATION) -> lis
 
 
 def _blend(model_value: np.ndarray, items: Sequence[Item], share: float) -> np.ndarray:
-    # As scoring.embedded.blend, with the share varied.
     relevance = np.array([i.relevance for i in items])
     counted = np.array([i.counted for i in items])
-    return (1 - share) * counted + share * model_value * np.minimum(1.0, relevance / READ_GATE)
+    return blend(counted, model_value, relevance, share)
 
 
 def _spread_fit(blended: np.ndarray, y: np.ndarray) -> tuple[float, float]:

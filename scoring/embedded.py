@@ -46,6 +46,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from scoring import evidence
 from scoring.answer_quality import SCALARS, AnswerQualityModel, answer_features
@@ -332,7 +333,7 @@ def _assess(
         read = model.predict(features)
         parts["meaning"] = read
         # Off-topic talk is capped by the relevance gate whatever it resembles.
-        value = model.spread(blend(value, read, relevance))
+        value = model.spread(float(blend(value, read, relevance)))
     value *= originality
     parts = {"relevance": relevance, "originality": originality, **parts}
     return _Assessed(
@@ -346,12 +347,16 @@ def _assess(
     )
 
 
-def blend(counted: float, read: float, relevance: float) -> float:
+def blend(
+    counted: npt.ArrayLike, read: npt.ArrayLike, relevance: npt.ArrayLike, share: float = MODEL_SHARE
+) -> np.ndarray:
     """The counted parts' value (relevance already in it) and the meaning model's reading of one
     answer, both 0-1, as one (before `AnswerQualityModel.spread`). The reading is gated by clearly low
     relevance (`READ_GATE`): the model reads how good an answer sounds, mostly from the answer alone, and
-    a good story about something else (a motorbike restored) is not an answer."""
-    return (1 - MODEL_SHARE) * counted + MODEL_SHARE * read * min(1.0, relevance / READ_GATE)
+    a good story about something else (a motorbike restored) is not an answer. Works on arrays too, so
+    that `bench/fit_answer_quality.py` measures the same formula with other shares."""
+    gate = np.minimum(1.0, np.asarray(relevance, dtype=np.float64) / READ_GATE)
+    return np.asarray((1 - share) * np.asarray(counted, dtype=np.float64) + share * np.asarray(read) * gate)
 
 
 def _drift(encoder: SentenceEncoder, asked: np.ndarray, answer: np.ndarray) -> float:
