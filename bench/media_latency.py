@@ -35,7 +35,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -53,6 +52,7 @@ from media.espeak import EspeakTts
 from media.scripted_candidate import CandidateReport, ScriptedCandidate
 from media.tts import Voice
 from tests.llm_server import LlmServer, Script
+from tests.ports import free_port
 
 ANSWERS = [
     "I wrote the billing service in Go and cut the error rate in half.",
@@ -74,13 +74,6 @@ class Server:
     base_url: str
     api_key: str
     pid: int | None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextlib.contextmanager

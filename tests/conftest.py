@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime
 
 import asyncpg
@@ -18,6 +19,7 @@ from config.settings import Settings
 from engine.app import create_app
 from tests.helpers import ApiClients, StepClock
 from tests.llm_server import LlmServer
+from tests.ports import reserved_port
 from tests.postgres_server import PostgresServer, asyncpg_dsn, postgres_from_env
 
 BACKENDS = ["sqlite", "postgres"]
@@ -64,6 +66,13 @@ async def database_url(
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+@pytest.fixture
+def reserve_port() -> Iterator[Callable[[], int]]:
+    """Reserves a loopback port for a server the test starts, until the test ends (tests.ports)."""
+    with ExitStack() as reservations:
+        yield lambda: reservations.enter_context(reserved_port())
 
 
 @pytest.fixture

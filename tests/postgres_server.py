@@ -26,12 +26,13 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
+
+from tests.ports import reserved_port
 
 ENV_URL = "IE_TEST_POSTGRES_URL"
 """Environment variable naming an existing server to use instead of a local one."""
@@ -93,13 +94,6 @@ def find_pg_bin_dir(bin_glob: str = PG_BIN_GLOB, *, use_path: bool = True) -> Pa
         f"{bin_glob} or on PATH). Run `make test`, which installs the Debian "
         f"`postgresql` package, or set {ENV_URL} to an existing server's URL."
     )
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _clean_env() -> dict[str, str]:
@@ -190,9 +184,10 @@ class PostgresServer:
             )
             errors: list[str] = []
             for _attempt in range(2):
-                port = free_port()
                 try:
-                    self._pg_ctl_start(port)
+                    # Held until PostgreSQL listens (it binds with SO_REUSEADDR): see tests.ports.
+                    with reserved_port() as port:
+                        self._pg_ctl_start(port)
                 except RuntimeError as exc:
                     errors.append(str(exc))
                     self._pg_ctl_stop(check=False)

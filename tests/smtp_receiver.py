@@ -4,7 +4,6 @@ runs out). With `login`, it wants AUTH with that user name and password (over pl
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -15,14 +14,9 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-__all__ = ["Arrived", "SmtpReceiver", "free_port"]
+from tests.ports import free_port
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+__all__ = ["Arrived", "SmtpReceiver"]
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,11 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -260,13 +259,6 @@ def test_the_model_packages_are_the_makefiles_and_all_present() -> None:
     assert done.stdout.count("ok  ") == 5
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextmanager
 def service_process(
     service: dict[str, Any], env: dict[str, str], logs: Path, name: str
@@ -306,9 +298,11 @@ def wait_for(url: str, process: subprocess.Popen[bytes], logs: Path, deadline: f
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
-def test_the_engine_and_worker_services_run_as_plain_processes(database_url: str, tmp_path: Path) -> None:
+def test_the_engine_and_worker_services_run_as_plain_processes(
+    database_url: str, tmp_path: Path, reserve_port: Callable[[], int]
+) -> None:
     services = compose()["services"]
-    port = _free_port()
+    port = reserve_port()
     # The image's and the service's environment, moved to loopback, a temporary data directory and the
     # test database; nothing of this process' own IE_* settings.
     base = {k: v for k, v in os.environ.items() if not k.startswith("IE_") and k != "DATABASE_URL"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -29,20 +28,12 @@ __all__ = [
     "EngineThread",
     "api_key",
     "book_two",
-    "free_port",
     "live_of",
     "node_settings",
     "offer",
     "registry_rows",
     "underway",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def node_settings(settings: Settings, tmp_path: Path, name: str, *, url: str, **media: float) -> Settings:

@@ -18,9 +18,10 @@ from engine.services.erasure_files import FileStores, delete_pending
 from engine.storage.object_store import ObjectStore, object_store
 from engine.store.tables import ErasureFileRow, RecordingRow
 from tests.engine.erasure_helpers import BARNABY, ZEPHYRINE, files_named, interviewed, leftovers
-from tests.engine.test_object_store import free_port, moto_store, s3
+from tests.engine.test_object_store import moto_store, s3
 from tests.engine.test_resume_files_bucket import bucket_keys
 from tests.helpers import ApiClients
+from tests.ports import free_port
 
 __all__ = ["s3"]  # the fixture, imported for this module's tests
 

@@ -8,6 +8,7 @@ import asyncio
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -19,7 +20,7 @@ from engine.clock import SystemClock
 from engine.live.node import DRAINING_RETRY_AFTER_S
 from engine.store.database import Database
 from engine.store.tables import SessionRow
-from tests.engine.node_helpers import api_key, book_two, free_port, offer, registry_rows, underway
+from tests.engine.node_helpers import api_key, book_two, offer, registry_rows, underway
 from tests.engine.process_helpers import ChildProcess
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
@@ -29,11 +30,11 @@ DRAIN_S = 3.0
 
 
 async def test_sigterm_drains_then_exits_0_leaving_the_interview_resumable(
-    settings: Settings, tmp_path: Path
+    settings: Settings, tmp_path: Path, reserve_port: Callable[[], int]
 ) -> None:
     database = Database(settings.resolved_database_url)
     await database.migrate()
-    port = free_port()
+    port = reserve_port()
     url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,

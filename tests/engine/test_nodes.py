@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,7 +30,6 @@ from tests.engine.node_helpers import (
     EngineThread,
     api_key,
     book_two,
-    free_port,
     live_of,
     node_settings,
     offer,
@@ -48,12 +48,15 @@ NOWHERE = "http://127.0.0.1:9"
 
 
 async def test_offers_are_forwarded_to_the_holder_and_a_draining_engine_sends_new_ones_elsewhere(
-    settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    settings: Settings,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    reserve_port: Callable[[], int],
 ) -> None:
     caplog.set_level(logging.INFO, logger="engine.live.forward")
     database = Database(settings.resolved_database_url)
     await database.migrate()  # before the engines: they would otherwise migrate at once
-    ports = free_port(), free_port()
+    ports = reserve_port(), reserve_port()
     # A's interview ends by itself (its peer never connects) while A drains; B's stays up.
     timeouts = CONNECT_TIMEOUT_S, 120.0
     a, b = (

@@ -5,7 +5,6 @@ with Range from the bucket once the local file is gone, and a 503 (not a 500) wh
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,21 +28,16 @@ from engine.store.tables import RecordingRow, SessionRow
 from tests.engine.live_helpers import booked_session
 from tests.engine.test_session_media_api import seed_media
 from tests.helpers import ApiClients, StepClock
+from tests.ports import free_port, reserved_port
 
 BUCKET = "recordings"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def s3() -> Iterator[ThreadedMotoServer]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
+    with reserved_port() as reserved:
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=reserved, verbose=False)
+        server.start()
     host, port = server.get_host_and_port()
     client = boto3.client(
         "s3",

@@ -16,8 +16,9 @@ from moto.server import ThreadedMotoServer
 from config.settings import Settings
 from engine.observability.bucket_probe import BucketProbe
 from tests.engine import field_error
-from tests.engine.test_object_store import BUCKET, free_port, moto_store, s3, store_settings
+from tests.engine.test_object_store import BUCKET, moto_store, s3, store_settings
 from tests.helpers import ApiClients, participant_body
+from tests.ports import free_port
 from tests.resume_files import minimal_pdf
 
 __all__ = ["s3"]  # the fixture, imported for this module's tests

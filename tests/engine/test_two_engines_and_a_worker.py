@@ -39,7 +39,7 @@ from engine.store.tables import AnalysisRow, RecordingRow
 from media.scripted_candidate import CandidateReport, ScriptedCandidate
 from scoring.authenticity import AUDIO_KINDS
 from tests.engine.live_helpers import ANSWERS, offer_poster
-from tests.engine.node_helpers import api_key, book_two, free_port
+from tests.engine.node_helpers import api_key, book_two
 from tests.engine.process_helpers import ChildProcess
 from tests.engine.session_helpers import expect
 from tests.engine.test_object_store import BUCKET, s3
@@ -157,14 +157,14 @@ async def until(
 
 
 async def test_two_engines_and_a_worker_share_the_work_and_survive_a_killed_engine(
-    settings: Settings, s3: ThreadedMotoServer, tmp_path: Path
+    settings: Settings, s3: ThreadedMotoServer, tmp_path: Path, reserve_port: Callable[[], int]
 ) -> None:
     database = Database(settings.resolved_database_url)
     await database.migrate()  # once, before the engines start
     key = await api_key(database, SystemClock())
     host, s3_port = s3.get_host_and_port()
     s3_url = f"http://{host}:{s3_port}"
-    urls = [f"http://127.0.0.1:{free_port()}" for _ in range(2)]
+    urls = [f"http://127.0.0.1:{reserve_port()}" for _ in range(2)]
     engines = [
         ChildProcess(
             name,

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,18 +22,12 @@ import httpx
 import pytest
 
 from tests.helpers import participant_body, profile_body, template_body
+from tests.ports import reserved_port
 
 KEY_RE = re.compile(r"\bie_[0-9a-f]{16}_[A-Za-z0-9_-]+")
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 20.0
 MAX_BODY_BYTES = 64 * 1024
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _console_script() -> Path:
@@ -55,6 +50,8 @@ class RunningServer:
     port: int
     stdout_path: Path
     stderr_path: Path
+    # Holds the port until the server is stopped, so no other test's server is handed it (tests.ports).
+    reservation: ExitStack
 
     def stdout(self) -> str:
         return self.stdout_path.read_text()
@@ -64,7 +61,8 @@ class RunningServer:
 
 
 def _start(data_dir: Path, logs: Path) -> RunningServer:
-    port = free_port()
+    reservation = ExitStack()
+    port = reservation.enter_context(reserved_port())
     stdout_path, stderr_path = logs / f"stdout-{port}.txt", logs / f"stderr-{port}.txt"
     with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
         process = subprocess.Popen(
@@ -75,10 +73,11 @@ def _start(data_dir: Path, logs: Path) -> RunningServer:
             env=_clean_env(),
             cwd=logs,  # no stray .env is picked up
         )
-    server = RunningServer(process, f"http://127.0.0.1:{port}", port, stdout_path, stderr_path)
+    server = RunningServer(process, f"http://127.0.0.1:{port}", port, stdout_path, stderr_path, reservation)
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
         if process.poll() is not None:
+            reservation.close()
             raise AssertionError(f"server exited with {process.returncode}:\n{server.stderr()}")
         # Ready once the port accepts connections. No HTTP request yet: uvicorn's access log writes to
         # stdout and would flush it, hiding a first-run key the CLI forgot to flush.
@@ -99,6 +98,7 @@ def _stop(server: RunningServer) -> int:
         except subprocess.TimeoutExpired:
             server.process.kill()
             server.process.wait(STOP_TIMEOUT_S)
+    server.reservation.close()
     return server.process.returncode
 
 

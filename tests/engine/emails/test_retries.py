@@ -28,7 +28,8 @@ from tests.engine.session_helpers import (
     make_template,
 )
 from tests.helpers import ApiClients, StepClock
-from tests.smtp_receiver import SmtpReceiver, free_port
+from tests.ports import free_port
+from tests.smtp_receiver import SmtpReceiver
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -19,13 +18,6 @@ from standardwebhooks.webhooks import Webhook
 from tests.webhook_receiver import WebhookReceiver
 
 EXE = Path(sys.executable).with_name("interview-engine")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def serve(data: Path, port: int, poll_s: float) -> subprocess.Popen[bytes]:
@@ -59,7 +51,9 @@ def receiver() -> Iterator[WebhookReceiver]:
         server.stop()
 
 
-def test_an_event_survives_a_sigkill_before_its_delivery(tmp_path: Path, receiver: WebhookReceiver) -> None:
+def test_an_event_survives_a_sigkill_before_its_delivery(
+    tmp_path: Path, receiver: WebhookReceiver, reserve_port: Callable[[], int]
+) -> None:
     data = tmp_path / "data"
     created = subprocess.run(
         [str(EXE), "api-key", "create", "--company", "acme", "--data-dir", str(data)],
@@ -68,7 +62,7 @@ def test_an_event_survives_a_sigkill_before_its_delivery(tmp_path: Path, receive
         text=True,
     )
     headers = {"Authorization": f"Bearer {created.stdout.strip()}"}
-    port = free_port()
+    port = reserve_port()
     # The dispatcher makes one pass at start-up, then sleeps for a minute: the event below waits for it.
     first = serve(data, port, poll_s=60)
     try:
