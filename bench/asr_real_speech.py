@@ -64,7 +64,14 @@ from bench.report import machine, pct
 from config.settings import Settings
 from engine.live.revision import Answer, Heard, Said, revise
 from media import asr as asr_module
-from media.asr import AsrOptions, Recognition, TimedTranscript, WhisperRecognizer, pcm_to_float
+from media.asr import (
+    WHISPER_TEMPERATURES,
+    AsrOptions,
+    Recognition,
+    TimedTranscript,
+    WhisperRecognizer,
+    pcm_to_float,
+)
 from media.asr_scheduler import AsrScheduler
 from media.audio import FrameResampler, resample_pcm
 from media.segmenter import PauseEnded, PauseStarted, Segmenter, UtteranceEnded, UtteranceStarted
@@ -84,6 +91,9 @@ class Config:
     prompts: str = "continued"  # only after a cut (the engine's); "answer": the previous utterance; "off"
     coverage: bool = True
     speculate: bool = True
+    # A final's second pass when its greedy decode is unreliable (AsrOptions.fallback_*); None: the settings'.
+    temperatures: tuple[float, ...] | None = None
+    best_of: int | None = None
 
 
 CONFIGS = {
@@ -97,6 +107,10 @@ CONFIGS = {
         Config("coverage-off", coverage=False),
         Config("beam5", beam=5),
         Config("window30", window_s=30.0),
+        Config("fallback-greedy", temperatures=(0.0,)),
+        Config("fallback-2x1", temperatures=(0.0, 0.5), best_of=1),
+        Config("fallback-3x2", temperatures=(0.0, 0.4, 0.8), best_of=2),
+        Config("fallback-whisper", temperatures=WHISPER_TEMPERATURES, best_of=5),
     )
 }
 
@@ -337,6 +351,7 @@ def score(recordings: list[Recording], items: dict[str, Item], stored: bool = Fa
         "calls": len(compute),
         "compute_p50_s": round(pct(compute, 0.5) or 0.0, 3),
         "compute_p95_s": round(pct(compute, 0.95) or 0.0, 3),
+        "compute_max_s": round(max(compute, default=0.0), 3),
         "rtf": round(sum(compute) / audio_s, 4),
         "retries": sum(item.retries for item in items.values()),
         "splits": sum(p["continued"] for item in items.values() for p in item.pieces),
@@ -347,11 +362,14 @@ def score(recordings: list[Recording], items: dict[str, Item], stored: bool = Fa
 
 
 def table(rows: list[tuple[str, str, dict[str, Any]]], markdown: bool) -> str:
-    heads = ["path", "config", *SETS, "calls", "p50 s", "p95 s", "RTF", "retries", "splits"]
+    heads = ["path", "config", *SETS, "calls", "p50 s", "p95 s", "max s", "RTF", "retries", "splits"]
     lines = []
     for path, cfg, s in rows:
         wer = [f"{s['wer'][k]:.3f}" if k in s["wer"] else "-" for k in SETS]
-        cost = [str(s["calls"]), f"{s['compute_p50_s']:.3f}", f"{s['compute_p95_s']:.3f}", f"{s['rtf']:.3f}"]
+        cost = [
+            str(s["calls"]),
+            *(f"{s[key]:.3f}" for key in ("compute_p50_s", "compute_p95_s", "compute_max_s", "rtf")),
+        ]
         tail = [str(s["retries"]), str(s["splits"]) if path in ("live", "stored") else "-"]
         lines.append([path, cfg, *wer, *cost, *tail])
     if markdown:
@@ -381,23 +399,36 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
     }
     logging.getLogger("media.asr").addHandler(RETRIES)
     logging.getLogger("media.asr").setLevel(logging.INFO)
-    recognizers: dict[tuple[int, float], WhisperRecognizer] = {}
+    recognizers: dict[tuple[int, float, tuple[float, ...], int], WhisperRecognizer] = {}
     passes: dict[tuple[str, str], dict[str, Item]] = {}
     rows: list[tuple[str, str, dict[str, Any]]] = []
     base = AsrOptions.from_settings(settings.asr)
+    paths = args.paths.split(",")
     for cfg in configs:
-        key = (cfg.beam, cfg.window_s)
+        temperatures = cfg.temperatures or base.fallback_temperatures
+        best_of = cfg.best_of or base.fallback_best_of
+        key = (cfg.beam, cfg.window_s, temperatures, best_of)
         if key not in recognizers:
-            recognizers[key] = WhisperRecognizer(replace(base, beam_size=cfg.beam, window_s=cfg.window_s))
+            recognizers[key] = WhisperRecognizer(
+                replace(
+                    base,
+                    beam_size=cfg.beam,
+                    window_s=cfg.window_s,
+                    fallback_temperatures=temperatures,
+                    fallback_best_of=best_of,
+                )
+            )
         recognizer = recognizers[key]
         asr = f"beam{cfg.beam} w{cfg.window_s:g} cov{'+' if cfg.coverage else '-'}"
+        if (temperatures, best_of) != (base.fallback_temperatures, base.fallback_best_of):
+            asr += f" t{len(temperatures)}x{best_of}"
         for path, label in [
             ("offline", f"beam{cfg.beam}"),
             ("direct", asr),
             ("codec", asr),
             ("live", cfg.name),
         ]:
-            if (path, label) in passes:
+            if (path, label) in passes or path not in paths:
                 continue
             started = time.perf_counter()
             with coverage_check(cfg.coverage):
@@ -433,6 +464,9 @@ def main() -> None:
     parser.add_argument("--configs", default=",".join(CONFIGS), help=f"from {', '.join(CONFIGS)}")
     parser.add_argument("--sources", default=",".join(SOURCES), help=f"from {', '.join(SOURCES)}")
     parser.add_argument("--cache", default=str(ROOT / "bench/.cache/real_speech"))
+    parser.add_argument(
+        "--paths", default="offline,direct,codec,live", help="which of offline, direct, codec, live to run"
+    )
     parser.add_argument("--opus-kbps", type=int, default=0, help="Opus bitrate (0: aiortc's 96 kb/s)")
     parser.add_argument("--out", default=str(ROOT / "bench/results/asr_real_speech.json"))
     args = parser.parse_args()

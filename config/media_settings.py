@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from config.enums import TtsEngine
 from config.settings_group import SettingsGroup
@@ -55,6 +55,21 @@ class AsrSettings(SettingsGroup):
         "Whisper's 30 s with the same accuracy on our test speech (bench/asr_batching.py); 30 gives "
         "exactly faster-whisper's transcribe().",
     )
+    fallback_temperatures: list[float] = Field(
+        default=[0.0, 0.4, 0.8],
+        min_length=1,
+        max_length=10,
+        description="Temperatures a final's second pass tries when its greedy decode is unreliable (too "
+        "repetitive or too unlikely), as faster-whisper's transcribe() does with [0.0, 0.2, ..., 1.0]; "
+        "from 0.0, rising, at most 1.0. [0.0] keeps the greedy text. Fewer cost the recogniser's lane "
+        "less on hard audio; the stored transcript's whole-answer pass keeps Whisper's own.",
+    )
+    fallback_best_of: int = Field(
+        default=2,
+        ge=1,
+        le=10,
+        description="Samples drawn at each fallback temperature above 0 (transcribe()'s own: 5).",
+    )
     partial_interval_ms: int = Field(
         default=1000, ge=200, le=10_000, description="Minimum audio between partial hypotheses."
     )
@@ -73,6 +88,13 @@ class AsrSettings(SettingsGroup):
         le=600,
         description="The longest a revision waits for that quiet moment before it runs anyway.",
     )
+
+    @field_validator("fallback_temperatures")
+    @classmethod
+    def _rising_from_zero(cls, temperatures: list[float]) -> list[float]:
+        if temperatures[0] != 0.0 or temperatures != sorted(set(temperatures)) or temperatures[-1] > 1.0:
+            raise ValueError("must start at 0.0 and rise, each at most 1.0, e.g. [0.0, 0.4, 0.8]")
+        return temperatures
 
 
 class VadSettings(SettingsGroup):

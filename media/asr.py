@@ -45,9 +45,12 @@ if TYPE_CHECKING:
 __all__ = [
     "COVERAGE_MIN_SPEECH_S",
     "CPU_DECODE_BATCH",
+    "FALLBACK_BEST_OF",
+    "FALLBACK_TEMPERATURES",
     "MAX_WORDS_PER_S",
     "MIN_WORDS_PER_SPEECH_S",
     "WHISPER_SAMPLE_RATE",
+    "WHISPER_TEMPERATURES",
     "AsrOptions",
     "FloatAudio",
     "Recognition",
@@ -75,6 +78,16 @@ _NO_SPEECH_THRESHOLD = 0.6
 _MAX_LENGTH = 448  # Whisper's decoder context, prompt included
 _MAX_INITIAL_TIMESTAMP_INDEX = 50  # 1.0 s / 0.02 s, as transcribe() computes it
 _WINDOW_FRAMES = 3000  # 30 s of 10 ms log-Mel frames: the window Whisper was trained on
+
+WHISPER_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+"""transcribe()'s own fallback: greedy first, then sampling at each higher temperature in turn (five
+samples at each)."""
+
+FALLBACK_TEMPERATURES = (0.0, 0.4, 0.8)
+FALLBACK_BEST_OF = 2
+"""A final's fallback by default: two sampled temperatures of two samples each, 5 decodes at most where
+transcribe()'s own takes 26. On the capacity benchmark's real answers the hardest final (a disfluent
+speaker, 2.9 s) took 1.51 s with Whisper's and 0.75 s with this, one thread (docs/benchmarks.md)."""
 
 CPU_DECODE_BATCH = 4
 """Utterances per decoder call that cost least per utterance on CPU (bench/asr_batching.py)."""
@@ -138,6 +151,14 @@ class AsrOptions:
     the cost and shrinks with its input: at 20 s an utterance costs ~2.3x less than at 30 s, with the same
     word error rate on clean synthetic speech and a lower one on noisy speech (bench/asr_batching.py).
     Whisper was trained on 30 s windows only, so 30 restores exactly what `transcribe()` does.
+
+    `fallback_temperatures` and `fallback_best_of` are what a second pass of one utterance gets when its
+    first decode is unreliable (too repetitive or too unlikely): `transcribe()`'s temperature fallback,
+    with fewer temperatures and samples than its own (`WHISPER_TEMPERATURES`, five samples each): on
+    hard audio that held the recogniser's single lane 1.1-1.3 s per utterance (docs/benchmarks.md,
+    "Capacity per engine core"), from the finals every conversation waits for. `(0.0,)` means no
+    sampling at all: the greedy text stands, reliable or not. The whole-answer pass (`transcribe_timed`),
+    which runs when nobody waits and gives the stored transcript, keeps `transcribe()`'s own.
     """
 
     model: str
@@ -149,10 +170,17 @@ class AsrOptions:
     language: str = "en"
     decode_batch: int = CPU_DECODE_BATCH
     window_s: float = 20.0
+    fallback_temperatures: tuple[float, ...] = FALLBACK_TEMPERATURES
+    fallback_best_of: int = FALLBACK_BEST_OF
 
     def __post_init__(self) -> None:
         if not 1.0 <= self.window_s <= 30.0:
             raise ValueError("window_s must be between 1 and 30 seconds")
+        temperatures = self.fallback_temperatures
+        if not temperatures or temperatures[0] != 0.0 or list(temperatures) != sorted(set(temperatures)):
+            raise ValueError("fallback_temperatures must start at 0.0 and rise")
+        if temperatures[-1] > 1.0 or self.fallback_best_of < 1:
+            raise ValueError("fallback temperatures must be at most 1.0 and fallback_best_of >= 1")
         if self.cpu_threads < 0:
             raise ValueError("cpu_threads must be >= 0")
         if self.workers < 1 or self.beam_size < 1 or self.decode_batch < 1:
@@ -172,6 +200,8 @@ class AsrOptions:
             if settings.device == "cpu"
             else settings.max_batch,
             window_s=settings.window_s,
+            fallback_temperatures=tuple(settings.fallback_temperatures),
+            fallback_best_of=settings.fallback_best_of,
         )
 
     @property
@@ -513,6 +543,8 @@ class WhisperRecognizer:
             language=self._language,
             beam_size=self.options.beam_size,
             vad_filter=False,  # the segmenter already cut the speech out
+            temperature=list(self.options.fallback_temperatures),
+            best_of=self.options.fallback_best_of,
             without_timestamps=not timestamps,
             condition_on_previous_text=False,
             initial_prompt=prompt or None,

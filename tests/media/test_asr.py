@@ -12,10 +12,13 @@ from collections.abc import Sequence
 import jiwer
 import numpy as np
 import pytest
+from faster_whisper import WhisperModel
 
 from config.settings import AsrSettings
 from media.asr import (
     CPU_DECODE_BATCH,
+    FALLBACK_BEST_OF,
+    FALLBACK_TEMPERATURES,
     WHISPER_SAMPLE_RATE,
     AsrOptions,
     FloatAudio,
@@ -110,6 +113,55 @@ def test_options_from_settings() -> None:
     for window_s in (0.5, 31.0):
         with pytest.raises(ValueError, match="must"):
             AsrOptions(model="m", window_s=window_s)
+
+
+def test_the_fallback_options_come_from_the_settings_and_bad_ones_are_refused() -> None:
+    default = AsrOptions.from_settings(AsrSettings())
+    assert (default.fallback_temperatures, default.fallback_best_of) == (
+        FALLBACK_TEMPERATURES,
+        FALLBACK_BEST_OF,
+    )
+    assert AsrOptions(model="m").fallback_temperatures == FALLBACK_TEMPERATURES
+    chosen = AsrOptions.from_settings(AsrSettings(fallback_temperatures=[0.0], fallback_best_of=1))
+    assert (chosen.fallback_temperatures, chosen.fallback_best_of) == ((0.0,), 1)
+    for temperatures in ([], [0.4], [0.0, 0.8, 0.4], [0.0, 0.0], [0.0, 1.5]):
+        with pytest.raises(ValueError, match="fallback_temperatures"):
+            AsrSettings(fallback_temperatures=temperatures)
+    for bad in ((), (0.5,), (0.0, 0.8, 0.4), (0.0, 2.0)):
+        with pytest.raises(ValueError, match="must"):
+            AsrOptions(model="m", fallback_temperatures=bad)
+    with pytest.raises(ValueError, match="must"):
+        AsrOptions(model="m", fallback_best_of=0)
+
+
+def test_a_finals_second_pass_samples_only_the_fallback_it_is_given(
+    speech: dict[str, FloatAudio], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What transcribe() is asked for when a first decode is unreliable, and that a whole answer's pass
+    keeps Whisper's own fallback."""
+    calls: list[dict[str, object]] = []
+    transcribe = WhisperModel.transcribe
+
+    def spy(model: WhisperModel, audio: object, *args: object, **kwargs: object) -> object:
+        calls.append(kwargs)
+        return transcribe(model, audio, *args, **kwargs)
+
+    monkeypatch.setattr(WhisperModel, "transcribe", spy)
+    recognizer = WhisperRecognizer(
+        AsrOptions(model=str(bundled_model_path()), fallback_temperatures=(0.0, 0.5), fallback_best_of=1)
+    )
+    audio = speech[SENTENCES[0]]
+    assert recognizer.transcribe(audio).text  # reliable: no second pass
+    assert calls == []
+    monkeypatch.setattr("media.asr._LOG_PROB_THRESHOLD", 0.0)  # every first decode looks unreliable
+    again = recognizer.transcribe(audio)
+    assert [(c["temperature"], c["best_of"]) for c in calls] == [([0.0, 0.5], 1)]
+    assert word_error_rate(SENTENCES[:1], [again.text]) <= 0.2
+    calls.clear()
+    assert recognizer.transcribe_timed(audio).words
+    assert len(calls) == 1
+    assert "temperature" not in calls[0]
+    assert "best_of" not in calls[0]
 
 
 def test_whisper_recognizer_satisfies_the_protocol(recognizer: WhisperRecognizer) -> None:
