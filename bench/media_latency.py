@@ -85,7 +85,15 @@ def local_server(
     (port, data dir) replaces `interview-engine serve` (e.g. a benchmark's own instrumented server)."""
     data = Path(tempfile.mkdtemp(prefix="ie-bench-"))
     exe = Path(sys.executable).parent / "interview-engine"
-    env = {**os.environ, "IE_ASR__PRELOAD": "true", "IE_LOG_LEVEL": "WARNING", **(extra_env or {})}
+    env = {
+        **os.environ,
+        "IE_ASR__PRELOAD": "true",
+        "IE_LOG_LEVEL": "WARNING",
+        # The benchmarks start their sessions all at once to measure them together; the join burst limit
+        # would turn the fifth away for a few seconds (docs/media.md, "Capacity and overload").
+        "IE_LOAD__JOIN_BURST": "0",
+        **(extra_env or {}),
+    }
     key = subprocess.run(
         [exe, "api-key", "create", "--company", "bench", "--data-dir", data],
         check=True,

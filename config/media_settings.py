@@ -335,6 +335,14 @@ class LoadSettings(SettingsGroup):
         le=60_000,
         description="Mean wait of finals for the recogniser from which new sessions are refused.",
     )
+    join_burst: int = Field(
+        default=4,
+        ge=0,
+        le=10_000,
+        description="New live sessions admitted within one window_s, before the signal can show their "
+        "load (a candidate talks only after the greeting); more get 503 with Retry-After for when the "
+        "oldest leaves the window, and the join page retries by itself. 0: no such limit.",
+    )
     shed_partial_factor: int = Field(
         default=3,
         ge=1,

@@ -15,7 +15,14 @@ the last `window_s` seconds:
 without a loop or a CPU to saturate): OK; SHEDDING from the `shed_*` thresholds, where partial
 hypotheses come `shed_partial_factor` times less often; FULL from the `refuse_*` thresholds, where no
 partials are asked for at all and a new live session gets 503 with Retry-After. Finals are never
-dropped at any level. A level holds for `hold_s` after the signal last reached it, so admission does
+dropped at any level.
+
+A measured signal lags what it measures: a candidate who joins hears the greeting and the first
+question before saying a word, so a new session's load shows in the window only tens of seconds
+later. Many joins at once (interviews booked for 9:00 sharp) would all be let in before the signal
+rises. So admission also counts: at most `join_burst` new sessions within one `window_s`; past that a
+join gets 503 with Retry-After for when the oldest of them leaves the window (the join page waits and
+tries again by itself), and the signal meanwhile shows what the admitted ones cost. A level holds for `hold_s` after the signal last reached it, so admission does
 not flap from one sample to the next. bench/capacity.py measures the signal beside the replies' latency
 (docs/benchmarks.md "Capacity per engine core"); the defaults and what they do and do not protect are
 in docs/media.md "Capacity and overload".
@@ -29,6 +36,7 @@ import asyncio
 import contextlib
 import enum
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -157,6 +165,8 @@ class LoadMonitor:
         self._asr_stats = asr_stats
         self._task: asyncio.Task[None] | None = None
         self._level = LoadLevel.OK
+        self._clock = clock
+        self._admitted: deque[float] = deque()  # when each session of the current window was admitted
         self.refused = 0  # sessions refused for load since start (a counter for /metrics)
 
     async def __aenter__(self) -> Self:
@@ -189,12 +199,37 @@ class LoadMonitor:
             return base_ms * self.settings.shed_partial_factor
         return base_ms
 
-    def check_admission(self, talking: int) -> None:
-        """Raise `EngineAtCapacity` when a new live session would slow down the `talking` ones (the
-        sessions connected now). With none, there is nobody to protect and whatever loads the engine
-        (its start-up, a burst of API calls) is not the sessions' doing: admit."""
-        if not self.settings.admission or talking == 0:
+    def admit(self, talking: int) -> None:
+        """Count a new live session in, or raise `EngineAtCapacity` when it would slow down the ones
+        already here: the `talking` ones (connected now) when the measured signal is FULL, or the ones
+        admitted within the last `window_s` when there are `join_burst` of them (their load is not in
+        the signal yet). With nobody talking and no recent admission there is nobody to protect, and
+        whatever loads the engine (its start-up, a burst of API calls) is not the sessions' doing."""
+        if not self.settings.admission:
             return
+        now = self._clock()
+        while self._admitted and self._admitted[0] <= now - self.settings.window_s:
+            self._admitted.popleft()
+        burst = self.settings.join_burst
+        if burst and len(self._admitted) >= burst:
+            self.refused += 1
+            wait_s = max(1, math.ceil(self._admitted[0] + self.settings.window_s - now))
+            logger.warning(
+                "refusing a new live session: %d joined within %.0f s (IE_LOAD__JOIN_BURST), retry in %d s",
+                len(self._admitted),
+                self.settings.window_s,
+                wait_s,
+            )
+            raise EngineAtCapacity(
+                "many interviews are starting on this server right now; yours starts in a few seconds",
+                wait_s,
+                "join_burst",
+            )
+        if talking > 0:
+            self._refuse_when_full()
+        self._admitted.append(now)
+
+    def _refuse_when_full(self) -> None:
         signal = self.gate.signal()
         if signal.level is LoadLevel.FULL:
             self.refused += 1

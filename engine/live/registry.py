@@ -155,7 +155,7 @@ class LiveSessions:
             raise ServiceUnavailable("too many calls are connecting right now; please try again in a minute")
         # Measured, not counted: refuse before the sessions already talking slow down (load.py).
         if measured:
-            self._runtime.load.check_admission(connected)
+            self._runtime.load.admit(connected)
 
     async def _claim(self, session_id: str, routed: bool) -> bool:
         """Holds the session on this engine (taking it over from a dead one), or raises where it is held:

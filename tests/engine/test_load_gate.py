@@ -100,24 +100,74 @@ def test_the_monitor_spaces_partials_out_then_stops_them_and_refuses() -> None:
     clock = Clock()
     monitor = LoadMonitor(LIMITS.model_copy(update={"shed_partial_factor": 3}), stats, clock=clock)
     assert monitor.partial_interval_ms(1000) == 1000
-    monitor.check_admission(1)  # OK: nothing raised
+    monitor.admit(1)  # OK: nothing raised
     lags(monitor.gate, clock, 40, 5)
     monitor.refresh()  # the sampling task does this every tick
     assert monitor.partial_interval_ms(1000) == 3000
-    monitor.check_admission(1)  # shedding still admits
+    monitor.admit(1)  # shedding still admits
     lags(monitor.gate, clock, 100, 5)
     monitor.refresh()
     assert monitor.partial_interval_ms(1000) is None
     with pytest.raises(EngineAtCapacity, match="at capacity") as refused:
-        monitor.check_admission(1)
+        monitor.admit(1)
     error = refused.value
     assert error.status_code == 503
     assert error.headers == {"Retry-After": str(LIMITS.retry_after_s)}
     assert monitor.refused == 1
-    monitor.check_admission(0)  # nobody talking: nobody to protect, whatever the load
+    monitor.admit(0)  # nobody talking: nobody to protect, whatever the load
     # Admission by load can be switched off; partials still give way.
     off = LoadMonitor(LIMITS.model_copy(update={"admission": False}), stats, clock=clock)
     lags(off.gate, clock, 100, 5)
     off.refresh()
-    off.check_admission(1)
+    off.admit(1)
     assert off.partial_interval_ms(1000) is None
+
+
+def test_a_burst_of_joins_is_spread_over_the_window_before_the_signal_can_show_it() -> None:
+    clock = Clock()
+    monitor = LoadMonitor(LIMITS.model_copy(update={"join_burst": 3}), stats, clock=clock)
+    for _ in range(3):  # nobody talks yet, the signal is quiet: the first three are let in at once
+        monitor.admit(0)
+        clock.t += 1.0
+    with pytest.raises(EngineAtCapacity, match="starting") as refused:
+        monitor.admit(0)
+    # The oldest of the three leaves the window 5 s after it came (2 s from now).
+    assert refused.value.headers == {"Retry-After": "2"}
+    assert refused.value.details == {"reason": "join_burst", "retry_after_s": 2}
+    assert monitor.refused == 1
+    clock.t += 1.5
+    with pytest.raises(EngineAtCapacity):
+        monitor.admit(0)  # still three within the window (Retry-After rounds up)
+    clock.t += 0.6
+    monitor.admit(0)  # the first left the window: one more fits
+    with pytest.raises(EngineAtCapacity):
+        monitor.admit(1)
+    assert monitor.refused == 3
+    clock.t += LIMITS.window_s
+    for _ in range(3):
+        monitor.admit(2)
+    # Refused joins do not count as admitted, and 0 or admission off lift the limit.
+    unlimited = LoadMonitor(LIMITS.model_copy(update={"join_burst": 0}), stats, clock=clock)
+    off = LoadMonitor(LIMITS.model_copy(update={"join_burst": 1, "admission": False}), stats, clock=clock)
+    for _ in range(20):
+        unlimited.admit(0)
+        off.admit(0)
+    assert unlimited.refused == off.refused == 0
+
+
+def test_a_full_engine_refuses_without_counting_the_refused_join_as_admitted() -> None:
+    clock = Clock()
+    monitor = LoadMonitor(LIMITS.model_copy(update={"join_burst": 2}), stats, clock=clock)
+    monitor.admit(1)
+    lags(monitor.gate, clock, 100, 5)
+    monitor.refresh()
+    for _ in range(3):
+        with pytest.raises(EngineAtCapacity, match="at capacity"):
+            monitor.admit(1)
+    # Nobody talking: the burst rule alone. The first admission has left the window, and the refused
+    # ones never entered it: two more fit.
+    monitor.admit(0)
+    monitor.admit(0)
+    with pytest.raises(EngineAtCapacity, match="starting"):
+        monitor.admit(0)
+    assert monitor.refused == 4

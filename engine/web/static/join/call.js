@@ -21,6 +21,7 @@ import {
   addMicTrack, clearLostTimer, closePeer, peerState, sanitizeIceServers, startStatsLoop, waitForIceGathering,
 } from './peer.js';
 import { clearNotice, setConnection, showBlocked, showNotice, showScreen } from './screens.js';
+import { cancelRetry, resetRetries, retryAfterSeconds, scheduleRetry } from './retry.js';
 import { app } from './state.js';
 
 const ICE_GATHER_TIMEOUT_MS = 3000;
@@ -77,6 +78,7 @@ async function reacquireMicThenConnect() {
 }
 
 async function connect() {
+  cancelRetry();
   if (app.connecting || app.ended) return;
   if (!app.micStream) {
     showNotice({
@@ -218,12 +220,32 @@ function handleOfferError(result) {
   } else if (status === 403) {
     connectFailed(errorMessage(result, 'Please agree to the recording notice before starting.'));
   } else if (status === 503) {
-    connectFailed(errorMessage(result, 'The interview service is busy right now.') + ' Please wait a minute and press "Reconnect".');
+    const busy = errorMessage(result, 'The interview service is busy right now.');
+    const wait = retryAfterSeconds(result);
+    if (wait !== null && scheduleRetry(wait, reconnect)) {
+      connectWaiting(wait);
+    } else {
+      connectFailed(busy + ' Please wait a minute and press "Reconnect".');
+    }
   } else if (status === 0) {
     connectFailed('We could not reach the interview server. Check your internet connection and press "Reconnect".');
   } else {
     connectFailed(errorMessage(result, 'The connection could not be set up.') + ' Please press "Reconnect" to try again.');
   }
+}
+
+/** Turned away for now: the page tries again by itself after `seconds` (retry.js). */
+function connectWaiting(seconds) {
+  closePeer();
+  setConnection('connecting');
+  const when = seconds === 1 ? '1 second' : seconds + ' seconds';
+  showNotice({
+    kind: 'wait',
+    title: 'Please wait a moment',
+    text: 'The interview server is busy starting other interviews. We will try again automatically in '
+      + when + '. You can also press "Reconnect" to try now.',
+  });
+  el.reconnect.hidden = false;
 }
 
 function connectFailed(text) {
@@ -257,8 +279,9 @@ function onPeerState(state) {
   if (app.ended) return;
   if (state === 'connected') {
     clearLostTimer();
+    resetRetries();
     el.reconnect.hidden = true;
-    if (el.notice.dataset.kind === 'error') clearNotice();
+    if (el.notice.dataset.kind === 'error' || el.notice.dataset.kind === 'wait') clearNotice();
     setConnection('connected');
     if (app.callStartedAt === null) startClock();
   } else if (state === 'disconnected' || state === 'failed') {
