@@ -227,12 +227,14 @@ class PhoneTransport(StreamTransport):
         return json.dumps({"event": "media", "streamSid": self.stream_sid, "media": {"payload": payload}})
 
     def send(self, message: dict[str, Any]) -> None:
-        # The session says "listening" once a line's last frame has left: a mark right behind it comes
-        # back from the provider when the caller has heard the whole line.
+        # The session says "listening" once the track has handed out a line's last frame: a mark right
+        # behind its audio comes back from the provider when the caller has heard the whole line.
         if message.get("type") == "state" and message.get("state") == "listening":
             self.lines_sent += 1
             mark = {"name": f"line-{self.lines_sent}"}
-            self.enqueue(json.dumps({"event": "mark", "streamSid": self.stream_sid, "mark": mark}))
+            self.enqueue_after_audio(
+                json.dumps({"event": "mark", "streamSid": self.stream_sid, "mark": mark})
+            )
 
     def interrupted(self) -> None:
         super().interrupted()

@@ -74,6 +74,10 @@ class StreamTransport:
         self._arrived = asyncio.Event()
         self._samples_in = 0
         self._outbox: deque[tuple[WireMessage, bool]] = deque()  # (message, is audio)
+        # Control messages held behind audio still on its way (enqueue_after_audio), each with the count
+        # of frames the pump must have taken before it goes; and that count so far.
+        self._held: deque[tuple[WireMessage, int]] = deque()
+        self._frames_taken = 0
         self._queued_audio = 0
         self._ready = asyncio.Event()
         self._wrote = asyncio.Event()  # set after each write, and when the writer gives up
@@ -173,11 +177,27 @@ class StreamTransport:
         self._arrived.set()
 
     def enqueue(self, message: WireMessage) -> None:
-        """A control message, sent in order with the audio around it."""
+        """A control message, sent in order with the audio around it (and behind any held one)."""
         if not self._writable:
+            return
+        if self._held:
+            self._held.append((message, self._held[-1][1]))
             return
         self._outbox.append((message, False))
         self._ready.set()
+
+    def enqueue_after_audio(self, message: WireMessage) -> None:
+        """A control message that must follow every bit of audio the track has handed out so far (a
+        phone mark behind a line). The end of the last frame is not on the wire yet when the track hands
+        it over: the resampler holds a few samples back and the part of a 20 ms chunk it does not fill
+        waits for the next frame. So the message is queued behind the audio of the first frame the pump
+        asks the track for after the ask (released after the frame after that, 20-40 ms later: the track
+        never pauses; the one frame of slack covers a last frame handed over as the ask was made), or
+        when the track ends. Sent at once, a mark came
+        back 17 ms before the line's last sound on a loaded machine: the far end reports the line heard
+        before it is."""
+        if self._writable:
+            self._held.append((message, self._frames_taken + 2))
 
     def lost(self) -> None:
         """The socket closed or broke a rule: the connection is gone (a lost one, resumable, unless the
@@ -220,6 +240,7 @@ class StreamTransport:
             try:
                 frame = await track.recv()
             except MediaStreamError:
+                self._release(len(self._held))
                 return
             for out in resampler.resample(frame):
                 pending += bytes(out.planes[0])[: out.samples * BYTES_PER_SAMPLE]
@@ -233,6 +254,16 @@ class StreamTransport:
                 message = self.encode_audio(piece)
                 if message is not None:
                     self._queue_audio(message)
+            self._frames_taken += 1
+            self._release(sum(1 for _, due in self._held if due <= self._frames_taken))
+
+    def _release(self, count: int) -> None:
+        """The first `count` held messages go out, behind the audio queued so far."""
+        for _ in range(count):
+            message, _due = self._held.popleft()
+            if self._writable:
+                self._outbox.append((message, False))
+                self._ready.set()
 
     def _queue_audio(self, message: WireMessage) -> None:
         if not self._writable:

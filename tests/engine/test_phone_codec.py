@@ -149,6 +149,34 @@ async def test_the_interviewer_goes_out_as_20_ms_mu_law_with_marks_and_clear() -
     assert wire.sent[len(media)]["mark"] == {"name": "line-1"}
 
 
+async def test_a_mark_asked_for_as_the_line_ends_still_follows_all_of_its_audio() -> None:
+    """The session says "listening" as soon as the track has handed out a line's last frame; the end of
+    that frame is still in the resampler and in an unfilled 20 ms chunk then, so a mark queued at once
+    went out before it (and the far end reported the line heard before it was)."""
+    wire = _Wire()
+    transport = PhoneTransport(wire.write, StreamStart("MZ1", "CA1", {}), max_queued_frames=10)
+    track = InterviewerTrack(asyncio.get_running_loop().time)
+    await transport.start(track)
+    try:
+        for line in range(1, 4):
+            # Lengths that are not whole 20 ms frames at 8 kHz, so each line ends inside a chunk.
+            playback = track.play(Utterance("Hello.", _tone(48000, 0.207 * line), _tone(16000, 0.207 * line)))
+            await playback.done
+            transport.send({"type": "state", "state": "listening"})
+            await asyncio.sleep(0.15)
+    finally:
+        await transport.close()
+        track.stop()
+    events = [m["event"] for m in wire.sent]
+    assert events.count("mark") == 3, events
+    marks = [i for i, event in enumerate(events) if event == "mark"]
+    # Each mark comes after the last media of its line and before the first of the next.
+    for line, at in enumerate(marks):
+        assert events[at - 1] == "media"
+        assert line == len(marks) - 1 or "media" in events[at + 1 : marks[line + 1]]
+    assert all(event == "mark" for event in events[marks[-1] :]), events[marks[-1] :]
+
+
 def _request(scheme: str) -> Request:
     host = b"engine.internal:8000"
     return Request(

@@ -133,8 +133,14 @@ async def test_a_caller_is_interviewed_heard_answered_recorded_and_logged(
         # What came back is the interviewer's voice: sound, and speech by WebRTC's VAD at 8 kHz.
         assert caller.heard.sound_s() > 5.0
         assert _speech_share(bytes(caller.heard.pcm)) > 0.6
-        # A mark followed each line, and was echoed back.
+        # A mark followed each line, and was echoed back; behind all of the line's sound (sent at once,
+        # a mark once came 17 ms before the line's last sound, so the caller never seemed to finish it).
         assert [name for name, _ in caller.heard.marks][:3] == ["line-1", "line-2", "line-3"]
+        for _name, at in caller.heard.marks[:2]:
+            assert all(end <= at for start, end in caller.heard.sound_runs if start < at), (
+                caller.heard.marks,
+                caller.heard.sound_runs,
+            )
 
         # The answers reached the transcript within the bound.
         transcript = expect(await client.get(f"/v1/sessions/{session_id}/transcript"), 200)["segments"]
