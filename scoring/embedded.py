@@ -43,7 +43,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -52,7 +52,7 @@ from scoring import evidence
 from scoring.answer_quality import SCALARS, AnswerQualityModel, answer_features
 from scoring.embeddings import SentenceEncoder
 from scoring.evidence import DimensionEvidence, Exchange, Question
-from scoring.model import DimensionScore, Rubric, Segment
+from scoring.model import CANDIDATE, DimensionScore, Rubric, Segment
 from scoring.stretches import SENTENCE, Stretch, pick_evidence
 from scoring.stretches import stretches as stretches_of
 from scoring.wording import FULL_WORDS, substance
@@ -98,6 +98,11 @@ MODEL_SHARE = 0.7
 # answers that do address the question (two wordings of one answer differ by up to 0.13 there); on
 # the model's 842 training answers, fewer than 1% of on-topic ones fall below it.
 READ_GATE = 0.8
+# The call ended on the candidate's words to the last question, and they are not about it (relevance
+# below this; "sorry, my son's nursery is calling, I have to go" reads 0.22): a leaving, not an answer,
+# and evidence for nothing. Only the last question, and only when the candidate had the last word: an
+# off-topic answer anywhere else is still scored (low).
+DEPARTURE_RELEVANCE = 0.5
 _PROTOTYPES = {
     "reasoning": (
         "I did it this way because it avoided the bigger risk, and the trade-off was worth it.",
@@ -193,8 +198,8 @@ class EmbeddedScorer:
 
     def score_sync(self, rubric: Rubric, transcript: Sequence[Segment]) -> list[DimensionScore]:
         grouped = self._questions(rubric, transcript)
-        verdicts = evidence.sufficiency(rubric, grouped, self.min_words)
         assessed = self._assess_all(rubric, grouped)
+        verdicts = self._verdicts(rubric, transcript, grouped, assessed)
         return [
             _dimension(rubric, item.name, verdicts[item.name], grouped, assessed) for item in rubric.items
         ]
@@ -202,7 +207,33 @@ class EmbeddedScorer:
     def _sufficiency_sync(
         self, rubric: Rubric, transcript: Sequence[Segment]
     ) -> dict[str, DimensionEvidence]:
-        return evidence.sufficiency(rubric, self._questions(rubric, transcript), self.min_words)
+        grouped = self._questions(rubric, transcript)
+        return self._verdicts(rubric, transcript, grouped, self._assess_all(rubric, grouped))
+
+    def _verdicts(
+        self,
+        rubric: Rubric,
+        transcript: Sequence[Segment],
+        grouped: Sequence[Question],
+        assessed: dict[int, _Assessed],
+    ) -> dict[str, DimensionEvidence]:
+        """The evidence gate, without the candidate's leaving words (`_departure`): they are dropped
+        from `assessed`, and a dimension they alone would have covered is not assessed, saying why."""
+        left = _departure(transcript, grouped, assessed)
+        if left is None:
+            return evidence.sufficiency(rubric, grouped, self.min_words)
+        del assessed[left]
+        verdicts = evidence.sufficiency(
+            rubric, [q for i, q in enumerate(grouped) if i != left], self.min_words
+        )
+        name = grouped[left].dimension
+        if name is not None and name in verdicts and not verdicts[name].sufficient:
+            verdicts[name] = replace(
+                verdicts[name],
+                why="Not assessed: the call ended after this dimension's question was asked, and the "
+                "candidate's last words were not an answer to it.",
+            )
+        return verdicts
 
     # -- the model ---------------------------------------------------------------------------------
 
@@ -400,6 +431,24 @@ def _asked(question: Question) -> list[str]:
     sentences = [m.group(0).strip() for m in SENTENCE.finditer(question.wording) if m.group(0).strip()]
     # The question is at the end ("Thanks. Next one: tell me about X. How did you go about it?").
     return [" ".join(sentences[-2:]), sentences[-1]] if sentences else [question.wording]
+
+
+def _departure(
+    transcript: Sequence[Segment], grouped: Sequence[Question], assessed: dict[int, _Assessed]
+) -> int | None:
+    """The last question, when the call ended on the candidate's words to it, without a follow-up, and
+    those words are not about it (relevance below `DEPARTURE_RELEVANCE`). A candidate who says "sorry,
+    I have to go" and hangs up as a question is asked has not answered it: scored, that dimension got
+    0 and pulled the interview down, where a dimension the call never reached is not assessed."""
+    if not grouped or not transcript:
+        return None
+    if max(transcript, key=lambda s: (s.end, s.start)).speaker != CANDIDATE:
+        return None  # the interviewer had the last word: the call ended normally, or on a question
+    index = len(grouped) - 1
+    last = assessed.get(index)
+    if last is None or len(grouped[index].exchanges) != 1:
+        return None
+    return index if last.parts["relevance"] < DEPARTURE_RELEVANCE else None
 
 
 def _ramp(value: float, low: float, high: float) -> float:

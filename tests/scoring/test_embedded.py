@@ -138,6 +138,36 @@ def test_a_dimension_never_asked_is_not_scored(scorer: EmbeddedScorer) -> None:
         assert found[name].evidence == ()
 
 
+LEAVING = (
+    "Oh, sorry, that's, that's my son's nursery calling, he's got a temperature, I'm really sorry, I'm "
+    "going to have to go and get him. Can we, can we pick this up another time?"
+)
+
+
+async def test_words_of_leaving_as_the_call_ends_are_not_an_answer(scorer: EmbeddedScorer) -> None:
+    answers = {"System Design": STRONG["System Design"], "Communication": STRONG["Communication"]}
+    left = transcript({**answers, "Ownership": LEAVING})  # the candidate's words end the call
+    found = {s.name: s for s in scorer.score_sync(rubric(), left)}
+    assert found["Ownership"].score is None
+    assert found["Ownership"].status == INSUFFICIENT_EVIDENCE
+    assert "last words were not an answer" in found["Ownership"].rationale
+    assert value(found["System Design"]) >= 7
+    assert value(found["Communication"]) >= 7
+    gate = await scorer.sufficiency(rubric(), left)
+    assert not gate["Ownership"].sufficient
+    assert gate["System Design"].sufficient
+    # The same words with the interviewer closing the call are an answer, about something else: scored, low.
+    closed = [
+        *left,
+        Segment("close", "interviewer", left[-1].end + 1, left[-1].end + 4, "Thank you, goodbye."),
+    ]
+    answered = {s.name: s for s in scorer.score_sync(rubric(), closed)}
+    assert value(answered["Ownership"]) <= 2
+    # And an answer that is about the question stays one, even as the last words of a call.
+    kept = {s.name: s for s in scorer.score_sync(rubric(), transcript(dict(STRONG)))}
+    assert value(kept["Ownership"]) >= 7
+
+
 def test_too_few_words_on_a_dimension_is_not_scored(scorer: EmbeddedScorer) -> None:
     found = scores(scorer, {**STRONG, "Ownership": "Yes, I did that once."})
     assert found["Ownership"].score is None
