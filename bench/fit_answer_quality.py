@@ -32,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.scoring_validity import CALIBRATION, load, spearman
+from bench.calibration_sets import CALIBRATION, load
+from bench.scoring_validity import spearman
 from scoring.answer_quality import MODEL_FILE, AnswerQualityModel
 from scoring.embedded import MODEL_SHARE, EmbeddedScorer, blend
 from scoring.model import QuestionHint, Rubric, RubricItem, Segment

@@ -31,9 +31,10 @@ from typing import Any
 
 import httpx
 
+from bench.calibration_sets import CALIBRATION
 from bench.media_latency import Server, local_server, synthesize
 from bench.report import machine, write_section
-from bench.scoring_validity import CALIBRATION, DOCS
+from bench.scoring_validity import DOCS
 from media.espeak import EspeakTts
 from media.scripted_candidate import ScriptedCandidate
 from scoring.embeddings import SentenceEncoder

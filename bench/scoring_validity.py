@@ -30,45 +30,21 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+from bench.calibration_sets import CALIBRATION, INDEPENDENT, INDEPENDENT_LABEL, Case, load
 from bench.report import machine, write_section
 from config.settings import EMBEDDED_REVIEW_MARGIN
 from scoring import evidence
 from scoring.embedded import EmbeddedScorer
 from scoring.embeddings import SentenceEncoder
-from scoring.model import DimensionScore, QuestionHint, Rubric, RubricItem, Scorer, Segment
+from scoring.model import DimensionScore, Scorer
 from scoring.scorecard import DEFAULT_COVERAGE_THRESHOLD, NEEDS_REVIEW, close_call, rate
 
-CALIBRATION = Path(__file__).parent / "calibration"
-# Written later, by a writer who never read the scorer's code, in two roles the calibration set lacks;
-# nothing is fitted on it (README there). It shows what the calibration set's figures overstate.
-# Sets written by someone who never read the scorer's code, never fitted on: (folder, column label).
-INDEPENDENT = (
-    (Path(__file__).parent / "calibration_holdout", "embedded, independent set"),
-    (Path(__file__).parent / "calibration_holdout2", "embedded, second independent set"),
-    (Path(__file__).parent / "calibration_holdout3", "embedded, third independent set"),
-    (Path(__file__).parent / "calibration_holdout4", "embedded, fourth independent set"),
-    (Path(__file__).parent / "calibration_holdout5", "embedded, fifth independent set"),
-)
-INDEPENDENT_LABEL = INDEPENDENT[0][1]
 RESULTS = Path(__file__).parent / "results" / "scoring_validity.json"
 DOCS = Path(__file__).parent.parent / "docs" / "benchmarks.md"
 PASS_MARK = 60.0
 TIE_POINTS = 5  # truth overalls closer than this are not ranked against each other
 MARGINS = (0.0, 5.0, 10.0, 15.0)  # close-call margins compared in the report
 ADVERSARIAL = ("repetition", "buzzword_salad", "off_topic")
-WORDS_PER_SECOND = 2.5
-
-
-@dataclass(frozen=True)
-class Case:
-    id: str
-    kind: str
-    pair: str | None
-    rubric: Rubric
-    segments: tuple[Segment, ...]
-    truth_dims: dict[str, float | None]
-    truth_overall: float | None
-    truth_pass: bool | None
 
 
 @dataclass(frozen=True)
@@ -79,42 +55,6 @@ class Result:
     coverage: float
     recommendation: str  # pass | fail | needs_review
     seconds: float
-
-
-def load(path: Path) -> Case:
-    data = json.loads(path.read_text())
-    spec = data["rubric"]
-    items = tuple(RubricItem(d["name"], d["description"], float(d["weight"])) for d in spec["dimensions"])
-    hints = tuple(
-        QuestionHint((q["text"],), q["dimension"], q.get("skill") or "", tuple(q.get("keywords") or ()))
-        for q in data["plan"]
-    )
-    rubric = Rubric(
-        items,
-        int(spec["scale_max"]),
-        skills=tuple(spec.get("skills") or ()),
-        traits=tuple(spec.get("traits") or ()),
-        objective=spec.get("objective") or "",
-        pass_criteria=spec.get("pass_criteria") or "",
-        questions=hints,
-    )
-    segments: list[Segment] = []
-    t = 0.0
-    for i, line in enumerate(data["transcript"]):
-        length = max(len(line["text"].split()) / WORDS_PER_SECOND, 1.0)
-        segments.append(Segment(f"s{i}", line["speaker"], round(t, 2), round(t + length, 2), line["text"]))
-        t += length + 0.8
-    truth = data["truth"]
-    return Case(
-        data["id"],
-        data["kind"],
-        data.get("pair"),
-        rubric,
-        tuple(segments),
-        dict(truth["dimensions"]),
-        truth.get("overall"),
-        truth.get("pass"),
-    )
 
 
 def recommend(overall: int | None, coverage: float, margin: float) -> str:

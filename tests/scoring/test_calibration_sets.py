@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.scoring_validity import CALIBRATION, INDEPENDENT, load
+from bench.calibration_sets import CALIBRATION, INDEPENDENT, load
 
 FOLDERS = [CALIBRATION, *(folder for folder, _ in INDEPENDENT)]
 FILES = sorted(path for folder in FOLDERS for path in folder.glob("*.json"))
