@@ -48,11 +48,13 @@ from config.settings import LoadSettings
 from engine.errors import ServiceUnavailable
 from media.asr_scheduler import AsrStats
 
-__all__ = ["EngineAtCapacity", "LoadLevel", "LoadMonitor", "LoadSignal", "OverloadGate"]
+__all__ = ["REFUSAL_REASONS", "EngineAtCapacity", "LoadLevel", "LoadMonitor", "LoadSignal", "OverloadGate"]
 
 logger = logging.getLogger(__name__)
 
 TICK_S = 0.1
+# Why a join was refused for load (`details.reason` of the 503, a label on /metrics).
+REFUSAL_REASONS = ("overloaded", "join_burst")
 # The mean over a window needs a few samples before it says anything (a start-up hiccup is one sample).
 MIN_LAG_SAMPLES = 5
 
@@ -167,7 +169,8 @@ class LoadMonitor:
         self._level = LoadLevel.OK
         self._clock = clock
         self._admitted: deque[float] = deque()  # when each session of the current window was admitted
-        self.refused = 0  # sessions refused for load since start (a counter for /metrics)
+        # Sessions refused for load since start, by reason (counters for /metrics).
+        self.refused_by = dict.fromkeys(REFUSAL_REASONS, 0)
 
     async def __aenter__(self) -> Self:
         self._task = asyncio.get_running_loop().create_task(self._sample(), name="load-monitor")
@@ -189,6 +192,11 @@ class LoadMonitor:
         """The level as of the last sample (at most `TICK_S` old): cheap, and safe to read from the
         sessions' audio threads, which must not walk the gate's windows while the loop appends to them."""
         return self._level
+
+    @property
+    def refused(self) -> int:
+        """Sessions refused for load since start, for any reason."""
+        return sum(self.refused_by.values())
 
     def partial_interval_ms(self, base_ms: int) -> int | None:
         """The least new audio between two partials now; None: ask for none."""
@@ -212,7 +220,7 @@ class LoadMonitor:
             self._admitted.popleft()
         burst = self.settings.join_burst
         if burst and len(self._admitted) >= burst:
-            self.refused += 1
+            self.refused_by["join_burst"] += 1
             wait_s = max(1, math.ceil(self._admitted[0] + self.settings.window_s - now))
             logger.warning(
                 "refusing a new live session: %d joined within %.0f s (IE_LOAD__JOIN_BURST), retry in %d s",
@@ -232,7 +240,7 @@ class LoadMonitor:
     def _refuse_when_full(self) -> None:
         signal = self.gate.signal()
         if signal.level is LoadLevel.FULL:
-            self.refused += 1
+            self.refused_by["overloaded"] += 1
             logger.warning(
                 "refusing a new live session: engine at capacity (loop lag %.0f ms, final wait %.0f ms)",
                 signal.loop_lag_ms,

@@ -119,9 +119,15 @@ def _load(services: Services) -> Iterator[Metric]:
         "0: normal; 1: partials spaced out; 2: at capacity, no partials and new sessions refused (503).",
         int(signal.level),
     )
-    yield _counter(
-        "load_refused_sessions", "New live sessions refused because the engine was at capacity.", load.refused
+    refused = CounterMetricFamily(
+        f"{PREFIX}_load_refused_sessions",
+        "New live sessions refused for load, by reason: overloaded (the measured signal) or join_burst "
+        "(too many joins within one window).",
+        labels=["reason"],
     )
+    for reason, count in load.refused_by.items():
+        refused.add_metric([reason], count)
+    yield refused
 
 
 def _asr(services: Services) -> Iterator[Metric]:

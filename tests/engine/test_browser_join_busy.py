@@ -104,6 +104,9 @@ async def test_a_join_turned_away_in_a_burst_is_retried_by_the_page_after_the_wa
             )
             assert await page.is_hidden("#notice")
             await screenshot(page, "browser-busy", "2-connected")
+            metrics = (await raw.get("/metrics")).text
+            assert 'interview_engine_load_refused_sessions_total{reason="join_burst"} 1.0' in metrics
+            assert 'interview_engine_load_refused_sessions_total{reason="overloaded"} 0.0' in metrics
         finally:
             await page.close()
             await first.close()
