@@ -63,7 +63,7 @@ from bench.real_speech import SOURCES, Recording, load, normalise
 from bench.report import machine, pct
 from config.settings import Settings
 from engine.live.revision import Answer, Heard, Said, revise
-from media import asr as asr_module
+from media import asr_checks
 from media.asr import (
     WHISPER_TEMPERATURES,
     AsrOptions,
@@ -154,12 +154,12 @@ RETRIES = _Retries()
 
 @contextlib.contextmanager
 def coverage_check(on: bool) -> Iterator[None]:
-    saved = asr_module.MIN_WORDS_PER_SPEECH_S
-    asr_module.MIN_WORDS_PER_SPEECH_S = saved if on else 0.0
+    saved = asr_checks.MIN_WORDS_PER_SPEECH_S
+    asr_checks.MIN_WORDS_PER_SPEECH_S = saved if on else 0.0
     try:
         yield
     finally:
-        asr_module.MIN_WORDS_PER_SPEECH_S = saved
+        asr_checks.MIN_WORDS_PER_SPEECH_S = saved
 
 
 # -- the call's audio path -----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ Each utterance may come with a prompt: the text said just before it (the previou
 that the segmenter cut), which Whisper reads as preceding context, as `transcribe()` does with
 `initial_prompt`. And each result is checked for coverage: a decode that stops early can drop most of a
 long utterance (Whisper without timestamps sometimes ends after its first sentence: 30 s of speech came
-back as "Absolutely."). When the text has fewer than `MIN_WORDS_PER_SPEECH_S` words per second of
+back as "Absolutely."). When the text has fewer than `asr_checks.MIN_WORDS_PER_SPEECH_S` words per second of
 voiced audio, the utterance is transcribed again by `transcribe()` with timestamps, which walks the
 window segment by segment, and the longer text is kept.
 
@@ -39,16 +39,15 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from media import asr_checks
+
 if TYPE_CHECKING:
     from config.settings import AsrSettings
 
 __all__ = [
-    "COVERAGE_MIN_SPEECH_S",
     "CPU_DECODE_BATCH",
     "FALLBACK_BEST_OF",
     "FALLBACK_TEMPERATURES",
-    "MAX_WORDS_PER_S",
-    "MIN_WORDS_PER_SPEECH_S",
     "WHISPER_SAMPLE_RATE",
     "WHISPER_TEMPERATURES",
     "AsrOptions",
@@ -59,9 +58,7 @@ __all__ = [
     "TimedWord",
     "WhisperRecognizer",
     "bundled_model_path",
-    "covers",
     "pcm_to_float",
-    "voiced_seconds",
 ]
 
 logger = logging.getLogger(__name__)
@@ -91,24 +88,6 @@ speaker, 2.9 s) took 1.51 s with Whisper's and 0.75 s with this, one thread (doc
 
 CPU_DECODE_BATCH = 4
 """Utterances per decoder call that cost least per utterance on CPU (bench/asr_batching.py)."""
-
-MIN_WORDS_PER_SPEECH_S = 1.0
-"""Fewer words than this per second of voiced audio means words were dropped: conversational English
-runs at 2-3 words per second of voiced time, and a slow, hesitant speaker (whose fillers Whisper leaves
-out) at about 1.5."""
-
-MAX_WORDS_PER_S = 6.0
-"""More words than this per second of audio (plus two) cannot have been said: a prompted decode that
-long is Whisper repeating its prompt, and the utterance is decoded again without it."""
-
-COVERAGE_MIN_SPEECH_S = 3.0
-"""Utterances with less voiced audio than this are not checked: one or two words may be all there is."""
-
-# Voiced-time estimate for the coverage check: 30 ms frames within 35 dB of the loudest one (and above
-# -55 dBFS) count as speech. Crude, but it only has to tell 25 s of talk from a 2-second reply.
-_COVERAGE_FRAME = 480
-_COVERAGE_RANGE_DB = 35.0
-_COVERAGE_FLOOR_DB = -55.0
 
 
 def bundled_model_path() -> Path:
@@ -252,23 +231,6 @@ class SpeechRecognizer(Protocol):
         """Transcribe float32 mono 16 kHz utterances in [-1, 1]; blocking; one result per input, in order.
         `prompts` (one per utterance, "" for none) is what was said just before each one."""
         ...
-
-
-def voiced_seconds(audio: FloatAudio) -> float:
-    """Roughly how much of `audio` is voice rather than pause (see `MIN_WORDS_PER_SPEECH_S`)."""
-    frames = len(audio) // _COVERAGE_FRAME
-    if frames == 0:
-        return 0.0
-    power = np.mean(np.square(audio[: frames * _COVERAGE_FRAME].reshape(frames, _COVERAGE_FRAME)), axis=1)
-    level = 10.0 * np.log10(np.maximum(power, 1e-12))
-    threshold = max(float(level.max()) - _COVERAGE_RANGE_DB, _COVERAGE_FLOOR_DB)
-    return float(np.count_nonzero(level > threshold)) * _COVERAGE_FRAME / WHISPER_SAMPLE_RATE
-
-
-def covers(text: str, audio: FloatAudio) -> bool:
-    """Whether `text` has as many words as `audio`'s voiced time calls for (short audio always does)."""
-    speech_s = voiced_seconds(audio)
-    return speech_s < COVERAGE_MIN_SPEECH_S or len(text.split()) >= MIN_WORDS_PER_SPEECH_S * speech_s
 
 
 def _as_audio(audio: npt.ArrayLike) -> FloatAudio:
@@ -418,14 +380,14 @@ class WhisperRecognizer:
             return Recognition(fallback.text, fallback.confidence, audio_s, share + fallback.compute_s)
         text = _spoken(outcome.text)
         confidence = math.exp(outcome.avg_logprob) if text else 0.0
-        if prompt and len(text.split()) > MAX_WORDS_PER_S * audio_s + 2:
+        if prompt and len(text.split()) > asr_checks.MAX_WORDS_PER_S * audio_s + 2:
             # The context ran away with the decoder; hear the audio on its own.
             logger.info(
                 "prompted decode of %.1fs gave %s words: decoded again without", audio_s, len(text.split())
             )
             retry = self._transcribe_sequential(audio)
             return Recognition(retry.text, retry.confidence, audio_s, share + retry.compute_s)
-        if not covers(text, audio):
+        if not asr_checks.covers(text, audio):
             # Words are missing: walk the window segment by segment instead, and keep the fuller text.
             retry = self._transcribe_sequential(audio, prompt, timestamps=True)
             logger.info(

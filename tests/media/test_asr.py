@@ -27,10 +27,9 @@ from media.asr import (
     WhisperRecognizer,
     _spoken,
     bundled_model_path,
-    covers,
     pcm_to_float,
-    voiced_seconds,
 )
+from media.asr_checks import covers, voiced_seconds
 from media.asr_scheduler import AsrScheduler
 from tests.speech import synthesize
 
@@ -331,8 +330,8 @@ def test_a_decode_that_misses_words_is_redone_segment_by_segment(
 ) -> None:
     # With an absurd words-per-second floor every decode looks as if it dropped words: each is redone
     # by transcribe() with timestamps, and the fuller text is kept (here the same words, so no loss).
-    monkeypatch.setattr("media.asr.MIN_WORDS_PER_SPEECH_S", 100.0)
-    monkeypatch.setattr("media.asr.COVERAGE_MIN_SPEECH_S", 0.5)
+    monkeypatch.setattr("media.asr_checks.MIN_WORDS_PER_SPEECH_S", 100.0)
+    monkeypatch.setattr("media.asr_checks.COVERAGE_MIN_SPEECH_S", 0.5)
     calls: list[bool] = []
     sequential = recognizer._transcribe_sequential
 
@@ -373,7 +372,7 @@ def test_a_prompted_decode_with_more_words_than_could_be_said_is_redone_without_
     audio = say("Then Priya took over the rollout.")
     alone = recognizer.transcribe(audio)
     # With the ceiling at 0 words per second (plus two), every prompted text looks like a runaway one.
-    monkeypatch.setattr("media.asr.MAX_WORDS_PER_S", 0.0)
+    monkeypatch.setattr("media.asr_checks.MAX_WORDS_PER_S", 0.0)
     redone = recognizer.transcribe(audio, "I worked with Priya on the rollout.")
     assert redone.text
     assert "priya" not in normalise(redone.text), redone  # heard without the context, as `alone` was
