@@ -13,15 +13,11 @@ from typing import Any
 import httpx
 import jiwer
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
-from config.settings import Settings
-from engine.app import create_app
-from engine.bootstrap import create_key
-from engine.clock import SystemClock
-from tests.chromium import launch, requires_chromium, screenshot
+from tests.chromium import requires_chromium, screenshot
+from tests.engine.join_page_helpers import candidate_browser, embedded_settings, served
 from tests.engine.live_helpers import ANSWERS, booked_session
-from tests.server_thread import ServerThread
 from tests.speech import speech_wav
 
 # Looser than the aiortc end-to-end test's bound: Chromium runs its echo canceller, noise suppressor
@@ -34,16 +30,8 @@ pytestmark = requires_chromium
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    settings = Settings(
-        _env_file=None, data_dir=tmp_path / "data", database_url=f"sqlite+aiosqlite:///{tmp_path / 'e.db'}"
-    )
-    issued = asyncio.run(create_key(settings, "browser", None, SystemClock()))
-    thread = ServerThread(create_app(settings))
-    base = thread.start()
-    try:
-        yield base, issued.secret_key
-    finally:
-        thread.stop()
+    with served(embedded_settings(tmp_path)) as found:
+        yield found
 
 
 @pytest.fixture
@@ -51,18 +39,8 @@ async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
     # Each answer, then a long pause, so the interviewer hears a complete answer to each question.
     wav = tmp_path / "candidate.wav"
     speech_wav(wav, list(ANSWERS), gap_s=6.0, lead_silence_s=4.0, trail_silence_s=6.0)
-    async with async_playwright() as playwright:
-        launched = await launch(
-            playwright,
-            "--disable-quic",
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={wav}",
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with candidate_browser(wav) as launched:
+        yield launched
 
 
 async def debug(page: Page) -> dict[str, Any]:

@@ -4,22 +4,18 @@ try again, does so after that wait without anyone pressing Reconnect, and the ca
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Response, async_playwright
+from playwright.async_api import Browser, Response
 
-from config.settings import LoadSettings, Settings
-from engine.app import create_app
-from engine.bootstrap import create_key
-from engine.clock import SystemClock
+from config.settings import LoadSettings
 from media.scripted_candidate import ScriptedCandidate
-from tests.chromium import launch, requires_chromium, screenshot
+from tests.chromium import requires_chromium, screenshot
+from tests.engine.join_page_helpers import candidate_browser, embedded_settings, served
 from tests.engine.live_helpers import booked_session, offer_poster
-from tests.server_thread import ServerThread
 from tests.speech import speech_wav
 
 pytestmark = requires_chromium
@@ -29,37 +25,16 @@ WINDOW_S = 6.0
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    settings = Settings(
-        _env_file=None,
-        data_dir=tmp_path / "data",
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'e.db'}",
-        load=LoadSettings(join_burst=1, window_s=WINDOW_S),
-    )
-    issued = asyncio.run(create_key(settings, "browser", None, SystemClock()))
-    thread = ServerThread(create_app(settings))
-    base = thread.start()
-    try:
-        yield base, issued.secret_key
-    finally:
-        thread.stop()
+    with served(embedded_settings(tmp_path, load=LoadSettings(join_burst=1, window_s=WINDOW_S))) as found:
+        yield found
 
 
 @pytest.fixture
 async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
     wav = tmp_path / "candidate.wav"
     speech_wav(wav, ["Hello."], gap_s=1.0, lead_silence_s=20.0, trail_silence_s=20.0)
-    async with async_playwright() as playwright:
-        launched = await launch(
-            playwright,
-            "--disable-quic",
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={wav}",
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with candidate_browser(wav) as launched:
+        yield launched
 
 
 async def test_a_join_turned_away_in_a_burst_is_retried_by_the_page_after_the_wait(

@@ -19,16 +19,12 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
-from config.settings import Settings
-from engine.app import create_app
-from engine.bootstrap import create_key
-from engine.clock import SystemClock
-from tests.chromium import launch, requires_chromium, screenshot
+from tests.chromium import requires_chromium, screenshot
+from tests.engine.join_page_helpers import candidate_browser, embedded_settings, served
 from tests.engine.live_helpers import ANSWERS, booked_session
 from tests.engine.test_browser_join import close_enough
-from tests.server_thread import ServerThread
 from tests.speech import speech_wav
 
 pytestmark = requires_chromium
@@ -48,16 +44,8 @@ RELAY_ONLY = """
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    settings = Settings(
-        _env_file=None, data_dir=tmp_path / "data", database_url=f"sqlite+aiosqlite:///{tmp_path / 'e.db'}"
-    )
-    issued = asyncio.run(create_key(settings, "browser", None, SystemClock()))
-    thread = ServerThread(create_app(settings, clock=SystemClock()))
-    base = thread.start()
-    try:
-        yield base, issued.secret_key
-    finally:
-        thread.stop()
+    with served(embedded_settings(tmp_path)) as found:
+        yield found
 
 
 @pytest.fixture
@@ -65,18 +53,8 @@ async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
     # Silence long enough for WebRTC to fail and the fallback to connect, then each answer after a pause.
     wav = tmp_path / "candidate.wav"
     speech_wav(wav, list(ANSWERS), gap_s=8.0, lead_silence_s=20.0, trail_silence_s=8.0)
-    async with async_playwright() as playwright:
-        launched = await launch(
-            playwright,
-            "--disable-quic",
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={wav}",
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with candidate_browser(wav) as launched:
+        yield launched
 
 
 async def debug(page: Page) -> dict[str, Any]:
