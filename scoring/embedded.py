@@ -208,7 +208,11 @@ class EmbeddedScorer:
         self, rubric: Rubric, transcript: Sequence[Segment]
     ) -> dict[str, DimensionEvidence]:
         grouped = self._questions(rubric, transcript)
-        return self._verdicts(rubric, transcript, grouped, self._assess_all(rubric, grouped))
+        # Only the last answer can be a leaving (`_departure`), and its relevance does not depend on the
+        # answers before it: embed that one alone, not the whole interview `score_sync` embeds anyway.
+        last = self._assess_all(rubric, grouped[-1:]) if _ends_on_candidate(transcript) else {}
+        assessed = {len(grouped) - 1: last[0]} if 0 in last else {}
+        return self._verdicts(rubric, transcript, grouped, assessed)
 
     def _verdicts(
         self,
@@ -440,15 +444,17 @@ def _departure(
     those words are not about it (relevance below `DEPARTURE_RELEVANCE`). A candidate who says "sorry,
     I have to go" and hangs up as a question is asked has not answered it: scored, that dimension got
     0 and pulled the interview down, where a dimension the call never reached is not assessed."""
-    if not grouped or not transcript:
-        return None
-    if max(transcript, key=lambda s: (s.end, s.start)).speaker != CANDIDATE:
+    if not grouped or not _ends_on_candidate(transcript):
         return None  # the interviewer had the last word: the call ended normally, or on a question
     index = len(grouped) - 1
     last = assessed.get(index)
     if last is None or len(grouped[index].exchanges) != 1:
         return None
     return index if last.parts["relevance"] < DEPARTURE_RELEVANCE else None
+
+
+def _ends_on_candidate(transcript: Sequence[Segment]) -> bool:
+    return bool(transcript) and max(transcript, key=lambda s: (s.end, s.start)).speaker == CANDIDATE
 
 
 def _ramp(value: float, low: float, high: float) -> float:
