@@ -9,7 +9,9 @@ answers), connects all the candidates, and they answer every question the interv
 - `together`: all at once, each round when every candidate has heard its question (or 6 s have
   passed), the worst case for the recogniser's queue.
 
-Per level it reports: turns answered (a final transcript and a reply for each), reply and transcript
+Per level it reports: turns answered (a final transcript and a reply for each; "early" counts those the
+engine ended before the answer's last sound, a trailing laugh or breath or a cut-in, whose latencies
+are then negative: `CandidateReport.settle_early_turns`), reply and transcript
 p50/p95 at the client (from the end of the candidate's speech, as bench/media_latency.py measures),
 the engine's CPU share of its core, its peak RSS and RSS per session above the idle engine, partials
 decoded and shed, joins refused (503), and the engine's own overload signal (engine/live/load.py: mean
@@ -146,7 +148,7 @@ async def interview(
                             await meet.arrive(index)
                         else:
                             await asyncio.sleep(rng.uniform(*THINK_S))
-                        candidate.report.answering()
+                        candidate.report.answering(candidate.now())
                         end = await candidate.speak(answer.pcm)
                         candidate.report.add_turn(Turn(index, end - answer.tail_s))
             await until(lambda: candidate.report.ended is not None, 30)
@@ -221,6 +223,10 @@ async def run_level(
         asr1, logged = end["asr"], end["turns"]["recent"]
         await wait_idle(client)
     joined = [r for r in reports if r is not None]
+    # A turn the engine ended before the answer's last sound (a trailing laugh or breath, or a cut-in)
+    # has its final before the answer's end: counted, with negative latencies, not lost.
+    early = sum(report.settle_early_turns() for report in joined)
+    _write_timelines(out / f"turns-{n}-{mode}.json", joined, logged)
     turns = [turn for report in joined for turn in report.turns]
     answered = [t for t in turns if t.transcript_latency is not None and t.reply_latency is not None]
     transcript = [t.transcript_latency for t in turns if t.transcript_latency is not None]
@@ -232,6 +238,7 @@ async def run_level(
         "refused": n - len(joined),
         "turns": len(turns),
         "answered": len(answered),
+        "taken_early": early,
         "completed": sum(1 for r in joined if r.ended and r.ended.get("reason") == "completed"),
         "reply_p50_ms": _ms(pct(reply, 0.5)),
         "reply_p95_ms": _ms(pct(reply, 0.95)),
@@ -272,6 +279,40 @@ async def run_level(
         and p95t <= TRANSCRIPT_P95_S
     )
     return result
+
+
+def _write_timelines(path: Path, reports: list[CandidateReport], logged: list[dict[str, Any]]) -> None:
+    """Each session's turns and the messages it received, in its own clock's seconds, with the engine's
+    log of the turns: what to read when a turn went unanswered."""
+    sessions = []
+    for report in reports:
+        sessions.append(
+            {
+                "turns": [
+                    {
+                        "answer": t.answer_index,
+                        "speech_end": round(t.speech_end, 3),
+                        "transcript_latency": t.transcript_latency,
+                        "reply_latency": t.reply_latency,
+                        "early": t.early,
+                        "transcript": t.transcript,
+                    }
+                    for t in report.turns
+                ],
+                "messages": [
+                    {
+                        k: v
+                        for k, v in m.items()
+                        if k in ("type", "state", "text", "final", "received_at", "reason")
+                    }
+                    for m in report.messages
+                    if m.get("type") != "transcript" or m.get("final")
+                ],
+                "sound_runs": [(round(a, 3), round(b, 3)) for a, b in report.sound_runs],
+                "ended": report.ended,
+            }
+        )
+    path.write_text(json.dumps({"sessions": sessions, "engine_turns": logged}, indent=1) + "\n")
 
 
 async def soak(server: Server, minutes: float, sessions: int, answer: bytes) -> dict[str, Any]:
@@ -355,8 +396,10 @@ def table(results: list[dict[str, Any]]) -> str:
     ]
     for r in results:
         refused = f", {r['refused']} refused" if r["refused"] else ""
+        # Older results files have no count of turns taken before the answer's last sound.
+        early = f" ({r['taken_early']} early)" if r.get("taken_early") else ""
         rows.append(
-            f"| {r['mode']} | {r['sessions']} | {r['answered']}/{r['turns']}{refused} | "
+            f"| {r['mode']} | {r['sessions']} | {r['answered']}/{r['turns']}{early}{refused} | "
             f"{r['reply_p50_ms']} / {r['reply_p95_ms']} | {r['transcript_p50_ms']} / {r['transcript_p95_ms']} | "
             f"{r['engine_reply_p50_ms']} / {r['engine_reply_p95_ms']} | "
             f"{100 * r['engine_cpu_share']:.0f} % | {100 * r['candidates_cpu_share']:.0f} % | "

@@ -237,6 +237,7 @@ async def run_level(server: Server, backend: str, n: int, questions: int) -> dic
         cpu = proc_cpu_s(server.pid) - cpu0 if server.pid and cpu0 is not None else None
         end_metrics = (await client.get("/metrics/json", params={"recent_turns_after": turns_before})).json()
         after, logged = end_metrics["asr"], end_metrics["turns"]["recent"]
+    early = sum(report.settle_early_turns() for report in reports)
     turns = [turn for report in reports for turn in report.turns]
     transcript = [t.transcript_latency for t in turns if t.transcript_latency is not None]
     reply = [t.reply_latency for t in turns if t.reply_latency is not None]
@@ -248,6 +249,7 @@ async def run_level(server: Server, backend: str, n: int, questions: int) -> dic
         "sessions": n,
         "turns_expected": expected,
         "turns_answered": len(transcript),
+        "turns_taken_early": early,
         "completed": sum(1 for r in reports if r.ended and r.ended.get("reason") == "completed"),
         "transcript_p50_ms": _ms(pct(transcript, 0.5)),
         "transcript_p95_ms": _ms(pct(transcript, 0.95)),

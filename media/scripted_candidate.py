@@ -51,6 +51,11 @@ class Turn:
     final_transcript: float | None = None
     first_reply_audio: float | None = None
     transcript: str = ""
+    # When the answer's first frame was sent (None where the caller did not say).
+    started: float | None = None
+    # The engine took the turn before the answer's last sound: its final (and maybe its reply) came
+    # while the answer was still being played, so the latencies are negative (`settle_early_turns`).
+    early: bool = False
 
     @property
     def transcript_latency(self) -> float | None:
@@ -74,6 +79,7 @@ class CandidateReport:
     # Stretches of interviewer sound heard, as (first, last) frame arrival times.
     sound_runs: list[tuple[float, float]] = field(default_factory=list)
     _answering: bool = False  # an answer is being spoken and not added yet
+    _answer_started: float | None = None
 
     def captions(self) -> list[str]:
         return [m["text"] for m in self.messages if m.get("type") == "caption"]
@@ -86,6 +92,8 @@ class CandidateReport:
         is its own: a reply or a final can come while the answer's trailing quiet is still being sent (a
         real recording's second of room tone). From then on the next sound and the next final are this
         turn's, never an earlier turn's that got none (whose figures stay missing)."""
+        if turn.started is None:
+            turn.started = self._answer_started
         self.turns.append(turn)
         self._answering = False
         for first, last in self.sound_runs:
@@ -102,10 +110,43 @@ class CandidateReport:
         if latest is not None and latest.first_reply_audio is None and now > latest.speech_end:
             latest.first_reply_audio = now
 
-    def answering(self) -> None:
-        """The next answer starts: its finals are not the last turn's (which then has none, if it has
-        none yet) until it is added itself."""
+    def answering(self, at: float | None = None) -> None:
+        """The next answer starts (its first frame goes out at `at`): its finals are not the last turn's
+        (which then has none, if it has none yet) until it is added itself."""
         self._answering = True
+        self._answer_started = at
+
+    def settle_early_turns(self) -> int:
+        """Once the session is over: a turn with no final after its last sound, whose answer's last
+        final came while the answer was still being played, gets that final, and the first interviewer
+        sound after it (before the next answer started) as its reply, both earlier than the answer's
+        end (negative latencies). That is the engine ending the turn before the answer's last sound: a
+        trailing laugh or breath it did not take for speech, or a cut-in before the last words; which of
+        the two the candidate cannot tell. Returns how many turns were settled so."""
+        settled = 0
+        for index, turn in enumerate(self.turns):
+            if turn.final_transcript is not None or turn.started is None:
+                continue
+            finals = [
+                m
+                for m in self.messages
+                if _is_final(m) and turn.started < m["received_at"] <= turn.speech_end
+            ]
+            if not finals:
+                continue
+            final = finals[-1]
+            following = self.turns[index + 1].started if index + 1 < len(self.turns) else None
+            turn.final_transcript, turn.transcript, turn.early = final["received_at"], final["text"], True
+            turn.first_reply_audio = next(
+                (
+                    first
+                    for first, _ in self.sound_runs
+                    if first >= final["received_at"] and (following is None or first < following)
+                ),
+                None,
+            )
+            settled += 1
+        return settled
 
     def heard_final(self, message: dict[str, Any]) -> None:
         latest = self.turns[-1] if self.turns and not self._answering else None
@@ -289,7 +330,7 @@ class ScriptedCandidate:
                 for index, answer in enumerate(self._answers):
                     await self.wait_for_question()
                     await asyncio.sleep(self._think_s)
-                    self.report.answering()
+                    self.report.answering(self._clock())
                     end = await self._mic.speak(answer)
                     self.report.add_turn(Turn(index, end - self._tails[index]))
                 await self._ended.wait()

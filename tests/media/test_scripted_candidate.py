@@ -75,3 +75,42 @@ def test_what_arrives_during_an_answers_trailing_quiet_is_that_answers() -> None
         30.5,
         "the third answer's last piece",
     )
+
+
+def test_a_turn_ended_before_the_answers_last_sound_is_settled_early_not_lost() -> None:
+    report = CandidateReport()
+
+    def final(at: float, text: str) -> None:
+        message = {"type": "transcript", "final": True, "text": text, "received_at": at}
+        report.messages.append(message)
+        report.heard_final(message)
+
+    # The first answer (sent from 1.0) ends with a laugh: the engine's final for it comes at 9.6 and
+    # its reply at 9.7, before the answer's last sound at 10.0.
+    report.answering(1.0)
+    final(4.0, "a first piece")
+    final(9.6, "the last words")
+    report.sound_runs.append((9.7, 11.5))
+    report.add_turn(Turn(0, 10.0))
+    # The second answer (from 13.0) is answered after its end as usual.
+    report.answering(13.0)
+    report.add_turn(Turn(1, 18.0))
+    final(18.4, "the second answer")
+    report.sound_runs.append((18.5, 19.0))
+    report.heard_sound(18.5)
+    # The third (from 21.0) got nothing at all after it started: it stays unanswered.
+    report.answering(21.0)
+    report.add_turn(Turn(2, 25.0))
+
+    assert report.turns[0].final_transcript is None  # before settling, the first turn looks lost
+    assert report.settle_early_turns() == 1
+    first, second, third = report.turns
+    assert first.early
+    assert first.transcript == "the last words"
+    assert first.transcript_latency == pytest.approx(-0.4)
+    assert first.reply_latency == pytest.approx(-0.3)
+    assert not second.early
+    assert second.transcript_latency == pytest.approx(0.4)
+    assert second.reply_latency == pytest.approx(0.5)
+    assert (third.final_transcript, third.first_reply_audio, third.early) == (None, None, False)
+    assert report.settle_early_turns() == 0  # settling twice changes nothing
