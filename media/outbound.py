@@ -13,15 +13,17 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from media.audio import BYTES_PER_SAMPLE, FRAME_MS, OUTPUT_RATE, SAMPLE_RATE
+from media.opus import FrameEncoder, silence_packet
 from media.tts import WordMark
 
-__all__ = ["InterviewerTrack", "Playback", "PlaybackResult", "Utterance"]
+__all__ = ["InterviewerTrack", "Playback", "PlaybackResult", "SenderTrack", "Utterance"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +40,14 @@ class Utterance:
     pcm_out: bytes
     pcm_rec: bytes
     words: tuple[WordMark, ...] = ()
+    # The line as Opus packets, one per frame (media/opus.py), where it was rendered for WebRTC; a call
+    # encodes the frames of a line without them itself.
+    opus: tuple[bytes, ...] = ()
 
     @property
     def frames(self) -> int:
-        return -(-len(self.pcm_out) // (OUT_SAMPLES * BYTES_PER_SAMPLE))
+        # The packets can take one frame more than the samples fill: the encoder's look-ahead.
+        return max(-(-len(self.pcm_out) // (OUT_SAMPLES * BYTES_PER_SAMPLE)), len(self.opus))
 
     def spoken_text(self, played_s: float) -> str:
         """The words whose start was played: what the candidate actually heard of a cut-off line."""
@@ -146,6 +152,35 @@ class InterviewerTrack(MediaStreamTrack):
         super().stop()
 
     async def recv(self) -> av.AudioFrame:
+        due, pts = await self._next_due()
+        samples = self._next_samples(due)
+        frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
+        frame.sample_rate = OUTPUT_RATE
+        frame.time_base = self._time_base
+        frame.pts = pts
+        return frame
+
+    async def recv_encoded(self, encoder: FrameEncoder) -> av.Packet[Any]:
+        """The next frame as an Opus packet (`EncodedTrack`): the line's own packet, one silence packet,
+        or, for a line rendered without packets, `encoder`'s in a worker thread."""
+        due, pts = await self._next_due()
+        sent = self._advance(due)
+        if sent is None:
+            payload = silence_packet()
+        else:
+            playback, index = sent
+            packets = playback.utterance.opus
+            if index < len(packets):
+                payload = packets[index]
+            else:
+                payload = await asyncio.to_thread(encoder.encode, self._chunk(playback.utterance, index))
+        packet = av.Packet(payload)
+        packet.pts = pts
+        packet.time_base = self._time_base
+        return packet
+
+    async def _next_due(self) -> tuple[float, int]:
+        """Waits until the next frame is due; its due time and its timestamp (in samples)."""
         if self.readyState != "live":
             raise MediaStreamError
         pacer = self._pacer
@@ -158,24 +193,34 @@ class InterviewerTrack(MediaStreamTrack):
             behind = int(-wait / FRAME_SECONDS)
             pacer.sent += behind
             due += behind * FRAME_SECONDS
-        samples = self._next_samples(due)
-        frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
-        frame.sample_rate = OUTPUT_RATE
-        frame.time_base = self._time_base
-        frame.pts = pacer.sent * OUT_SAMPLES
+        pts = pacer.sent * OUT_SAMPLES
         pacer.sent += 1
-        return frame
+        return due, pts
 
     def _next_samples(self, due: float) -> np.ndarray:
-        if not self._queue or self._paused:
+        sent = self._advance(due)
+        if sent is None:
             return self._silence
+        chunk = self._chunk(sent[0].utterance, sent[1])
+        return np.frombuffer(chunk, dtype="<i2").reshape(1, -1)
+
+    @staticmethod
+    def _chunk(utterance: Utterance, index: int) -> bytes:
+        """Frame `index` of the line at 48 kHz, padded to a whole frame."""
+        out_bytes = OUT_SAMPLES * BYTES_PER_SAMPLE
+        chunk = utterance.pcm_out[index * out_bytes : (index + 1) * out_bytes]
+        return chunk + bytes(out_bytes - len(chunk))
+
+    def _advance(self, due: float) -> tuple[Playback, int] | None:
+        """The line and frame that go out at `due` (None: silence), with the bookkeeping: the line's
+        start and end, and the recording's copy of the frame."""
+        if not self._queue or self._paused:
+            return None
         playback = self._queue[0]
         index = playback.frames_sent
         due += self.heard_delay
         if index == 0 and not playback.started.done():
             playback.started.set_result(due)
-        out_bytes = OUT_SAMPLES * BYTES_PER_SAMPLE
-        chunk = playback.utterance.pcm_out[index * out_bytes : (index + 1) * out_bytes]
         rec_bytes = REC_SAMPLES * BYTES_PER_SAMPLE
         rec = playback.utterance.pcm_rec[index * rec_bytes : (index + 1) * rec_bytes]
         playback.frames_sent += 1
@@ -189,9 +234,7 @@ class InterviewerTrack(MediaStreamTrack):
             except Exception:
                 # The listener (the recorder) must never silence the interviewer.
                 logger.exception("interviewer audio listener failed")
-        if len(chunk) < out_bytes:
-            chunk += bytes(out_bytes - len(chunk))
-        return np.frombuffer(chunk, dtype="<i2").reshape(1, -1)
+        return playback, index
 
     @staticmethod
     def _finish(playback: Playback, *, interrupted: bool) -> None:
@@ -200,3 +243,26 @@ class InterviewerTrack(MediaStreamTrack):
         if not playback.done.done():
             played = playback.frames_sent * FRAME_SECONDS
             playback.done.set_result(PlaybackResult(interrupted, played, playback.last_frame_end))
+
+
+class SenderTrack(MediaStreamTrack):
+    """The interviewer's track as a WebRTC sender takes it: Opus packets (`recv_encoded`) once the call
+    has settled on Opus (`opus`, set by the transport from its answer), frames otherwise (aiortc
+    encodes G.711 itself, cheaply)."""
+
+    kind = "audio"
+
+    def __init__(self, track: InterviewerTrack) -> None:
+        super().__init__()
+        self.track = track
+        self.opus = False
+        self._encoder: FrameEncoder | None = None
+
+    async def recv(self) -> av.AudioFrame | av.Packet[Any]:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if not self.opus:
+            return await self.track.recv()
+        if self._encoder is None:
+            self._encoder = FrameEncoder()
+        return await self.track.recv_encoded(self._encoder)

@@ -22,6 +22,7 @@ __all__ = [
     "OPUS_DELAY_S",
     "OfferError",
     "accept_offer",
+    "audio_codec",
     "check_offer",
     "codec_delay",
     "rtc_configuration",
@@ -102,14 +103,19 @@ async def accept_offer(pc: RTCPeerConnection, offer: RTCSessionDescription) -> R
     return RTCSessionDescription(sdp=local.sdp, type=local.type)
 
 
-def codec_delay(answer_sdp: str) -> float:
-    """Seconds by which the negotiated audio codec delays what it carries (the answer's first audio
-    codec is the one both ends send); 0 when it cannot be told."""
+def audio_codec(answer_sdp: str) -> str | None:
+    """The audio codec both ends send, as "opus", "pcmu" or "pcma" (the answer's first audio codec);
+    None when it cannot be told."""
     try:
         parsed = SessionDescription.parse(answer_sdp)
     except Exception:
-        return 0.0
+        return None
     for media in parsed.media:
         if media.kind == "audio" and media.rtp.codecs:
-            return OPUS_DELAY_S if media.rtp.codecs[0].mimeType.lower() == "audio/opus" else 0.0
-    return 0.0
+            return str(media.rtp.codecs[0].mimeType).split("/")[-1].lower()
+    return None
+
+
+def codec_delay(answer_sdp: str) -> float:
+    """Seconds by which the negotiated audio codec delays what it carries; 0 when it cannot be told."""
+    return OPUS_DELAY_S if audio_codec(answer_sdp) == "opus" else 0.0

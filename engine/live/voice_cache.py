@@ -69,14 +69,18 @@ class UtteranceCache:
         return utterance
 
     def _keep(self, key: _Key, utterance: Utterance) -> None:
-        size = len(utterance.pcm_out) + len(utterance.pcm_rec)
+        size = _size(utterance)
         if size > self.max_bytes // 4 or key in self._lines:
             return  # a very long line would push out many short ones that come back more often
         self._lines[key] = utterance
         self._bytes += size
         while self._bytes > self.max_bytes:
             _, oldest = self._lines.popitem(last=False)
-            self._bytes -= len(oldest.pcm_out) + len(oldest.pcm_rec)
+            self._bytes -= _size(oldest)
+
+
+def _size(utterance: Utterance) -> int:
+    return len(utterance.pcm_out) + len(utterance.pcm_rec) + sum(len(p) for p in utterance.opus)
 
 
 _caches: weakref.WeakKeyDictionary[TextToSpeech, UtteranceCache] = weakref.WeakKeyDictionary()

@@ -14,8 +14,8 @@ from config.settings import IceServer
 from engine.live.channel import EventChannel
 from engine.live.transport import ConnectionState, TransportHandler, TransportKind
 from media.inbound_clock import AIORTC_HOLD_FRAMES
-from media.outbound import InterviewerTrack
-from media.signalling import OfferError, accept_offer, codec_delay, rtc_configuration
+from media.outbound import InterviewerTrack, SenderTrack
+from media.signalling import OfferError, accept_offer, audio_codec, codec_delay, rtc_configuration
 
 __all__ = ["WebRtcTransport"]
 
@@ -61,8 +61,12 @@ class WebRtcTransport:
             self._handler.on_message(message)
 
     async def start(self, track: InterviewerTrack) -> None:
-        self._pc.addTrack(track)
+        # The sender takes the interviewer's lines as Opus packets encoded once per line (media/opus.py)
+        # when the call uses Opus, instead of encoding every frame of every call itself.
+        sender = SenderTrack(track)
+        self._pc.addTrack(sender)
         answer = await accept_offer(self._pc, self._offer)
+        sender.opus = audio_codec(answer.sdp) == "opus"
         # The codec delays both directions: the candidate's voice reaches us that much after it was
         # said, and the interviewer's reaches the candidate that much after it left.
         self.codec_delay = codec_delay(answer.sdp)

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import fractions
+from dataclasses import replace
+from typing import Any
 
+import av
 import numpy as np
 import pytest
+from aiortc.mediastreams import MediaStreamError
 
-from media.outbound import InterviewerTrack, Utterance
+from media.opus import encode_line, silence_packet
+from media.outbound import InterviewerTrack, SenderTrack, Utterance
 from media.tts import WordMark
 
 
@@ -156,3 +162,54 @@ def test_spoken_text_without_word_marks() -> None:
     whole = utterance(2, text="Hi.")
     assert whole.spoken_text(0.04) == "Hi."
     assert whole.spoken_text(0.02) == ""
+
+
+async def next_packet(track: SenderTrack, clock: Clock) -> av.Packet[Any]:
+    packet = await track.recv()
+    clock.now += 0.02
+    assert isinstance(packet, av.Packet)
+    return packet
+
+
+async def test_with_opus_the_sender_gets_the_lines_own_packets_then_one_silence_packet() -> None:
+    clock = Clock()
+    heard: list[float] = []
+    track = InterviewerTrack(clock, on_audio=lambda at, pcm: heard.append(at))
+    sender = SenderTrack(track)
+    sender.opus = True
+    idle = await next_packet(sender, clock)
+    assert bytes(idle) == silence_packet()
+    line = utterance(3)
+    encoded = replace(line, opus=encode_line(line.pcm_out))
+    assert encoded.frames == 4  # the look-ahead's tail takes a fourth frame
+    playback = track.play(encoded)
+    sent = [await next_packet(sender, clock) for _ in range(5)]
+    assert [bytes(p) for p in sent[:4]] == list(encoded.opus)
+    assert bytes(sent[4]) == silence_packet()
+    assert [p.pts for p in [idle, *sent]] == [0, 960, 1920, 2880, 3840, 4800]
+    assert all(p.time_base == fractions.Fraction(1, 48000) for p in sent)
+    assert playback.done.result().played_s == pytest.approx(0.08)
+    # The recording hears the line's own three frames (its 16 kHz copy has no fourth).
+    assert heard == pytest.approx([100.02, 100.04, 100.06])
+    track.stop()
+    with pytest.raises(MediaStreamError):
+        await sender.recv()
+
+
+async def test_a_line_without_packets_is_encoded_frame_by_frame_and_frames_go_out_without_opus() -> None:
+    clock = Clock()
+    track = InterviewerTrack(clock)
+    sender = SenderTrack(track)
+    sender.opus = True
+    track.play(utterance(2))
+    sent = [bytes(await next_packet(sender, clock)) for _ in range(3)]
+    assert sent[0] != silence_packet()
+    assert sent[1] != silence_packet()
+    assert sent[2] == silence_packet()
+    # A call on G.711: frames, which aiortc encodes itself.
+    sender.opus = False
+    track.play(utterance(1))
+    frame = await sender.recv()
+    assert isinstance(frame, av.AudioFrame)
+    assert frame.to_ndarray().any()
+    track.stop()
