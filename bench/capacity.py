@@ -5,7 +5,8 @@ aiortc candidates on the other (core 0), so nothing the candidates do is counted
 For each level of concurrency it books that many sessions (bench/media_latency.py's template and
 answers), connects all the candidates, and they answer every question the interviewer asks:
 
-- `random`: each after a random think time (0.2-2.5 s), so answers end at independent moments;
+- `random`: each after a random think time (0.2-2.5 s), so answers end at independent moments, and
+  each session starts at a different one of the 12 answers, so they do not say the same thing at once;
 - `together`: all at once, each round when every candidate has heard its question (or 6 s have
   passed), the worst case for the recogniser's queue.
 
@@ -157,6 +158,17 @@ async def interview(
             await candidate.close()
 
 
+def _rotated(answers: list[Spoken], session: int, mode: str) -> list[Spoken]:
+    """In `random` mode each session starts at a different answer (the same 12 in the same cycle):
+    independent candidates do not say the same thing at the same moment, and an answer that is slow to
+    transcribe would otherwise reach the recogniser from every session at once. `together` keeps one
+    order, the worst case on purpose."""
+    if mode != "random" or not answers:
+        return answers
+    start = session % len(answers)
+    return answers[start:] + answers[:start]
+
+
 def parse_metrics(text: str) -> dict[str, float]:
     """Prometheus text: unlabelled samples by name (without the prefix), labelled ones as name{labels}."""
     values = {}
@@ -206,7 +218,7 @@ async def run_level(
         watcher = asyncio.create_task(watch(client, server.pid, samples))
         meet = Rendezvous(n)
         tasks = [
-            asyncio.create_task(interview(server.base_url, t, answers, mode, meet, seed=i))
+            asyncio.create_task(interview(server.base_url, t, _rotated(answers, i, mode), mode, meet, seed=i))
             for i, t in enumerate(tokens)
         ]
         profile = None

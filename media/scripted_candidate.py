@@ -41,6 +41,11 @@ OUT_SAMPLES = OUTPUT_RATE * FRAME_MS // 1000
 FRAME_S = FRAME_MS / 1000
 SOUND_DBFS = -45.0
 
+# A line of at most this many words followed by quiet is an acknowledgement, not a question: the
+# candidate waits up to ACKNOWLEDGEMENT_WAIT_S more for the question.
+ACKNOWLEDGEMENT_WORDS = 3
+ACKNOWLEDGEMENT_WAIT_S = 5.0
+
 PostOffer = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
@@ -250,6 +255,7 @@ class ScriptedCandidate:
         self._sounded = asyncio.Event()  # set by every frame with sound
         self._listening = asyncio.Event()
         self._questions_heard = 0
+        self._last_line = ""
         self._receiver: asyncio.Task[None] | None = None
         self._inbound: MediaStreamTrack | None = None
         self._channel.on("message", self._on_message)
@@ -277,6 +283,7 @@ class ScriptedCandidate:
         kind = message.get("type")
         if kind == "caption":
             self._questions_heard += 1
+            self._last_line = str(message.get("text", ""))
         elif kind == "state" and message.get("state") == "listening":
             self._listening.set()
         elif _is_final(message):
@@ -353,18 +360,32 @@ class ScriptedCandidate:
         return self._mic.speak(resample_pcm(pcm16k, SAMPLE_RATE, OUTPUT_RATE))
 
     async def wait_for_question(self) -> None:
-        """Until the interviewer has finished a line and stays quiet (a question, not the greeting)."""
+        """Until the interviewer has finished a line and stays quiet (a question, not the greeting),
+        or has said only an acknowledgement and then nothing for `ACKNOWLEDGEMENT_WAIT_S`."""
         # The engine says "listening" after each line; a line that is not a question (the greeting)
         # is followed at once by the next line, so wait until the interviewer stays quiet briefly.
+        # "Thank you." said the moment an answer ends, while its final is still being worked out, is
+        # followed by the question once it is: a person waits for that rather than answering the
+        # acknowledgement.
+        acknowledged_at: float | None = None
         while True:
             self._listening.clear()
-            await self._listening.wait()
+            if acknowledged_at is None:
+                await self._listening.wait()
+            else:
+                left = acknowledged_at + ACKNOWLEDGEMENT_WAIT_S - self._clock()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._listening.wait(), max(left, 0.0))
+                if not self._listening.is_set():
+                    return
             heard = self._questions_heard
             await asyncio.sleep(0.4)
-            if self._questions_heard == heard and not self._ended.is_set():
-                return
             if self._ended.is_set():
                 raise TimeoutError
+            if self._questions_heard == heard:
+                if len(self._last_line.split()) > ACKNOWLEDGEMENT_WORDS or acknowledged_at is not None:
+                    return
+                acknowledged_at = self._clock()
 
     async def send(self, message: dict[str, Any], timeout_s: float = 10.0) -> None:
         """Send a page message (as the join page would), once the events channel is open."""
