@@ -1,14 +1,11 @@
 """One live interview: a transport (a WebRTC peer connection, a phone call's media stream), its audio
 pipeline and the interviewer, from the first frame to hang-up (engine/live/transport.py).
 
-Inbound audio is resampled to 16 kHz and segmented into utterances in a worker thread (one hop per
-20 ms frame, so the event loop never does DSP); utterances go to the shared ASR scheduler (partials
-while the candidate speaks, a final when they stop); the interviewer speaks through a paced outbound
-track. With the end-of-turn voice model, each pause inside an utterance (`IE_TURN__PAUSE_MS` of
-silence, before the VAD's hangover ends it) goes to the model with the last 8 s of the candidate's audio
-(`PauseJudge`); a finished-sounding pause closes the utterance at the next frame, so its transcription
-starts without waiting out the hangover. Both sides go to the recording on one timeline: seconds since
-the recording began, which carries on across reconnects.
+Inbound frames are placed on the session's timeline by their RTP timestamps (media/inbound_clock.py)
+and handed to the call's ear (engine/live/hearing.py: VAD, transcription, the voice model's verdicts),
+one at a time in a worker thread of the call's own; the interviewer (engine/dialogue/) hears what it
+reports and speaks through a paced outbound track. Both sides go to the recording on one timeline:
+seconds since the recording began, which carries on across reconnects.
 
 Every task belongs to the session's TaskGroup; `run()` returns only after all of them have ended, the
 transport is closed and the recording is on disk. Every message for the candidate's page also goes to
@@ -22,48 +19,28 @@ import concurrent.futures
 import logging
 import math
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import av
 from aiortc.mediastreams import MediaStreamError
 
-from config.enums import SessionStatus, Speaker
-from engine.dialogue.events import (
-    CandidateFinal,
-    CandidatePartial,
-    CandidateSpeechEnded,
-    CandidateSpeechStarted,
-    MediaEvent,
-)
+from config.enums import SessionStatus
+from engine.dialogue.events import MediaEvent
 from engine.dialogue.interviewer import Spoken
 from engine.dialogue.latency import TurnLatency
 from engine.live.dialogue import build_interviewer, with_resume
 from engine.live.feed import LiveFeed
-from engine.live.pauses import PauseJudge, PauseKey
-from engine.live.revision import Answer, Heard, Said, revise
+from engine.live.hearing import Hearing
 from engine.live.runtime import MediaRuntime
 from engine.live.speaker import InterviewerSpeech
-from engine.live.speculation import Speculation, outcome
 from engine.live.store import LiveStore
 from engine.live.transport import ConnectionState, Transport, TransportHandler
 from engine.services.join import Interview
-from engine.services.transcripts import NewSegment
-from media.asr import Recognition, pcm_to_float
-from media.audio import SAMPLE_RATE, FrameResampler, pcm_duration
+from media.audio import SAMPLE_RATE
 from media.inbound_clock import SETTLE_MAX_S, InboundClock
 from media.outbound import InterviewerTrack
 from media.recording import RecordingInfo, StereoRecorder
-from media.segmenter import (
-    PauseEnded,
-    PauseStarted,
-    Segmenter,
-    SegmenterEvent,
-    UtteranceEnded,
-    UtteranceStarted,
-)
-from media.smart_turn import RecentAudio
 
 __all__ = ["EndReason", "LiveSession"]
 
@@ -97,17 +74,6 @@ class _Stopped(Exception):
     """Raised inside the TaskGroup to end every task once the session is over."""
 
 
-@dataclass(slots=True)
-class _Heard:
-    """What one inbound frame's hop through the audio pipeline produced."""
-
-    pcm: bytes
-    events: list[SegmenterEvent]
-    partial: bytes | None  # audio for a partial hypothesis, when one is due
-    recent: bytes | None  # the last 8 s, when a pause started: what the turn model hears
-    paused: bytes | None = None  # the open utterance so far, when a pause started: a speculative final
-
-
 class LiveSession:
     def __init__(
         self,
@@ -139,30 +105,18 @@ class LiveSession:
         self._track.on_interrupt = transport.interrupted
         voice = interview.profile.voice
         self._speaker = InterviewerSpeech(self._track, self, store, runtime.tts_for(voice), voice)
-        turn = self._settings.turn
-        self._pauses: PauseJudge | None = None
-        if runtime.turn_model is not None:
-            self._pauses = PauseJudge(
-                runtime.turn_model, turn.threshold, now=self.now, emit=self._emit, name=self.session_id
-            )
-        # Pauses are reported with or without the voice model: each one starts a speculative final.
-        vad = self._settings.vad
-        self._segmenter = Segmenter(
-            runtime.vad,
-            runtime.classifier(),
-            pause_ms=turn.pause_ms,
-            split_after_s=vad.split_after_s or None,
-            split_pause_ms=vad.split_pause_ms,
+        self._hearing = Hearing(
+            self.session_id,
+            runtime,
+            store,
+            now=self.now,
+            send=self.send,
+            emit=self._emit,
+            record=self._candidate_audio,
         )
-        self._speculation = Speculation(self._speculate, name=self.session_id)
-        self._recent = RecentAudio() if self._pauses is not None else None
-        self._resampler = FrameResampler(SAMPLE_RATE)
         self._inbound_clock = InboundClock()
         self._inbound_delay = 0.0  # half the round trip, once the page reports it
         self._codec_delay = 0.0
-        self._speaking = False
-        self._partial_len = 0
-        self._partial_running = False
         self._connected = asyncio.Event()
         self._stop = asyncio.Event()
         self.end_reason: str | None = None
@@ -171,11 +125,6 @@ class LiveSession:
         # in the shared default pool they queued behind speech synthesis and other calls' work under load,
         # fell seconds behind and were dropped from the recording as late.
         self._inbound_worker: concurrent.futures.ThreadPoolExecutor | None = None
-        self._finals: set[asyncio.Task[Any]] = set()
-        # The utterances of the answer being given: each is transcribed with the text of the one before
-        # as Whisper's prompt, and the whole answer again once it is over (engine/live/revision.py).
-        self._answer = Answer()
-        self._cut_short = False  # the latest utterance was cut off a long answer (`continued`)
         self._disconnected_since: float | None = None
         self._page_events = 0
         self._recorded = False
@@ -343,166 +292,17 @@ class LiveSession:
                     self._recorder.set_max_lag(RECORDING_LAG_S)
 
     async def _hear(self, frame: av.AudioFrame, start: float) -> None:
-        cut = self._pauses.take_cut() if self._pauses is not None else None
         worker = self._inbound_worker
         assert worker is not None, "frames are heard only while run() runs"
-        heard = await asyncio.get_running_loop().run_in_executor(worker, self._process, frame, start, cut)
-        if self._recorder is not None and heard.pcm:
-            self._recorder.write(CANDIDATE, max(round(start * SAMPLE_RATE), 0), heard.pcm)
-        await self._handle(heard.events, heard.partial, heard.recent, heard.paused)
+        await self._hearing.hear(frame, start, worker, self._tg)
 
-    def _process(self, frame: Any, start: float, cut: PauseKey | None) -> _Heard:
-        """Runs in a worker thread; calls for one session never overlap (the consumer awaits each), which
-        is why a cut of the utterance waits for the next frame's hop (at most 20 ms) rather than taking
-        one of its own."""
-        pcm = self._resampler.resample(frame)
-        events = self._segmenter.end_at_pause(*cut) if cut is not None else []
-        if pcm:
-            if self._recent is not None:
-                self._recent.push(pcm)
-            events += self._segmenter.push(pcm, start)
-        recent = None
-        if self._recent is not None and any(isinstance(e, PauseStarted) for e in events):
-            recent = self._recent.snapshot()
-        paused = None
-        if any(isinstance(e, PauseStarted) for e in events) and self._segmenter.speaking:
-            paused = self._segmenter.current_audio()
-        partial = None
-        # Under load partials come less often, and not at all when the engine is full (engine/live/load.py):
-        # they are the first thing to give way, finals never.
-        interval_ms = self._runtime.load.partial_interval_ms(self._settings.asr.partial_interval_ms)
-        if interval_ms is not None and self._segmenter.speaking and not self._partial_running:
-            step = interval_ms * SAMPLE_RATE * 2 // 1000
-            if self._segmenter.current_length() - self._partial_len >= step:
-                audio = self._segmenter.current_audio() or b""
-                self._partial_len = len(audio)
-                partial = audio
-        return _Heard(pcm, events, partial, recent, paused)
-
-    async def _handle(
-        self,
-        events: list[SegmenterEvent],
-        partial: bytes | None,
-        recent: bytes | None,
-        paused: bytes | None = None,
-    ) -> None:
-        tg = self._tg
-        for event in events:
-            if self._pauses is not None:
-                self._pauses.heard(event, recent, tg)
-            if isinstance(event, PauseStarted):
-                if paused is not None and tg is not None and self._settings.turn.speculate:
-                    # Only a context already known: the guess must not wait for another final.
-                    before = self._answer.previous_final(event.speech_end) if self._cut_short else None
-                    context = before.result().text if before is not None and _succeeded(before) else ""
-                    self._speculation.start(event.index, event.speech_end, paused, tg, context)
-            elif isinstance(event, PauseEnded):
-                self._speculation.drop()
-            elif isinstance(event, UtteranceStarted):
-                self._speculation.drop()
-                self._speaking = True
-                self._partial_len = 0
-                self._emit(CandidateSpeechStarted(self.now()))
-            elif isinstance(event, UtteranceEnded):
-                self._speaking = False
-                self._emit(CandidateSpeechEnded(self.now(), event.end))
-                # Not in the TaskGroup: a hang-up cancels the group, but words already spoken must
-                # still reach the transcript. `_finish` awaits these.
-                guess = self._speculation.take(event.index, event.end)
-                before = self._answer.previous_final(event.start)
-                task = asyncio.get_running_loop().create_task(
-                    self._final(event, guess, before, prompted=self._cut_short)
-                )
-                self._cut_short = event.continued
-                self._track_final(task)
-                closed = self._answer.add(Said(event.start, event.end, event.audio, task))
-                if closed:
-                    self._track_final(asyncio.get_running_loop().create_task(self._revise(closed)))
-        if partial is not None and tg is not None and self._speaking and self._asr_has_room():
-            self._partial_running = True
-            tg.create_task(self._partial(partial))
-
-    def _asr_has_room(self) -> bool:
-        """Partials are a courtesy: ask for one only when the recognizer has nothing waiting, so under
-        load every cycle goes to finals (what the interviewer and the transcript need)."""
-        stats = self._runtime.asr.stats()
-        return stats.queued_finals == 0 and stats.queued_partials < self._settings.asr.workers
+    def _candidate_audio(self, start: float, pcm: bytes) -> None:
+        if self._recorder is not None:
+            self._recorder.write(CANDIDATE, max(round(start * SAMPLE_RATE), 0), pcm)
 
     def _emit(self, event: MediaEvent) -> None:
         if self.on_event is not None:
             self.on_event(event)
-
-    def _track_final(self, task: asyncio.Task[Any]) -> None:
-        self._finals.add(task)
-        task.add_done_callback(self._final_done)
-
-    def _final_done(self, task: asyncio.Task[Any]) -> None:
-        self._finals.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            # One utterance lost to the recognizer; the recording still has it, so the interview goes
-            # on rather than failing the candidate's session.
-            logger.error(
-                "session %s: transcribing an utterance failed", self.session_id, exc_info=task.exception()
-            )
-
-    async def _partial(self, audio: bytes) -> None:
-        try:
-            result = await self._runtime.asr.partial(self.session_id, pcm_to_float(audio))
-        finally:
-            self._partial_running = False
-        if result is not None and result.text and self._speaking:
-            self.send({"type": "transcript", "speaker": "candidate", "text": result.text, "final": False})
-            self._emit(CandidatePartial(self.now(), result.text))
-
-    async def _revise(self, said: Sequence[Said]) -> bool:
-        return await revise(said, self._runtime.asr.revise, self._store.revise_texts, name=self.session_id)
-
-    async def _speculate(self, audio: bytes, prompt: str) -> Recognition | None:
-        # Shed under load rather than delay another session's final, but ahead of caption partials: the
-        # turn may be waiting for it.
-        return await self._runtime.asr.partial(
-            (self.session_id, "final"), pcm_to_float(audio), prompt=prompt, speculative=True
-        )
-
-    async def _final(
-        self,
-        event: UtteranceEnded,
-        guess: asyncio.Task[Recognition | None] | None = None,
-        before: asyncio.Task[Heard] | None = None,
-        *,
-        prompted: bool = False,
-    ) -> Heard:
-        """Transcribe one utterance, store it and report it; returns its text. `before` is the final of
-        the utterance just before it in the same answer: this one's segment is stored after it, and when
-        `prompted` (this one continues a long piece the segmenter cut) its text is Whisper's prompt.
-        Only then: on real speech, prompting every utterance of an answer with the one before raised the
-        word error rate (bench/asr_real_speech.py, the "default" against "prompts-continued" rows)."""
-        text = ""
-        try:
-            result = await outcome(guess) if guess is not None else None
-            if result is None:
-                context = await _text_of(before) if prompted else ""
-                result = await self._runtime.asr.final(pcm_to_float(event.audio), prompt=context)
-            elif before is not None:
-                await _text_of(before)  # keep the pieces' segments in order
-            text = result.text.strip()
-        finally:
-            # Turn-taking waits for one final per utterance, recognised or not.
-            self._emit(CandidateFinal(self.now(), text, event.start, event.end))
-        if not text:
-            return Heard(text, None)
-        self.send({"type": "transcript", "speaker": "candidate", "text": text, "final": True})
-        end = event.start + pcm_duration(event.audio)
-        segment_id = await self._store.append(
-            NewSegment(
-                Speaker.CANDIDATE,
-                round(event.start, 3),
-                round(min(end, event.end + 0.2), 3),
-                text,
-                result.confidence,
-            )
-        )
-        return Heard(text, segment_id)
 
     # -- interviewer ---------------------------------------------------------------------------------
 
@@ -511,21 +311,12 @@ class LiveSession:
             self._recorder.write(INTERVIEWER, round(at * SAMPLE_RATE), pcm)
 
     async def say(self, text: str) -> None:
-        self._answer_over()
+        self._hearing.answer_over()
         await self._speaker.say(text)
 
     async def speak(self, sentences: AsyncIterator[str], started: Callable[[str], None]) -> Spoken:
-        self._answer_over()
+        self._hearing.answer_over()
         return await self._speaker.speak(sentences, started)
-
-    def _answer_over(self) -> None:
-        """The interviewer takes the floor: the answer given so far gets its whole-answer pass now,
-        while the interviewer talks, rather than when the candidate next speaks."""
-        if self._speaking:
-            return  # talking over the candidate (a nudge, a barge-in): the answer goes on
-        closed = self._answer.close()
-        if closed:
-            self._track_final(asyncio.get_running_loop().create_task(self._revise(closed)))
 
     def interrupt(self) -> None:
         self._speaker.interrupt()
@@ -606,7 +397,7 @@ class LiveSession:
     async def _finish(self, failed: bool) -> None:
         reason = self.end_reason or EndReason.LOST
         try:
-            await self._final_words()
+            await self._hearing.final_words(FINAL_ON_HANGUP_TIMEOUT_S)
         except Exception:
             logger.exception("session %s: transcribing the last words failed", self.session_id)
         self.send({"type": "ended", "reason": reason, "message": _END_MESSAGES.get(reason, "")})
@@ -631,32 +422,6 @@ class LiveSession:
         except Exception:
             logger.exception("session %s: saving the final status failed", self.session_id)
         logger.info("session %s ended: %s", self.session_id, reason)
-
-    async def _final_words(self) -> None:
-        """A hang-up mid-utterance still gets its words transcribed, pending finals are awaited, and the
-        last answer gets its whole-answer pass (within the same time limit: nothing waits forever)."""
-        loop = asyncio.get_running_loop()
-        for event in self._segmenter.flush(self.now()):
-            if isinstance(event, UtteranceEnded):
-                task = loop.create_task(self._final(event, None, self._answer.previous_final(event.start)))
-                self._track_final(task)
-                closed = self._answer.add(Said(event.start, event.end, event.audio, task))
-                if closed:
-                    self._track_final(loop.create_task(self._revise(closed)))
-        last = self._answer.close()
-        if last:
-            self._track_final(loop.create_task(self._revise(last)))
-        pending = list(self._finals)
-        if pending:
-            try:
-                async with asyncio.timeout(FINAL_ON_HANGUP_TIMEOUT_S):
-                    await asyncio.gather(*pending, return_exceptions=True)
-            except TimeoutError:
-                logger.warning(
-                    "session %s: transcription still running at the end, left behind", self.session_id
-                )
-                for task in pending:
-                    task.cancel()
 
     async def _close_recording(self) -> None:
         recorder, self._recorder = self._recorder, None
@@ -684,24 +449,6 @@ class LiveSession:
             )
         await self._store.save_recording(self._recording_name, info.sample_rate, info.duration_s, "ready")
         self._recorded = True
-
-
-def _succeeded(task: asyncio.Task[Heard]) -> bool:
-    return task.done() and not task.cancelled() and task.exception() is None
-
-
-async def _text_of(final: asyncio.Task[Heard] | None) -> str:
-    """What an earlier final found ("" when there is none or it failed: context is a help, not a need)."""
-    if final is None:
-        return ""
-    try:
-        return (await asyncio.shield(final)).text
-    except asyncio.CancelledError:
-        if final.cancelled():
-            return ""
-        raise
-    except Exception:
-        return ""
 
 
 def _millis(value: object, most: float) -> float | None:
