@@ -55,6 +55,13 @@ class AsrSettings(SettingsGroup):
         "Whisper's 30 s with the same accuracy on our test speech (bench/asr_batching.py); 30 gives "
         "exactly faster-whisper's transcribe().",
     )
+    draft_window_s: float = Field(
+        default=10.0,
+        ge=1.0,
+        le=30.0,
+        description="Encoder window for caption partials (drafts) up to half its length. Half the cost "
+        "of the 20 s window per draft; captions are replaced by the final, whose window is window_s.",
+    )
     fallback_temperatures: list[float] = Field(
         default=[0.0, 0.4, 0.8],
         min_length=1,

@@ -73,6 +73,7 @@ _COMPRESSION_RATIO_THRESHOLD = 2.4
 _LOG_PROB_THRESHOLD = -1.0
 _NO_SPEECH_THRESHOLD = 0.6
 _MAX_LENGTH = 448  # Whisper's decoder context, prompt included
+_DRAFT_TOKENS_PER_S = 12  # more than anyone speaks (about 5 words, 7 tokens, a second at the fastest)
 _MAX_INITIAL_TIMESTAMP_INDEX = 50  # 1.0 s / 0.02 s, as transcribe() computes it
 _WINDOW_FRAMES = 3000  # 30 s of 10 ms log-Mel frames: the window Whisper was trained on
 
@@ -149,12 +150,13 @@ class AsrOptions:
     language: str = "en"
     decode_batch: int = CPU_DECODE_BATCH
     window_s: float = 20.0
+    draft_window_s: float = 10.0
     fallback_temperatures: tuple[float, ...] = FALLBACK_TEMPERATURES
     fallback_best_of: int = FALLBACK_BEST_OF
 
     def __post_init__(self) -> None:
-        if not 1.0 <= self.window_s <= 30.0:
-            raise ValueError("window_s must be between 1 and 30 seconds")
+        if not 1.0 <= self.window_s <= 30.0 or not 1.0 <= self.draft_window_s <= 30.0:
+            raise ValueError("window_s and draft_window_s must be between 1 and 30 seconds")
         temperatures = self.fallback_temperatures
         if not temperatures or temperatures[0] != 0.0 or list(temperatures) != sorted(set(temperatures)):
             raise ValueError("fallback_temperatures must start at 0.0 and rise")
@@ -179,6 +181,7 @@ class AsrOptions:
             if settings.device == "cpu"
             else settings.max_batch,
             window_s=settings.window_s,
+            draft_window_s=settings.draft_window_s,
             fallback_temperatures=tuple(settings.fallback_temperatures),
             fallback_best_of=settings.fallback_best_of,
         )
@@ -322,10 +325,15 @@ class WhisperRecognizer:
         repeated letter) the fallback decodes again at up to five temperatures, 1.1-1.3 s on one core
         against 0.2 s for the greedy pass (docs/benchmarks.md, capacity with real voices), and would hold
         the recogniser's lane from the finals the conversation waits for."""
-        return self._transcribe_batch(audios, prompts, retries=False)
+        return self._transcribe_batch(audios, prompts, retries=False, window_s=self.options.draft_window_s)
 
     def _transcribe_batch(
-        self, audios: Sequence[FloatAudio], prompts: Sequence[str] | None, *, retries: bool
+        self,
+        audios: Sequence[FloatAudio],
+        prompts: Sequence[str] | None,
+        *,
+        retries: bool,
+        window_s: float | None = None,
     ) -> list[Recognition]:
         arrays = [_as_audio(audio) for audio in audios]
         texts = [""] * len(arrays) if prompts is None else [prompt.strip() for prompt in prompts]
@@ -336,7 +344,9 @@ class WhisperRecognizer:
         # decoder call to be as long as each other: group by both.
         tokens = [self._prompt_tokens(text) for text in texts]
         groups: dict[tuple[int, int], list[tuple[int, npt.NDArray[np.float32]]]] = {}
-        short_frames = round(self.options.window_s * 100)
+        # The shortest window at least twice the audio's length: `window_s` (a draft's own, shorter
+        # one first), else Whisper's 30 s.
+        sizes = sorted({round((window_s or self.options.window_s) * 100), round(self.options.window_s * 100)})
         for index, audio in enumerate(arrays):
             features = self._model.feature_extractor(audio)
             # transcribe() drops the last frame (content_frames = frames - 1); do the same so texts match.
@@ -346,7 +356,7 @@ class WhisperRecognizer:
             elif content_frames > _WINDOW_FRAMES:
                 results[index] = self._transcribe_sequential(audio, texts[index])
             else:
-                frames = short_frames if 2 * content_frames <= short_frames else _WINDOW_FRAMES
+                frames = next((size for size in sizes if 2 * content_frames <= size), _WINDOW_FRAMES)
                 key = (frames, len(tokens[index]))
                 groups.setdefault(key, []).append((index, features[:, :content_frames]))
 
@@ -355,9 +365,13 @@ class WhisperRecognizer:
             for start in range(0, len(windows), size):
                 chunk = windows[start : start + size]
                 started = time.perf_counter()
-                decoded = self._decode_windows(
-                    [features for _, features in chunk], frames, [tokens[index] for index, _ in chunk]
-                )
+                prompts_of = [tokens[index] for index, _ in chunk]
+                # A draft's decoder stops at what the audio could hold: a decode that loops (more often
+                # in a short window) would otherwise run to Whisper's 448 tokens, and it is dropped as
+                # unreliable either way.
+                longest = max(features.shape[-1] for _, features in chunk) / 100
+                limit = _MAX_LENGTH if retries else _draft_length(prompts_of, longest)
+                decoded = self._decode_windows([features for _, features in chunk], frames, prompts_of, limit)
                 share = (time.perf_counter() - started) / len(chunk)
                 for (index, _), outcome in zip(chunk, decoded, strict=True):
                     results[index] = self._recognition(
@@ -454,7 +468,11 @@ class WhisperRecognizer:
         return ctranslate2.StorageView.from_array(np.concatenate([np.asarray(out) for out in single]))
 
     def _decode_windows(
-        self, windows: Sequence[npt.NDArray[np.float32]], frames: int, prompts: Sequence[list[int]]
+        self,
+        windows: Sequence[npt.NDArray[np.float32]],
+        frames: int,
+        prompts: Sequence[list[int]],
+        max_length: int = _MAX_LENGTH,
     ) -> list[_Decoded | None]:
         """Decode log-Mel windows (zero-padded to `frames`) as one batch; None where transcribe() falls back."""
         from faster_whisper.audio import pad_or_trim
@@ -469,7 +487,7 @@ class WhisperRecognizer:
             length_penalty=1.0,
             repetition_penalty=1.0,
             no_repeat_ngram_size=0,
-            max_length=_MAX_LENGTH,
+            max_length=max_length,
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
@@ -524,3 +542,8 @@ class WhisperRecognizer:
         return Recognition(
             text, min(1.0, confidence), len(audio) / WHISPER_SAMPLE_RATE, time.perf_counter() - started
         )
+
+
+def _draft_length(prompts: Sequence[list[int]], seconds: float) -> int:
+    """The most tokens a draft of `seconds` of audio decodes to (its prompt and start tokens included)."""
+    return min(_MAX_LENGTH, max(len(p) for p in prompts) + math.ceil(_DRAFT_TOKENS_PER_S * seconds) + 8)

@@ -7,7 +7,7 @@ a 2-core CPU, so the tests decode few utterances.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import jiwer
 import numpy as np
@@ -284,6 +284,56 @@ def test_a_draft_takes_no_second_pass(
     assert calls == []
     assert [r.text for r in drafts] == ["", ""]
     assert [r.audio_s for r in drafts] == [len(a) / WHISPER_SAMPLE_RATE for a in audios]
+
+
+def test_drafts_use_their_shorter_window_and_stop_decoding_where_the_audio_ends(
+    recognizer: WhisperRecognizer, speech: dict[str, FloatAudio], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    windows: list[int] = []
+    lengths: list[int] = []
+    encode, generate = recognizer._encode, recognizer._model.model.generate
+
+    def encode_spy(batch: np.ndarray) -> object:
+        windows.append(batch.shape[-1])
+        return encode(batch)
+
+    def generate_spy(*args: object, **kwargs: object) -> object:
+        assert isinstance(kwargs["max_length"], int)
+        lengths.append(kwargs["max_length"])
+        return generate(*args, **kwargs)
+
+    monkeypatch.setattr(recognizer, "_encode", encode_spy)
+    monkeypatch.setattr(recognizer._model, "model", _Forwarding(recognizer._model.model, generate_spy))
+    short = next(iter(speech.values()))
+    assert len(short) <= 5 * WHISPER_SAMPLE_RATE
+    long = np.concatenate([short, np.zeros(WHISPER_SAMPLE_RATE, np.float32), short])[
+        : 7 * WHISPER_SAMPLE_RATE
+    ]
+    assert len(long) > 5 * WHISPER_SAMPLE_RATE
+
+    draft = recognizer.transcribe_draft([short])[0]
+    final = recognizer.transcribe_batch([short])[0]
+    recognizer.transcribe_draft([long])
+    # A short draft in the 10 s window, its final in the 20 s one; a 7 s draft in the 20 s one, not 30 s.
+    assert windows == [1000, 2000, 2000]
+    # The draft's decoder may write what the audio could hold, the final's Whisper's whole context.
+    seconds = len(short) / WHISPER_SAMPLE_RATE
+    assert lengths[0] <= 12 * seconds + 8 + 4
+    assert lengths[1] == 448
+    assert word_error_rate([final.text], [draft.text]) <= 0.25, (draft.text, final.text)
+    with pytest.raises(ValueError, match="draft_window_s"):
+        AsrOptions(model="m", draft_window_s=0.5)
+
+
+class _Forwarding:
+    """A CTranslate2 model with `generate` replaced (its attributes are read-only)."""
+
+    def __init__(self, model: object, generate: Callable[..., object]) -> None:
+        self._model = model
+        self.generate = generate
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._model, name)
 
 
 async def test_scheduler_runs_the_real_recognizer(
