@@ -3,6 +3,8 @@ final and which reply belong to which answer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -39,13 +41,21 @@ def test_synthesized_answers_end_where_the_voice_ends() -> None:
     assert 0.5 <= trailing_quiet_s(clip, SAMPLE_RATE) < 0.7
 
 
-def test_what_arrives_during_an_answers_trailing_quiet_is_that_answers() -> None:
-    report = CandidateReport()
+def _finals_to(report: CandidateReport) -> Callable[[float, str], None]:
+    """A final transcript message arriving at the candidate at a given time."""
 
     def final(at: float, text: str) -> None:
         message = {"type": "transcript", "final": True, "text": text, "received_at": at}
         report.messages.append(message)
         report.heard_final(message)
+
+    return final
+
+
+def test_what_arrives_during_an_answers_trailing_quiet_is_that_answers() -> None:
+    report = CandidateReport()
+
+    final = _finals_to(report)
 
     # The first answer's voice ends at 10.0; its final and the reply come while its trailing second of
     # room tone is still being sent (the turn is added at 11.0).
@@ -80,10 +90,7 @@ def test_what_arrives_during_an_answers_trailing_quiet_is_that_answers() -> None
 def test_a_turn_ended_before_the_answers_last_sound_is_settled_early_not_lost() -> None:
     report = CandidateReport()
 
-    def final(at: float, text: str) -> None:
-        message = {"type": "transcript", "final": True, "text": text, "received_at": at}
-        report.messages.append(message)
-        report.heard_final(message)
+    final = _finals_to(report)
 
     # The first answer (sent from 1.0) ends with a laugh: the engine's final for it comes at 9.6 and
     # its reply at 9.7, before the answer's last sound at 10.0.
