@@ -54,6 +54,7 @@ from typing import Any
 import httpx
 
 from bench.capacity_profile import profile_engine
+from bench.capacity_timelines import write_timelines
 from bench.media_latency import (
     ANSWERS,
     Server,
@@ -238,7 +239,7 @@ async def run_level(
     # A turn the engine ended before the answer's last sound (a trailing laugh or breath, or a cut-in)
     # has its final before the answer's end: counted, with negative latencies, not lost.
     early = sum(report.settle_early_turns() for report in joined)
-    _write_timelines(out / f"turns-{n}-{mode}.json", joined, logged)
+    write_timelines(out / f"turns-{n}-{mode}.json", joined, logged)
     turns = [turn for report in joined for turn in report.turns]
     answered = [t for t in turns if t.transcript_latency is not None and t.reply_latency is not None]
     transcript = [t.transcript_latency for t in turns if t.transcript_latency is not None]
@@ -291,40 +292,6 @@ async def run_level(
         and p95t <= TRANSCRIPT_P95_S
     )
     return result
-
-
-def _write_timelines(path: Path, reports: list[CandidateReport], logged: list[dict[str, Any]]) -> None:
-    """Each session's turns and the messages it received, in its own clock's seconds, with the engine's
-    log of the turns: what to read when a turn went unanswered."""
-    sessions = []
-    for report in reports:
-        sessions.append(
-            {
-                "turns": [
-                    {
-                        "answer": t.answer_index,
-                        "speech_end": round(t.speech_end, 3),
-                        "transcript_latency": t.transcript_latency,
-                        "reply_latency": t.reply_latency,
-                        "early": t.early,
-                        "transcript": t.transcript,
-                    }
-                    for t in report.turns
-                ],
-                "messages": [
-                    {
-                        k: v
-                        for k, v in m.items()
-                        if k in ("type", "state", "text", "final", "received_at", "reason")
-                    }
-                    for m in report.messages
-                    if m.get("type") != "transcript" or m.get("final")
-                ],
-                "sound_runs": [(round(a, 3), round(b, 3)) for a, b in report.sound_runs],
-                "ended": report.ended,
-            }
-        )
-    path.write_text(json.dumps({"sessions": sessions, "engine_turns": logged}, indent=1) + "\n")
 
 
 async def soak(server: Server, minutes: float, sessions: int, answer: bytes) -> dict[str, Any]:
