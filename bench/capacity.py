@@ -271,6 +271,11 @@ async def run_level(
         "partials": asr1["partials"] - asr0["partials"],
         "dropped_partials": asr1["dropped_partials"] - asr0["dropped_partials"],
         "finals": asr1["finals"] - asr0["finals"],
+        # What the recogniser's lane was busy with, in seconds (older engines do not say).
+        "lane_s_by_kind": {
+            kind: round(seconds - asr0.get("busy_by_kind", {}).get(kind, 0.0), 1)
+            for kind, seconds in asr1.get("busy_by_kind", {}).items()
+        },
         "lag_ms_mean": _mean(samples, "lag_ms"),
         "lag_ms_max": round(max((s["lag_ms"] for s in samples), default=0.0), 1),
         "wait_ms_mean": _mean(samples, "wait_ms"),

@@ -55,7 +55,7 @@ import numpy as np
 
 from media.asr import FloatAudio, Recognition, SpeechRecognizer, TimedTranscript, pcm_to_float
 
-__all__ = ["AsrScheduler", "AsrSchedulerClosed", "AsrStats", "RecognizerFactory"]
+__all__ = ["JOB_KINDS", "AsrScheduler", "AsrSchedulerClosed", "AsrStats", "RecognizerFactory"]
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,8 @@ class AsrStats:
     # how many): the engine's overload signal reads their mean over the last seconds (engine/live/load.py).
     final_wait_s: float = 0.0
     final_waits: int = 0
+    # `busy_s` split by the kind of job the lane ran (`JOB_KINDS`): what the finals compete with.
+    busy_by_kind: dict[str, float] = field(default_factory=dict)
 
     @property
     def jobs(self) -> int:
@@ -96,6 +98,11 @@ class AsrStats:
     def real_time_factor(self) -> float:
         """Compute seconds per second of audio (below 1 keeps up with speech)."""
         return self.compute_s / self.audio_s if self.audio_s else 0.0
+
+
+# What a lane can be busy with: a final, a speculative final at a pause, a caption draft, a whole-answer
+# revision.
+JOB_KINDS = ("final", "speculation", "draft", "revision")
 
 
 @dataclass(eq=False, slots=True)
@@ -108,6 +115,15 @@ class _Job:
     revision: bool = False
     speculative: bool = False
     queued_at: float = 0.0  # time.monotonic() when queued (finals' and speculations' waits are counted)
+
+    @property
+    def kind(self) -> str:
+        """One of `JOB_KINDS`."""
+        if self.revision:
+            return "revision"
+        if self.final:
+            return "final"
+        return "speculation" if self.speculative else "draft"
 
 
 @dataclass(slots=True)
@@ -123,6 +139,7 @@ class _Counters:
     in_flight: set[_Job] = field(default_factory=set)
     final_wait_s: float = 0.0
     final_waits: int = 0
+    busy_by_kind: dict[str, float] = field(default_factory=lambda: dict.fromkeys(JOB_KINDS, 0.0))
 
 
 def _as_audio(audio: FloatAudio | bytes) -> FloatAudio:
@@ -335,6 +352,7 @@ class AsrScheduler:
             in_flight=len(c.in_flight),
             final_wait_s=c.final_wait_s,
             final_waits=c.final_waits,
+            busy_by_kind=dict(c.busy_by_kind),
         )
 
     # -- internals ---------------------------------------------------------------------------------
@@ -490,7 +508,9 @@ class AsrScheduler:
             return
         finally:
             counters.in_flight.difference_update(batch)
-            counters.busy_s += time.perf_counter() - started
+            elapsed = time.perf_counter() - started
+            counters.busy_s += elapsed
+            counters.busy_by_kind[batch[0].kind] += elapsed  # a batch is of one kind
         counters.batches += 1
         for job, result in zip(batch, results, strict=True):
             if job.final:

@@ -29,6 +29,11 @@ class AsrMetrics(BaseModel):
     audio_s: float = Field(description="Seconds of audio decoded.")
     compute_s: float = Field(description="Seconds of inference spent on it.")
     busy_s: float = Field(description="Wall time the inference lanes were busy.")
+    busy_by_kind: dict[str, float] = Field(
+        default_factory=dict,
+        description="busy_s by the kind of job: final, speculation (a guessed final at a pause), draft "
+        "(a caption partial), revision (a whole answer again).",
+    )
     dropped_partials: int = Field(description="Partials skipped to keep finals fast under load.")
     queued_finals: int = Field(description="Finals waiting now.")
     queued_partials: int = Field(description="Partials waiting now.")

@@ -146,6 +146,14 @@ def _asr(services: Services) -> Iterator[Metric]:
     yield _counter("asr_audio_seconds", "Seconds of audio transcribed.", stats.audio_s)
     yield _counter("asr_compute_seconds", "Seconds of inference spent on it.", stats.compute_s)
     yield _counter("asr_busy_seconds", "Wall time the inference lanes were busy.", stats.busy_s)
+    lanes = CounterMetricFamily(
+        f"{PREFIX}_asr_lane_seconds",
+        "Wall time the inference lanes were busy, by the kind of job (final, speculation, draft, revision).",
+        labels=["kind"],
+    )
+    for kind, seconds in stats.busy_by_kind.items():
+        lanes.add_metric([kind], seconds)
+    yield lanes
     yield _labelled(
         "asr_queue_depth",
         "Utterances waiting for the recogniser now, by kind (finals are never dropped).",

@@ -132,6 +132,8 @@ async def test_prometheus_metrics_count_requests_turns_and_backlogs(
     assert metrics.value("interview_engine_live_sessions_limit") == 32
     assert metrics.value("interview_engine_asr_decodes_total", kind="final") == 0
     assert metrics.value("interview_engine_asr_queue_depth", kind="final") == 0
+    for kind in ("final", "speculation", "draft", "revision"):
+        assert metrics.value("interview_engine_asr_lane_seconds_total", kind=kind) == 0
     # The tests start without preloading (tests/conftest.py): nothing loaded Whisper yet.
     assert metrics.value("interview_engine_speech_model_loaded", model="asr") == 0
     for worker in ("analysis", "webhooks", "emails"):

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from media.asr import FloatAudio, Recognition, TimedTranscript
-from media.asr_scheduler import AsrScheduler, AsrSchedulerClosed
+from media.asr_scheduler import JOB_KINDS, AsrScheduler, AsrSchedulerClosed
 
 
 def utterance(label: int, seconds: float = 0.5) -> FloatAudio:
@@ -487,3 +487,21 @@ async def test_caption_partials_are_drafts_and_what_a_turn_may_wait_for_is_not()
     async with AsrScheduler(lambda: plain) as asr:
         assert text(await asr.partial("s1", utterance(4))) == "u4"
     assert plain.batches == [[4]]
+
+
+async def test_lane_time_is_told_by_the_kind_of_job() -> None:
+    class Both(DraftFake, TimedFake):
+        """Drafts and revisions."""
+
+    fake = Both()
+    async with AsrScheduler(lambda: fake) as asr:
+        before = asr.stats().busy_by_kind
+        await asr.partial("s1", utterance(1))
+        await asr.partial(("s1", "final"), utterance(2), speculative=True)
+        await asr.final(utterance(3))
+        await asr.revise(utterance(4))
+        stats = asr.stats()
+    assert before == dict.fromkeys(JOB_KINDS, 0.0)
+    assert set(stats.busy_by_kind) == set(JOB_KINDS)
+    assert all(seconds > 0 for seconds in stats.busy_by_kind.values()), stats.busy_by_kind
+    assert sum(stats.busy_by_kind.values()) == pytest.approx(stats.busy_s)
