@@ -7,6 +7,9 @@ answers), connects all the candidates, and they answer every question the interv
 
 - `random`: each after a random think time (0.2-2.5 s), so answers end at independent moments, and
   each session starts at a different one of the 12 answers, so they do not say the same thing at once;
+  the candidates join at random moments over `--join-spread` seconds (15: about one answer and its
+  reply), as independent candidates do (joining at the same moment, they hear the same introduction
+  and all end their first answers within about two seconds of each other: a `together` round);
 - `together`: all at once, each round when every candidate has heard its question (or 6 s have
   passed), the worst case for the recogniser's queue.
 
@@ -129,10 +132,12 @@ def spoken_answers(voice: str, cache: Path) -> list[Spoken]:
 
 
 async def interview(
-    base: str, token: str, answers: list[Spoken], mode: str, meet: Rendezvous, seed: int
+    base: str, token: str, answers: list[Spoken], mode: str, meet: Rendezvous, seed: int, delay_s: float = 0.0
 ) -> CandidateReport | None:
-    """One candidate through a whole interview; None when the join was refused (503)."""
+    """One candidate through a whole interview, joining after `delay_s`; None when the join was refused
+    (503)."""
     rng = random.Random(seed)
+    await asyncio.sleep(delay_s)
     candidate = ScriptedCandidate([])
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
         try:
@@ -206,8 +211,12 @@ async def run_level(
     profile_s: float,
     out: Path,
     questions: int = 2,
+    join_spread_s: float = 0.0,
 ) -> dict[str, Any]:
     assert server.pid is not None
+    # Independent candidates join at independent moments (`random` mode); `together` joins at once.
+    spread = random.Random(n)
+    delays = [spread.uniform(0, join_spread_s) if mode == "random" else 0.0 for _ in range(n)]
     headers = {"Authorization": f"Bearer {server.api_key}"}
     async with httpx.AsyncClient(base_url=server.base_url, headers=headers, timeout=60) as client:
         tokens = [await book(client, questions, i) for i in range(n)]
@@ -219,7 +228,11 @@ async def run_level(
         watcher = asyncio.create_task(watch(client, server.pid, samples))
         meet = Rendezvous(n)
         tasks = [
-            asyncio.create_task(interview(server.base_url, t, _rotated(answers, i, mode), mode, meet, seed=i))
+            asyncio.create_task(
+                interview(
+                    server.base_url, t, _rotated(answers, i, mode), mode, meet, seed=i, delay_s=delays[i]
+                )
+            )
             for i, t in enumerate(tokens)
         ]
         profile = None
@@ -258,7 +271,8 @@ async def run_level(
         "transcript_p50_ms": _ms(pct(transcript, 0.5)),
         "transcript_p95_ms": _ms(pct(transcript, 0.95)),
         "engine_cpu_share": round(cpu / wall, 3),
-        "engine_cpu_s_per_session_min": round(cpu / n / (wall / 60), 2),
+        # Per minute a session was there: a candidate joining late is not counted before it joined.
+        "engine_cpu_s_per_session_min": round(cpu / ((n * wall - sum(delays)) / 60), 2),
         # Near 1, the candidates' own core is saturated and the latencies at the client are theirs too.
         "candidates_cpu_share": round(own / wall, 3),
         # The engine's own view of each turn (end of speech to its first reply frame, and the
@@ -271,6 +285,9 @@ async def run_level(
         "partials": asr1["partials"] - asr0["partials"],
         "dropped_partials": asr1["dropped_partials"] - asr0["dropped_partials"],
         "finals": asr1["finals"] - asr0["finals"],
+        # Finals heard in the shorter window of a burst (IE_ASR__HURRY_BATCH; older engines do not say).
+        "hurried": asr1.get("hurried", 0) - asr0.get("hurried", 0),
+        "join_spread_s": join_spread_s if mode == "random" else 0.0,
         # What the recogniser's lane was busy with, in seconds (older engines do not say).
         "lane_s_by_kind": {
             kind: round(seconds - asr0.get("busy_by_kind", {}).get(kind, 0.0), 1)
@@ -432,7 +449,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 profile_s = args.profile if first else 0.0
                 first = False
                 result = await run_level(
-                    server, n, mode, answers, idle_rss, profile_s, args.out, args.questions
+                    server, n, mode, answers, idle_rss, profile_s, args.out, args.questions, args.join_spread
                 )
                 print(json.dumps(result), flush=True)
                 results.append(result)
@@ -449,6 +466,13 @@ def cli() -> None:
     parser.add_argument("--candidate-core", type=int, default=0)
     parser.add_argument("--questions", type=int, default=2, help="template skills (questions planned)")
     parser.add_argument("--no-warm-up", action="store_true", help="skip the unreported first level of 2")
+    parser.add_argument(
+        "--join-spread",
+        type=float,
+        default=15.0,
+        metavar="SECONDS",
+        help="random mode: candidates join at random moments over this long (0: all at once)",
+    )
     parser.add_argument(
         "--voice",
         choices=("espeak", "human"),

@@ -95,6 +95,15 @@ class AsrSettings(SettingsGroup):
         le=600,
         description="The longest a revision waits for that quiet moment before it runs anyway.",
     )
+    hurry_batch: int = Field(
+        default=3,
+        ge=0,
+        le=64,
+        description="When at least this many finals wait for one recogniser call (answers that ended "
+        "together), each is heard in the caption drafts' shorter window (IE_ASR__DRAFT_WINDOW_S), about "
+        "half the call's time, and its answer is heard again whole for the stored transcript once the "
+        "recogniser is quiet. 0: never.",
+    )
 
     @field_validator("fallback_temperatures")
     @classmethod

@@ -32,7 +32,7 @@ import os
 import time
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -200,13 +200,16 @@ class Recognition:
 
     `confidence` is exp(mean token log-probability) of the decoded text (0 when there is no text);
     `audio_s` is the utterance length and `compute_s` its share of the decode call's wall time, so the
-    compute seconds of a batch add up to what the batch cost.
+    compute seconds of a batch add up to what the batch cost. `hurried`: heard in a shorter encoder window
+    than the finals' own, to keep up with a burst (`WhisperRecognizer.transcribe_hurried`); a little
+    less exact, so the answer it belongs to is worth hearing again whole.
     """
 
     text: str
     confidence: float
     audio_s: float
     compute_s: float
+    hurried: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +330,16 @@ class WhisperRecognizer:
         the recogniser's lane from the finals the conversation waits for."""
         return self._transcribe_batch(audios, prompts, retries=False, window_s=self.options.draft_window_s)
 
+    def transcribe_hurried(
+        self, audios: Sequence[FloatAudio], prompts: Sequence[str] | None = None
+    ) -> list[Recognition]:
+        """`transcribe_batch` with the drafts' shorter encoder window for the utterances that fit it
+        (second passes kept), marked `hurried`. For a burst of finals that all wait for one batch (several
+        answers ending at once): the encoder is most of a final's cost, and a 10 s window costs about a
+        third of the 20 s one (52 against 144 ms per window on one core), for a live word error rate
+        about half a point higher on real speech (docs/benchmarks.md)."""
+        return self._transcribe_batch(audios, prompts, retries=True, window_s=self.options.draft_window_s)
+
     def _transcribe_batch(
         self,
         audios: Sequence[FloatAudio],
@@ -373,10 +386,10 @@ class WhisperRecognizer:
                 limit = _MAX_LENGTH if retries else _draft_length(prompts_of, longest)
                 decoded = self._decode_windows([features for _, features in chunk], frames, prompts_of, limit)
                 share = (time.perf_counter() - started) / len(chunk)
+                hurried = retries and frames < round(self.options.window_s * 100)
                 for (index, _), outcome in zip(chunk, decoded, strict=True):
-                    results[index] = self._recognition(
-                        arrays[index], outcome, share, texts[index], retries=retries
-                    )
+                    result = self._recognition(arrays[index], outcome, share, texts[index], retries=retries)
+                    results[index] = replace(result, hurried=True) if hurried else result
         return [result for result in results if result is not None]
 
     def _recognition(

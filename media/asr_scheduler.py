@@ -25,7 +25,11 @@ Queueing rules:
   decoded after the queued finals is stale by then, and the speaker produces a fresher one anyway);
   partials queued before the finals stay queued, behind them;
 - a batch is all finals or all partials, at most `max_batch` (and at most the recognizer's own
-  `max_batch` attribute, when it has one), split evenly when several lanes are idle.
+  `max_batch` attribute, when it has one), split evenly when several lanes are idle;
+- a batch of at least `hurry_batch` finals or speculations (several answers ended at once, and every
+  one of them waits for the whole batch) is decoded with the recognizer's `transcribe_hurried` when it
+  has one: a shorter encoder window, about half the batch's time, results marked `hurried` so the
+  caller can have the answer heard again whole (`revise`) once the rush is over.
 
 Batching trades latency for throughput: every result of a batch waits for the whole batch. A lane only
 batches what queued up while it was busy, so at light load each job runs alone; under load, bigger
@@ -89,6 +93,8 @@ class AsrStats:
     final_waits: int = 0
     # `busy_s` split by the kind of job the lane ran (`JOB_KINDS`): what the finals compete with.
     busy_by_kind: dict[str, float] = field(default_factory=dict)
+    # Finals and speculations decoded in a burst's shorter window (`hurry_batch`).
+    hurried: int = 0
 
     @property
     def jobs(self) -> int:
@@ -140,6 +146,7 @@ class _Counters:
     final_wait_s: float = 0.0
     final_waits: int = 0
     busy_by_kind: dict[str, float] = field(default_factory=lambda: dict.fromkeys(JOB_KINDS, 0.0))
+    hurried: int = 0
 
 
 def _as_audio(audio: FloatAudio | bytes) -> FloatAudio:
@@ -170,9 +177,13 @@ class AsrScheduler:
         max_batch: int = 8,
         revision_quiet_s: float = 0.0,
         revision_max_wait_s: float = 30.0,
+        hurry_batch: int = 0,
     ) -> None:
         if workers < 1 or max_batch < 1:
             raise ValueError("workers and max_batch must be >= 1")
+        if hurry_batch < 0:
+            raise ValueError("hurry_batch must be >= 0 (0: never)")
+        self._hurry_batch = hurry_batch
         if revision_quiet_s < 0 or revision_max_wait_s < 0:
             raise ValueError("revision_quiet_s and revision_max_wait_s must be >= 0")
         self._factory = recognizer_factory
@@ -353,6 +364,7 @@ class AsrScheduler:
             final_wait_s=c.final_wait_s,
             final_waits=c.final_waits,
             busy_by_kind=dict(c.busy_by_kind),
+            hurried=c.hurried,
         )
 
     # -- internals ---------------------------------------------------------------------------------
@@ -487,6 +499,9 @@ class AsrScheduler:
             if not batch[0].final and not batch[0].speculative:
                 # Caption partials: a recognizer's cheap draft when it has one (no second passes).
                 transcribe = getattr(recognizer, "transcribe_draft", transcribe)
+            elif self._hurry_batch and len(batch) >= self._hurry_batch:
+                # Answers that ended together all wait for this batch: a shorter window for each.
+                transcribe = getattr(recognizer, "transcribe_hurried", transcribe)
             results = await self._in_thread(
                 transcribe, [job.audio for job in batch], [job.prompt for job in batch]
             )
@@ -519,5 +534,6 @@ class AsrScheduler:
                 counters.partials += 1
             counters.audio_s += result.audio_s
             counters.compute_s += result.compute_s
+            counters.hurried += result.hurried
             if not job.future.done():  # the caller may have been cancelled meanwhile
                 job.future.set_result(result)

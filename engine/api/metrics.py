@@ -35,6 +35,9 @@ class AsrMetrics(BaseModel):
         "(a caption partial), revision (a whole answer again).",
     )
     dropped_partials: int = Field(description="Partials skipped to keep finals fast under load.")
+    hurried: int = Field(
+        description="Finals heard in a shorter window because several waited for one recogniser call.",
+    )
     queued_finals: int = Field(description="Finals waiting now.")
     queued_partials: int = Field(description="Partials waiting now.")
     in_flight: int = Field(description="Utterances being decoded now.")

@@ -312,7 +312,7 @@ class Hearing:
                 result.confidence,
             )
         )
-        return Heard(text, segment_id)
+        return Heard(text, segment_id, result.hurried)
 
 
 def _succeeded(task: asyncio.Task[Heard]) -> bool:

@@ -11,10 +11,11 @@ So the utterances of one answer (each starting within `CONTEXT_GAP_S` of the one
 together, and once the answer is over (the candidate's next utterance comes later, or the session
 ends) they are transcribed again as one stretch of audio, at the recogniser's revision priority (after
 any final), with word times. Each word goes back to the live segment it was spoken in, so the
-segments keep their times and ids and only their text improves. The live text stays when the pass
-cannot help: an answer of one utterance, a pass that finds fewer words than the live one did (it may
-have skipped something; nothing is dropped on its say-so), a segment that would be left with no word,
-or a recogniser that cannot do it.
+segments keep their times and ids and only their text improves. An answer of one utterance gets the
+pass only when its final was hurried (heard in a shorter window during a burst of finals,
+`Recognition.hurried`). The live text stays when the pass cannot help: any other answer of one
+utterance, a pass that finds fewer words than the live one did (it may have skipped something; nothing
+is dropped on its say-so), a segment that would be left with no word, or a recogniser that cannot do it.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class Heard:
 
     text: str
     segment_id: str | None
+    hurried: bool = False  # heard in a burst's shorter window (`Recognition.hurried`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +109,9 @@ Store = Callable[[dict[str, str], float], Awaitable[None]]
 
 async def revise(said: Sequence[Said], transcribe: Revise, store: Store, *, name: str = "") -> bool:
     """Transcribe the answer `said` again in one pass and store the better text; True when it did."""
-    if len(said) < 2:
-        return False
     heard = [await _heard(s.final) for s in said]
+    if len(said) < 2 and not any(h is not None and h.hurried for h in heard):
+        return False  # one utterance, heard in the finals' own window: nothing to gain
     stored = [(s, h) for s, h in zip(said, heard, strict=True) if h is not None and h.segment_id]
     if not stored:
         return False

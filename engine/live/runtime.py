@@ -95,6 +95,7 @@ async def open_runtime(
                 max_batch=settings.asr.max_batch,
                 revision_quiet_s=settings.asr.revision_quiet_ms / 1000,
                 revision_max_wait_s=settings.asr.revision_max_wait_s,
+                hurry_batch=settings.asr.hurry_batch,
             )
         )
         load = await stack.enter_async_context(LoadMonitor(settings.load, asr.stats))

@@ -146,6 +146,11 @@ def _asr(services: Services) -> Iterator[Metric]:
     yield _counter("asr_audio_seconds", "Seconds of audio transcribed.", stats.audio_s)
     yield _counter("asr_compute_seconds", "Seconds of inference spent on it.", stats.compute_s)
     yield _counter("asr_busy_seconds", "Wall time the inference lanes were busy.", stats.busy_s)
+    yield _counter(
+        "asr_hurried",
+        "Finals heard in a shorter window because several waited for one recogniser call (a burst).",
+        stats.hurried,
+    )
     lanes = CounterMetricFamily(
         f"{PREFIX}_asr_lane_seconds",
         "Wall time the inference lanes were busy, by the kind of job (final, speculation, draft, revision).",

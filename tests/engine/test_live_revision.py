@@ -131,3 +131,17 @@ async def test_one_utterance_or_nothing_stored_is_left_alone() -> None:
     silent = [Said(0.0, 1.0, b"", done(Heard("", None))), Said(1.5, 2.0, b"", done(Heard("", None)))]
     assert not await revise(silent, fake.transcribe, fake.store)
     assert fake.audio == []
+
+
+async def test_one_utterance_heard_in_a_hurry_is_heard_again_whole() -> None:
+    # Its final was decoded in a burst's shorter window (Recognition.hurried): the pass runs for it too.
+    fake = Recorder(timed(("I", 0.1, 0.2), ("shipped", 0.3, 0.6), ("it", 0.7, 0.8)))
+    said = [Said(0.0, 1.0, tone(1.0, 1), done(Heard("I ship tit", "s1", hurried=True)))]
+    assert await revise(said, fake.transcribe, fake.store)
+    assert len(fake.audio) == 1
+    assert fake.stored == [({"s1": "I shipped it"}, 0.8)]
+    # The same rules as any pass: fewer words than the live text leaves it alone.
+    short = Recorder(timed(("I", 0.1, 0.2)))
+    said = [Said(0.0, 1.0, tone(1.0, 1), done(Heard("I shipped it", "s1", hurried=True)))]
+    assert not await revise(said, short.transcribe, short.store)
+    assert short.stored == []

@@ -325,6 +325,43 @@ def test_drafts_use_their_shorter_window_and_stop_decoding_where_the_audio_ends(
         AsrOptions(model="m", draft_window_s=0.5)
 
 
+def test_hurried_finals_use_the_shorter_window_and_keep_their_second_passes(
+    recognizer: WhisperRecognizer, speech: dict[str, FloatAudio], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    windows: list[int] = []
+    encode = recognizer._encode
+
+    def encode_spy(batch: np.ndarray) -> object:
+        windows.append(batch.shape[-1])
+        return encode(batch)
+
+    monkeypatch.setattr(recognizer, "_encode", encode_spy)
+    audios = list(speech.values())[:3]
+    assert all(len(audio) <= 5 * WHISPER_SAMPLE_RATE for audio in audios)
+    hurried = recognizer.transcribe_hurried(audios)
+    assert windows == [1000]  # one batch in the 10 s window
+    assert [r.hurried for r in hurried] == [True, True, True]
+    assert word_error_rate(SENTENCES[:3], [r.text for r in hurried]) <= 0.2, [r.text for r in hurried]
+    # Audio too long for the short window is heard in the finals' own, and not marked.
+    long = np.concatenate([audios[0], np.zeros(WHISPER_SAMPLE_RATE, np.float32), audios[1]])
+    assert len(long) > 5 * WHISPER_SAMPLE_RATE
+    (whole,) = recognizer.transcribe_hurried([long])
+    assert windows[-1] == 2000
+    assert not whole.hurried
+    assert not any(r.hurried for r in recognizer.transcribe_batch(audios))
+    # Unlike a draft, an unreliable decode still gets transcribe()'s fallback.
+    monkeypatch.setattr("media.asr._LOG_PROB_THRESHOLD", 0.0)
+    fallbacks: list[float] = []
+
+    def spy(audio: FloatAudio, prompt: str = "", *, timestamps: bool = False) -> Recognition:
+        fallbacks.append(len(audio) / WHISPER_SAMPLE_RATE)
+        return Recognition("again", 0.5, len(audio) / WHISPER_SAMPLE_RATE, 0.0)
+
+    monkeypatch.setattr(recognizer, "_transcribe_sequential", spy)
+    assert [r.text for r in recognizer.transcribe_hurried(audios[:1])] == ["again"]
+    assert len(fallbacks) == 1
+
+
 class _Forwarding:
     """A CTranslate2 model with `generate` replaced (its attributes are read-only)."""
 

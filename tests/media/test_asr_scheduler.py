@@ -505,3 +505,85 @@ async def test_lane_time_is_told_by_the_kind_of_job() -> None:
     assert set(stats.busy_by_kind) == set(JOB_KINDS)
     assert all(seconds > 0 for seconds in stats.busy_by_kind.values()), stats.busy_by_kind
     assert sum(stats.busy_by_kind.values()) == pytest.approx(stats.busy_s)
+
+
+class HurryFake(FakeRecognizer):
+    """Also has a hurried decode (a shorter window), answering "h<label>" marked hurried."""
+
+    def __init__(self, *, blocked: int = 0) -> None:
+        super().__init__(blocked=blocked)
+        self.hurried: list[list[int]] = []
+
+    def hold_next(self) -> None:
+        """The next call waits for the gate again."""
+        self._blocked = 1
+        self.gate.clear()
+        self.entered.clear()
+
+    def transcribe_hurried(
+        self, audios: Sequence[FloatAudio], prompts: Sequence[str] | None = None
+    ) -> list[Recognition]:
+        labels = [label_of(audio) for audio in audios]
+        self.hurried.append(labels)
+        return [
+            Recognition(f"h{label}", 0.8, len(audio) / 16_000, 0.01, hurried=True)
+            for label, audio in zip(labels, audios, strict=True)
+        ]
+
+
+async def test_a_burst_of_finals_is_heard_in_a_hurry_and_counted() -> None:
+    fake = HurryFake(blocked=1)
+    async with AsrScheduler(lambda: fake, hurry_batch=3) as asr:
+        first = asyncio.ensure_future(asr.final(utterance(1)))
+        await started(fake)
+        # Three answers end while the lane is busy: they all wait for the next call, which hurries.
+        burst = [asyncio.ensure_future(asr.final(utterance(label))) for label in (2, 3, 4)]
+        await settle()
+        fake.gate.set()
+        assert (await first).text == "u1"
+        heard = [await job for job in burst]
+        assert [(r.text, r.hurried) for r in heard] == [("h2", True), ("h3", True), ("h4", True)]
+        # Two speculations together are below the threshold: the finals' own window.
+        fake.hold_next()
+        busy = asyncio.ensure_future(asr.final(utterance(5)))
+        await started(fake)
+        pair = [
+            asyncio.ensure_future(asr.partial((key, "final"), utterance(label), speculative=True))
+            for key, label in (("a", 6), ("b", 7))
+        ]
+        await settle()
+        fake.gate.set()
+        await busy
+        assert [text(await job) for job in pair] == ["u6", "u7"]
+        # A burst of speculations hurries like one of finals; caption drafts never do.
+        fake.hold_next()
+        busy = asyncio.ensure_future(asr.final(utterance(8)))
+        await started(fake)
+        guesses = [
+            asyncio.ensure_future(asr.partial((key, "final"), utterance(label), speculative=True))
+            for key, label in (("a", 9), ("b", 10), ("c", 11))
+        ]
+        await settle()
+        fake.gate.set()
+        await busy
+        assert [text(await job) for job in guesses] == ["h9", "h10", "h11"]
+        stats = asr.stats()
+    assert fake.hurried == [[2, 3, 4], [9, 10, 11]]
+    assert stats.hurried == 6
+    assert stats.finals + stats.partials == 11
+
+
+async def test_no_hurry_unless_asked() -> None:
+    fake = HurryFake(blocked=1)
+    async with AsrScheduler(lambda: fake) as asr:  # hurry_batch=0: never
+        first = asyncio.ensure_future(asr.final(utterance(1)))
+        await started(fake)
+        burst = [asyncio.ensure_future(asr.final(utterance(label))) for label in (2, 3, 4, 5)]
+        await settle()
+        fake.gate.set()
+        await first
+        assert [(await job).text for job in burst] == ["u2", "u3", "u4", "u5"]
+        assert asr.stats().hurried == 0
+    assert fake.hurried == []
+    with pytest.raises(ValueError, match="hurry_batch"):
+        AsrScheduler(FakeRecognizer, hurry_batch=-1)
