@@ -26,7 +26,9 @@ Configurations: default (the engine's: window 20 s, beam 1, splitting, a prompt 
 segmenter cut, coverage check, speculation), no-speculation, split-off (only the 30 s cap), prompts-off,
 prompts-answer (every utterance prompted with the one before it in the answer: measured worse, so not
 the engine's), coverage-off
-(`MIN_WORDS_PER_SPEECH_S` = 0), beam5, window30. WER is word-weighted per set (total errors / total
+(`MIN_WORDS_PER_SPEECH_S` = 0), beam5, window30, hurried (every final heard as in a burst of finals,
+`IE_ASR__HURRY_BATCH`: the drafts' shorter window, and the whole-answer pass even for an answer of one
+utterance). WER is word-weighted per set (total errors / total
 reference words) after `real_speech.normalise`; "all" is spontaneous + read + phone. Compute is per
 recogniser call (`Recognition.compute_s`; wall time for offline); RTF is its sum over the recordings'
 duration.
@@ -94,6 +96,8 @@ class Config:
     # A final's second pass when its greedy decode is unreliable (AsrOptions.fallback_*); None: the settings'.
     temperatures: tuple[float, ...] | None = None
     best_of: int | None = None
+    # Every final heard as in a burst (IE_ASR__HURRY_BATCH): the drafts' shorter window.
+    hurry: bool = False
 
 
 CONFIGS = {
@@ -107,6 +111,7 @@ CONFIGS = {
         Config("coverage-off", coverage=False),
         Config("beam5", beam=5),
         Config("window30", window_s=30.0),
+        Config("hurried", hurry=True),
         Config("fallback-greedy", temperatures=(0.0,)),
         Config("fallback-2x1", temperatures=(0.0, 0.5), best_of=1),
         Config("fallback-3x2", temperatures=(0.0, 0.4, 0.8), best_of=2),
@@ -239,7 +244,10 @@ def segment(frames: list[tuple[bytes, float]], split: bool, settings: Settings) 
 
 
 async def live(recognizer: WhisperRecognizer, pieces: dict[str, list[Piece]], cfg: Config) -> dict[str, Item]:
-    async with AsrScheduler(lambda: recognizer, workers=1, max_batch=Settings().asr.max_batch) as asr:
+    hurry_batch = 1 if cfg.hurry else 0
+    async with AsrScheduler(
+        lambda: recognizer, workers=1, max_batch=Settings().asr.max_batch, hurry_batch=hurry_batch
+    ) as asr:
         return {uid: await one_answer(asr, utterances, cfg) for uid, utterances in pieces.items()}
 
 
@@ -282,7 +290,7 @@ async def one_answer(asr: AsrScheduler, utterances: list[Piece], cfg: Config) ->
             {"s": round(result.audio_s, 2), "start": round(piece.start, 2), "continued": piece.continued}
             | {"speculated": spoken, "flushed": piece.flushed, "text": text}
         )
-        final = asyncio.create_task(_heard(Heard(text, str(n) if text else None)))
+        final = asyncio.create_task(_heard(Heard(text, str(n) if text else None, result.hurried)))
         await final
         closed = answer.add(Said(piece.start, piece.end, piece.audio, final))
         if closed:

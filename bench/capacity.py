@@ -287,6 +287,9 @@ async def run_level(
         "finals": asr1["finals"] - asr0["finals"],
         # Finals heard in the shorter window of a burst (IE_ASR__HURRY_BATCH; older engines do not say).
         "hurried": asr1.get("hurried", 0) - asr0.get("hurried", 0),
+        # Decoded for a caller that had gone (mostly speculations whose speaker went on), and their lane time.
+        "discarded": asr1.get("discarded", 0) - asr0.get("discarded", 0),
+        "discarded_s": round(asr1.get("discarded_s", 0.0) - asr0.get("discarded_s", 0.0), 1),
         "join_spread_s": join_spread_s if mode == "random" else 0.0,
         # What the recogniser's lane was busy with, in seconds (older engines do not say).
         "lane_s_by_kind": {

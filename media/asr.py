@@ -379,14 +379,15 @@ class WhisperRecognizer:
                 chunk = windows[start : start + size]
                 started = time.perf_counter()
                 prompts_of = [tokens[index] for index, _ in chunk]
-                # A draft's decoder stops at what the audio could hold: a decode that loops (more often
-                # in a short window) would otherwise run to Whisper's 448 tokens, and it is dropped as
-                # unreliable either way.
+                # A draft's (and a hurried final's) decoder stops at what the audio could hold: a decode
+                # that loops (more often in a short window) would otherwise run to Whisper's 448 tokens,
+                # and it is dropped as unreliable either way (a final then gets its second pass).
+                hurried = retries and frames < round(self.options.window_s * 100)
                 longest = max(features.shape[-1] for _, features in chunk) / 100
-                limit = _MAX_LENGTH if retries else _draft_length(prompts_of, longest)
+                bounded = hurried or not retries
+                limit = _draft_length(prompts_of, longest) if bounded else _MAX_LENGTH
                 decoded = self._decode_windows([features for _, features in chunk], frames, prompts_of, limit)
                 share = (time.perf_counter() - started) / len(chunk)
-                hurried = retries and frames < round(self.options.window_s * 100)
                 for (index, _), outcome in zip(chunk, decoded, strict=True):
                     result = self._recognition(arrays[index], outcome, share, texts[index], retries=retries)
                     results[index] = replace(result, hurried=True) if hurried else result

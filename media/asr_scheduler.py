@@ -95,6 +95,11 @@ class AsrStats:
     busy_by_kind: dict[str, float] = field(default_factory=dict)
     # Finals and speculations decoded in a burst's shorter window (`hurry_batch`).
     hurried: int = 0
+    # Jobs decoded whose caller had gone by the time the result came (a speculation whose speaker went
+    # on, a caption the session no longer wanted, a hang-up), and their share of the lanes' time: work
+    # the other sessions waited behind for nothing.
+    discarded: int = 0
+    discarded_s: float = 0.0
 
     @property
     def jobs(self) -> int:
@@ -147,6 +152,8 @@ class _Counters:
     final_waits: int = 0
     busy_by_kind: dict[str, float] = field(default_factory=lambda: dict.fromkeys(JOB_KINDS, 0.0))
     hurried: int = 0
+    discarded: int = 0
+    discarded_s: float = 0.0
 
 
 def _as_audio(audio: FloatAudio | bytes) -> FloatAudio:
@@ -365,6 +372,8 @@ class AsrScheduler:
             final_waits=c.final_waits,
             busy_by_kind=dict(c.busy_by_kind),
             hurried=c.hurried,
+            discarded=c.discarded,
+            discarded_s=c.discarded_s,
         )
 
     # -- internals ---------------------------------------------------------------------------------
@@ -537,3 +546,6 @@ class AsrScheduler:
             counters.hurried += result.hurried
             if not job.future.done():  # the caller may have been cancelled meanwhile
                 job.future.set_result(result)
+            else:
+                counters.discarded += 1
+                counters.discarded_s += elapsed / len(batch)

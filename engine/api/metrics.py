@@ -38,6 +38,10 @@ class AsrMetrics(BaseModel):
     hurried: int = Field(
         description="Finals heard in a shorter window because several waited for one recogniser call.",
     )
+    discarded: int = Field(
+        description="Utterances decoded whose caller had gone (a speculation whose speaker went on)."
+    )
+    discarded_s: float = Field(description="Lane time spent on them (their share of their batch).")
     queued_finals: int = Field(description="Finals waiting now.")
     queued_partials: int = Field(description="Partials waiting now.")
     in_flight: int = Field(description="Utterances being decoded now.")

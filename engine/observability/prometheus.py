@@ -151,6 +151,14 @@ def _asr(services: Services) -> Iterator[Metric]:
         "Finals heard in a shorter window because several waited for one recogniser call (a burst).",
         stats.hurried,
     )
+    yield _counter(
+        "asr_discarded",
+        "Utterances decoded whose caller had gone (a speculation whose speaker went on, a hang-up).",
+        stats.discarded,
+    )
+    yield _counter(
+        "asr_discarded_seconds", "Lane time spent on them (their share of their batch).", stats.discarded_s
+    )
     lanes = CounterMetricFamily(
         f"{PREFIX}_asr_lane_seconds",
         "Wall time the inference lanes were busy, by the kind of job (final, speculation, draft, revision).",

@@ -329,17 +329,27 @@ def test_hurried_finals_use_the_shorter_window_and_keep_their_second_passes(
     recognizer: WhisperRecognizer, speech: dict[str, FloatAudio], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     windows: list[int] = []
-    encode = recognizer._encode
+    lengths: list[int] = []
+    encode, generate = recognizer._encode, recognizer._model.model.generate
 
     def encode_spy(batch: np.ndarray) -> object:
         windows.append(batch.shape[-1])
         return encode(batch)
 
+    def generate_spy(*args: object, **kwargs: object) -> object:
+        assert isinstance(kwargs["max_length"], int)
+        lengths.append(kwargs["max_length"])
+        return generate(*args, **kwargs)
+
     monkeypatch.setattr(recognizer, "_encode", encode_spy)
+    monkeypatch.setattr(recognizer._model, "model", _Forwarding(recognizer._model.model, generate_spy))
     audios = list(speech.values())[:3]
     assert all(len(audio) <= 5 * WHISPER_SAMPLE_RATE for audio in audios)
     hurried = recognizer.transcribe_hurried(audios)
     assert windows == [1000]  # one batch in the 10 s window
+    # Its decoder stops where a draft's would (a loop in a short window is cut short, then redone).
+    longest = max(len(audio) for audio in audios) / WHISPER_SAMPLE_RATE
+    assert lengths[0] <= 12 * longest + 8 + 4
     assert [r.hurried for r in hurried] == [True, True, True]
     assert word_error_rate(SENTENCES[:3], [r.text for r in hurried]) <= 0.2, [r.text for r in hurried]
     # Audio too long for the short window is heard in the finals' own, and not marked.
@@ -347,6 +357,7 @@ def test_hurried_finals_use_the_shorter_window_and_keep_their_second_passes(
     assert len(long) > 5 * WHISPER_SAMPLE_RATE
     (whole,) = recognizer.transcribe_hurried([long])
     assert windows[-1] == 2000
+    assert lengths[-1] == 448
     assert not whole.hurried
     assert not any(r.hurried for r in recognizer.transcribe_batch(audios))
     # Unlike a draft, an unreliable decode still gets transcribe()'s fallback.

@@ -587,3 +587,19 @@ async def test_no_hurry_unless_asked() -> None:
     assert fake.hurried == []
     with pytest.raises(ValueError, match="hurry_batch"):
         AsrScheduler(FakeRecognizer, hurry_batch=-1)
+
+
+async def test_work_decoded_for_a_caller_that_went_is_counted_as_discarded() -> None:
+    fake = FakeRecognizer(blocked=1)
+    async with AsrScheduler(lambda: fake) as asr:
+        guess = asyncio.ensure_future(asr.partial(("s1", "final"), utterance(1), speculative=True))
+        await started(fake)
+        guess.cancel()  # the speaker went on while it was being decoded
+        with pytest.raises(asyncio.CancelledError):
+            await guess
+        fake.gate.set()
+        assert (await asr.final(utterance(2))).text == "u2"
+        stats = asr.stats()
+    assert fake.batches == [[1], [2]]
+    assert stats.discarded == 1
+    assert 0 < stats.discarded_s <= stats.busy_by_kind["speculation"]
