@@ -277,7 +277,9 @@ async def one_answer(asr: AsrScheduler, utterances: list[Piece], cfg: Config) ->
             after_cut = cfg.prompts == "continued" and previous is not None and previous.continued
             known = answer.previous_final(piece.end) if cfg.prompts == "answer" or after_cut else None
             context = known.result().text if known is not None and known.done() else ""
-            result = await asr.partial(("bench", "final"), pcm_to_float(piece.guess), prompt=context)
+            result = await asr.partial(
+                ("bench", "final"), pcm_to_float(piece.guess), prompt=context, speculative=True
+            )
         spoken = result is not None
         if result is None:
             prompt = (await before).text if before is not None and cfg.prompts != "off" else ""

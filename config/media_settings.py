@@ -167,6 +167,14 @@ class TtsSettings(SettingsGroup):
         "(a template's questions, the acknowledgements and nudges) is synthesised once for every session; "
         "0: render every line every time.",
     )
+    ahead_niceness: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="Lines rendered ahead (the interviewer's likely next words, while the candidate is "
+        "still talking) are synthesised on threads this many nice steps below the engine's priority, so "
+        "they give the core to the recogniser when answers end together; 0: the same priority.",
+    )
 
 
 class TurnSettings(SettingsGroup):

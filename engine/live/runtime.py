@@ -11,6 +11,7 @@ loaded at start-up, the Piper model (~1.5 s, ~90 MB) otherwise on first use. The
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -21,6 +22,7 @@ from config.enums import TtsEngine
 from config.profiles import VoiceSettings
 from config.settings import Settings, TtsSettings
 from engine.live import voice_cache
+from engine.live.background import background_pool
 from engine.live.load import LoadMonitor
 from engine.live.turn_log import TurnLog
 from llm import LlmClient
@@ -51,6 +53,8 @@ class MediaRuntime:
     engines: Mapping[TtsEngine, TextToSpeech] = field(default_factory=dict)
     turn_model: SmartTurnRunner | None = None
     """Judges at each pause whether the candidate sounds finished; None: the transcript alone decides."""
+    ahead: concurrent.futures.Executor | None = None
+    """Renders lines ahead at a lower CPU priority (engine/live/background.py); None: the default pool."""
 
     def tts_for(self, voice: VoiceSettings) -> TextToSpeech:
         """The engine a profile's voice asks for; the default engine (`tts`) when it names none, or one
@@ -104,6 +108,9 @@ async def open_runtime(
         runner = None
         if model is not None:
             runner = await stack.enter_async_context(SmartTurnRunner(model, workers=settings.turn.workers))
+        ahead = background_pool(1, settings.tts.ahead_niceness, name="render-ahead")
+        # Closed after the sessions (the stack unwinds in reverse); a rendering in flight finishes first.
+        stack.push_async_callback(asyncio.to_thread, ahead.shutdown, True, cancel_futures=True)
         yield MediaRuntime(
             settings=settings,
             asr=asr,
@@ -114,6 +121,7 @@ async def open_runtime(
             llm=llm,
             engines=engines,
             turn_model=runner,
+            ahead=ahead,
         )
 
 

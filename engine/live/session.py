@@ -104,7 +104,9 @@ class LiveSession:
         self._track = InterviewerTrack(self.now, on_audio=self._interviewer_audio)
         self._track.on_interrupt = transport.interrupted
         voice = interview.profile.voice
-        self._speaker = InterviewerSpeech(self._track, self, store, runtime.tts_for(voice), voice)
+        self._speaker = InterviewerSpeech(
+            self._track, self, store, runtime.tts_for(voice), voice, runtime.ahead
+        )
         self._hearing = Hearing(
             self.session_id,
             runtime,

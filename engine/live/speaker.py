@@ -10,6 +10,7 @@ is used when exactly that sentence is spoken; the few kept are bounded (`READY_M
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -39,12 +40,16 @@ class InterviewerSpeech:
         store: LiveStore,
         tts: TextToSpeech,
         voice: VoiceSettings,
+        ahead: concurrent.futures.Executor | None = None,
     ) -> None:
+        """`ahead`: where sentences rendered ahead are synthesised (lower-priority threads, so a guess never
+        takes the core from a final that a turn waits for); None: the loop's default pool."""
         self._track = track
         self._channel = channel
         self._store = store
         self._tts = tts
         self._voice = voice_of(voice)
+        self._ahead = ahead
         self._cut = False
         self._ready: OrderedDict[str, asyncio.Task[Utterance | None]] = OrderedDict()
 
@@ -65,7 +70,7 @@ class InterviewerSpeech:
 
     async def _render_ahead(self, sentence: str) -> Utterance | None:
         try:
-            return await render(self._tts, sentence, self._voice)
+            return await render(self._tts, sentence, self._voice, self._ahead)
         except Exception:
             # Only a guess: the sentence is rendered again when it is actually said.
             logger.warning("rendering ahead failed", exc_info=True)

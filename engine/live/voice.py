@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 from dataclasses import replace
 
@@ -45,10 +46,17 @@ def _render(tts: TextToSpeech, text: str, voice: Voice) -> Utterance:
     )
 
 
-async def render(tts: TextToSpeech, text: str, voice: Voice) -> Utterance:
-    """Synthesis, resampling and encoding are blocking; they run in a worker thread, once per line and voice while
-    the line stays in the engine's cache (engine/live/voice_cache.py)."""
+async def render(
+    tts: TextToSpeech, text: str, voice: Voice, executor: concurrent.futures.Executor | None = None
+) -> Utterance:
+    """Synthesis, resampling and encoding are blocking; they run in a worker thread (of `executor`, else the
+    loop's default pool), once per line and voice while the line stays in the engine's cache
+    (engine/live/voice_cache.py)."""
+
+    def in_thread() -> asyncio.Future[Utterance]:
+        return asyncio.get_running_loop().run_in_executor(executor, _render, tts, text, voice)
+
     cache = cache_for(tts)
     if cache is None:
-        return await asyncio.to_thread(_render, tts, text, voice)
-    return await cache.get(text, voice, lambda: asyncio.to_thread(_render, tts, text, voice))
+        return await in_thread()
+    return await cache.get(text, voice, in_thread)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from config.profiles import VoiceSettings
+from engine.live.background import background_pool
 from engine.live.channel import EventChannel
 from engine.live.speaker import READY_MAX, InterviewerSpeech
 from engine.services.transcripts import NewSegment
@@ -107,3 +109,43 @@ async def test_only_the_newest_guesses_are_kept(speaker: Any) -> None:
     assert len(tts.calls) <= len(lines)
     spoken = await mouth.speak(sentences(lines[0]), lambda _s: None)
     assert spoken.text == lines[0]
+
+
+class ThreadNoting(CountingTts):
+    """Notes the thread and its nice value each sentence was synthesised on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.where: dict[str, tuple[str, int]] = {}
+
+    def synthesize(self, text: str, voice: Voice) -> Speech:
+        thread = threading.get_native_id()
+        self.where[text] = (threading.current_thread().name, os.getpriority(os.PRIO_PROCESS, thread))
+        return super().synthesize(text, voice)
+
+
+async def test_sentences_rendered_ahead_run_on_the_lower_priority_pool_and_the_rest_do_not() -> None:
+    loop = asyncio.get_running_loop()
+    track = InterviewerTrack(lambda: loop.time())
+    tts = ThreadNoting()
+    pool = background_pool(1, 5, name="ahead-test")
+    normal = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    try:
+        mouth = InterviewerSpeech(track, EventChannel(lambda _m: None), Store(), tts, VoiceSettings(), pool)  # type: ignore[arg-type]
+        async with asyncio.TaskGroup() as tg:
+            mouth.prepare(["A guess."], tg)
+        spoken = asyncio.ensure_future(mouth.speak(sentences("Not guessed."), lambda _s: None))
+        while "Not guessed." not in tts.where:
+            await track.recv()
+        spoken.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await spoken
+    finally:
+        track.stop()
+        pool.shutdown(wait=True)
+    assert tts.where["A guess."] == ("ahead-test_0", min(19, normal + 5))
+    name, nice = tts.where["Not guessed."]
+    assert not name.startswith("ahead-test")
+    assert nice == normal
+    with pytest.raises(ValueError, match="niceness"):
+        background_pool(1, 20)
