@@ -76,7 +76,7 @@ class FrameEncoder:
         self._index += 1
         # libopus hands back one packet per frame from the first frame on (its look-ahead is inside
         # the packet's timing, not held back); an empty result would be a frame of nothing.
-        return b"".join(bytes(p) for p in packets[:1])
+        return bytes(packets[0]) if packets else b""
 
 
 def encode_line(pcm: bytes) -> tuple[bytes, ...]:

@@ -29,6 +29,7 @@ from llm import LlmClient
 from media.asr import AsrOptions, SpeechRecognizer, WhisperRecognizer
 from media.asr_scheduler import AsrScheduler
 from media.espeak import EspeakTts
+from media.opus import silence_packet
 from media.piper import PiperTts
 from media.smart_turn import SmartTurnMissing, SmartTurnModel, SmartTurnRunner, TurnModel, default_model_path
 from media.tts import TextToSpeech
@@ -87,6 +88,9 @@ async def open_runtime(
     if tts is None and settings.tts.preload and isinstance(default_tts, PiperTts):
         # In a worker thread: loading the model and its first run take a couple of seconds of CPU.
         await asyncio.to_thread(default_tts.load)
+    # Encoded once per process (five libopus calls, about a millisecond): here, not on the loop at the
+    # first call's first quiet frame.
+    await asyncio.to_thread(silence_packet)
     options = AsrOptions.from_settings(settings.asr)
     factory = recognizer or (lambda: WhisperRecognizer(options))
     vad = VadConfig.from_settings(settings.vad)

@@ -3,13 +3,18 @@ final and which reply belong to which answer."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
+from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import AudioStreamTrack
 
 from media.audio import SAMPLE_RATE
-from media.scripted_candidate import CandidateReport, Turn, trailing_quiet_s
+from media.scripted_candidate import CandidateReport, ScriptedCandidate, Turn, trailing_quiet_s
 from tests.speech import synthesize
 
 
@@ -121,3 +126,61 @@ def test_a_turn_ended_before_the_answers_last_sound_is_settled_early_not_lost() 
     assert second.reply_latency == pytest.approx(0.5)
     assert (third.final_transcript, third.first_reply_audio, third.early) == (None, None, False)
     assert report.settle_early_turns() == 0  # settling twice changes nothing
+
+
+class _FakeEngine:
+    """The engine's side of a call, reduced to what the candidate hears: a silent audio track and the
+    events channel, on an aiortc peer in the same loop (no network)."""
+
+    def __init__(self) -> None:
+        self.pc = RTCPeerConnection()
+        self.pc.addTrack(AudioStreamTrack())
+        self._open = asyncio.Event()
+        self._channel: RTCDataChannel | None = None
+
+        @self.pc.on("datachannel")
+        def _on_channel(channel: RTCDataChannel) -> None:
+            self._channel = channel
+            if channel.readyState == "open":
+                self._open.set()
+            channel.on("open", self._open.set)
+
+    async def answer(self, offer: dict[str, Any]) -> dict[str, Any]:
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer["sdp"], type=offer["type"]))
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        return {"sdp": self.pc.localDescription.sdp, "type": self.pc.localDescription.type}
+
+    async def says(self, line: str) -> None:
+        """A line's caption, then "listening" (as the engine does after each line it has played)."""
+        await asyncio.wait_for(self._open.wait(), 10)
+        assert self._channel is not None
+        self._channel.send(json.dumps({"type": "caption", "text": line, "final": True}))
+        self._channel.send(json.dumps({"type": "state", "state": "listening"}))
+
+
+async def test_an_acknowledgement_is_not_taken_for_the_question(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("media.scripted_candidate.ACKNOWLEDGEMENT_WAIT_S", 1.5)
+    engine = _FakeEngine()
+    candidate = ScriptedCandidate([])
+    try:
+        await candidate.connect(engine.answer)
+        # "Thank you." while the answer's final is worked out: the candidate waits for the question.
+        waiting = asyncio.ensure_future(candidate.wait_for_question())
+        await engine.says("Thank you.")
+        await asyncio.sleep(0.9)
+        assert not waiting.done()
+        await engine.says("Tell me about a project you led from start to finish.")
+        await asyncio.wait_for(waiting, 2)
+        # A question of more than three words is answered once the interviewer stays quiet.
+        waiting = asyncio.ensure_future(candidate.wait_for_question())
+        await engine.says("What did you change afterwards?")
+        await asyncio.wait_for(waiting, 2)
+        # An acknowledgement that nothing follows: answered after the wait, not never.
+        waiting = asyncio.ensure_future(candidate.wait_for_question())
+        started = asyncio.get_running_loop().time()
+        await engine.says("Understood, thanks.")
+        await asyncio.wait_for(waiting, 5)
+        assert asyncio.get_running_loop().time() - started >= 1.5
+    finally:
+        await candidate.close()
+        await engine.pc.close()
