@@ -286,9 +286,11 @@ def test_a_draft_takes_no_second_pass(
     assert [r.audio_s for r in drafts] == [len(a) / WHISPER_SAMPLE_RATE for a in audios]
 
 
-def test_drafts_use_their_shorter_window_and_stop_decoding_where_the_audio_ends(
-    recognizer: WhisperRecognizer, speech: dict[str, FloatAudio], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _spy_on_windows(
+    recognizer: WhisperRecognizer, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[int], list[int]]:
+    """The encoder windows (in frames) and the decoder's length limits of the recognizer's calls, as
+    they happen."""
     windows: list[int] = []
     lengths: list[int] = []
     encode, generate = recognizer._encode, recognizer._model.model.generate
@@ -304,6 +306,13 @@ def test_drafts_use_their_shorter_window_and_stop_decoding_where_the_audio_ends(
 
     monkeypatch.setattr(recognizer, "_encode", encode_spy)
     monkeypatch.setattr(recognizer._model, "model", _Forwarding(recognizer._model.model, generate_spy))
+    return windows, lengths
+
+
+def test_drafts_use_their_shorter_window_and_stop_decoding_where_the_audio_ends(
+    recognizer: WhisperRecognizer, speech: dict[str, FloatAudio], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    windows, lengths = _spy_on_windows(recognizer, monkeypatch)
     short = next(iter(speech.values()))
     assert len(short) <= 5 * WHISPER_SAMPLE_RATE
     long = np.concatenate([short, np.zeros(WHISPER_SAMPLE_RATE, np.float32), short])[
@@ -328,21 +337,7 @@ def test_drafts_use_their_shorter_window_and_stop_decoding_where_the_audio_ends(
 def test_hurried_finals_use_the_shorter_window_and_keep_their_second_passes(
     recognizer: WhisperRecognizer, speech: dict[str, FloatAudio], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    windows: list[int] = []
-    lengths: list[int] = []
-    encode, generate = recognizer._encode, recognizer._model.model.generate
-
-    def encode_spy(batch: np.ndarray) -> object:
-        windows.append(batch.shape[-1])
-        return encode(batch)
-
-    def generate_spy(*args: object, **kwargs: object) -> object:
-        assert isinstance(kwargs["max_length"], int)
-        lengths.append(kwargs["max_length"])
-        return generate(*args, **kwargs)
-
-    monkeypatch.setattr(recognizer, "_encode", encode_spy)
-    monkeypatch.setattr(recognizer._model, "model", _Forwarding(recognizer._model.model, generate_spy))
+    windows, lengths = _spy_on_windows(recognizer, monkeypatch)
     audios = list(speech.values())[:3]
     assert all(len(audio) <= 5 * WHISPER_SAMPLE_RATE for audio in audios)
     hurried = recognizer.transcribe_hurried(audios)
