@@ -20,7 +20,7 @@ import logging
 import os
 import threading
 
-__all__ = ["background_pool"]
+__all__ = ["available_cores", "background_pool"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,14 @@ def _lower_priority(niceness: int) -> None:
         os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + niceness)
     except (OSError, AttributeError) as exc:
         logger.info("background threads keep normal priority: %r", exc)
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its affinity, where the system says)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def background_pool(

@@ -22,7 +22,7 @@ from config.enums import TtsEngine
 from config.profiles import VoiceSettings
 from config.settings import Settings, TtsSettings
 from engine.live import voice_cache
-from engine.live.background import background_pool
+from engine.live.background import available_cores, background_pool
 from engine.live.load import LoadMonitor
 from engine.live.turn_log import TurnLog
 from llm import LlmClient
@@ -112,7 +112,9 @@ async def open_runtime(
         runner = None
         if model is not None:
             runner = await stack.enter_async_context(SmartTurnRunner(model, workers=settings.turn.workers))
-        ahead = background_pool(1, settings.tts.ahead_niceness, name="render-ahead")
+        # One thread per core: the sessions' guesses spread over the cores as their renderings did in the
+        # default pool, without queueing behind each other on a bigger host.
+        ahead = background_pool(available_cores(), settings.tts.ahead_niceness, name="render-ahead")
         # Closed after the sessions (the stack unwinds in reverse); a rendering in flight finishes first.
         stack.push_async_callback(asyncio.to_thread, ahead.shutdown, True, cancel_futures=True)
         yield MediaRuntime(

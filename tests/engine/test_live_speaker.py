@@ -147,5 +147,3 @@ async def test_sentences_rendered_ahead_run_on_the_lower_priority_pool_and_the_r
     name, nice = tts.where["Not guessed."]
     assert not name.startswith("ahead-test")
     assert nice == normal
-    with pytest.raises(ValueError, match="niceness"):
-        background_pool(1, 20)
