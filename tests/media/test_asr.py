@@ -267,9 +267,10 @@ def test_a_draft_takes_no_second_pass(
     recognizer: WhisperRecognizer, speech: dict[str, FloatAudio], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     audios = list(speech.values())[:2]
-    # Reliable decodes: a draft is the same text as the full decode.
+    # Reliable decodes: a draft is the same text as the full decode in the same window (a final's own,
+    # longer window may hear a borderline word otherwise: "bug" / "mug" in one CI run).
     assert [r.text for r in recognizer.transcribe_draft(audios)] == [
-        r.text for r in recognizer.transcribe_batch(audios)
+        r.text for r in recognizer.transcribe_hurried(audios)
     ]
     # Unreliable ones (every decode, with the threshold at 0): no fallback, no text.
     monkeypatch.setattr("media.asr._LOG_PROB_THRESHOLD", 0.0)
