@@ -21,6 +21,7 @@ INDEPENDENT = (
     (Path(__file__).parent / "calibration_holdout3", "embedded, third independent set"),
     (Path(__file__).parent / "calibration_holdout4", "embedded, fourth independent set"),
     (Path(__file__).parent / "calibration_holdout5", "embedded, fifth independent set"),
+    (Path(__file__).parent / "calibration_holdout6", "embedded, sixth independent set"),
 )
 INDEPENDENT_LABEL = INDEPENDENT[0][1]
 # Segment times are not in the files: each segment lasts its words at this pace (at least 1 s).
