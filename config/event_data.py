@@ -139,10 +139,11 @@ class StageFailedData(StageEventData):
 class StageAwaitingApprovalData(StageEventData):
     """The result waits for a human to approve or reject it."""
 
-    reason: Literal["needs_review"] | None = Field(
+    reason: Literal["needs_review", "embedded_scorer"] | None = Field(
         default=None,
-        description="needs_review when the analysis could not support a verdict; absent when the stage "
-        "simply asks for human approval.",
+        description="needs_review when the analysis could not support a verdict; embedded_scorer when the "
+        "embedded scorer's verdict waits for a person's confirmation (the stage's "
+        "embedded_scorer_decides is off); absent when the stage simply asks for human approval.",
     )
     review_reasons: list[str] | None = Field(
         default=None, description="Why a human must decide (with reason)."

@@ -45,8 +45,12 @@ class StageResult(StoredModel):
         description="advanced (next stage booked), passed (last stage), failed, retry_scheduled (one retake "
         "booked), awaiting_approval (a human decides), approved or rejected (by a human)."
     )
-    reason: Literal["needs_review"] | None = Field(
-        default=None, description="Why it awaits a human when the analysis could not support a verdict."
+    reason: Literal["needs_review", "embedded_scorer"] | None = Field(
+        default=None,
+        description="Why it awaits a human: needs_review when the analysis could not support a verdict "
+        "(passed is null); embedded_scorer when the embedded scorer's verdict (kept in passed) needs a "
+        "person's confirmation because the stage does not let that scorer decide alone; absent when the "
+        "stage simply asks for human approval.",
     )
     review_reasons: list[str] | None = Field(
         default=None, alias="reviewReasons", description="The analysis's reasons for a human review."

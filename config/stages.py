@@ -37,6 +37,15 @@ class EvaluationStageSpec(InputModel):
     on_complete: OnComplete = Field(
         default=OnComplete.AUTO_ADVANCE, description="Advance automatically or wait for a human decision."
     )
+    embedded_scorer_decides: Flag = Field(
+        default=False,
+        description=(
+            "Whether a result scored by the embedded (offline) scorer may advance, fail or retry a "
+            "participant without a human. Off by default: that scorer measures structure and relevance, "
+            "not correctness, so with on_complete auto_advance its results wait for approval "
+            "(reason embedded_scorer) unless this is on. Results from an LLM scorer are not affected."
+        ),
+    )
     duration_minutes: int | None = Field(
         default=None, ge=5, le=240, description="Session length for this stage; default: the template's."
     )
@@ -65,6 +74,9 @@ class EvaluationStageUpdate(InputModel):
     pass_threshold: float | None = Field(default=None, ge=0, le=100, description="Minimum rating to pass.")
     allow_retry: Flag | None = Field(default=None, description="Whether a retry is allowed on failure.")
     on_complete: OnComplete | None = Field(default=None, description="What happens on completion.")
+    embedded_scorer_decides: Flag | None = Field(
+        default=None, description="Whether the embedded scorer's results may move the pipeline by themselves."
+    )
     duration_minutes: int | None = Field(default=None, ge=5, le=240, description="Session length.")
 
 

@@ -9,6 +9,13 @@ the next session and their events commit together or not at all):
   (`stage.passed`). A fail records `stage.failed`; with `allow_retry`, a first failure also schedules
   one retake of the stage (outcome `retry_scheduled`), and the retake's failure is final;
 - `human_approval`: the result waits (`awaiting_approval`) for `approve` (then as a pass) or `reject`.
+- An analysis scored by the embedded scorer moves the pipeline by itself only on a stage with
+  `embedded_scorer_decides`: that scorer measures structure and relevance, not correctness, and on
+  interviews it was never tuned on its pass/fail agrees with a panel's far too rarely to reject or
+  advance people unseen (docs/scoring.md). Otherwise its result waits for a human
+  (`awaiting_approval`, `reason: embedded_scorer`), its verdict kept as the suggestion (`passed`).
+  An LLM scorer's result, or a fallback to the embedded one, follows the same rule by the `scorer` that
+  actually scored it.
 - Whatever `on_complete` says, an analysis that needs review (too little of the rubric assessed for a
   verdict: `needsReview`, recommendation `needs_review`) never advances, fails or schedules a retry by
   itself: the result waits for a human (`awaiting_approval`, `reason: needs_review`), and the
@@ -35,6 +42,11 @@ from scoring.scorecard import NEEDS_REVIEW
 __all__ = ["approve", "decide", "position", "reject"]
 
 AWAITING = "awaiting_approval"
+EMBEDDED_SCORER = "embedded_scorer"  # the reason a result of the embedded scorer waits for a human
+EMBEDDED_REASON = (
+    "Scored by the embedded scorer, which measures structure and relevance, not correctness: a person "
+    "confirms its verdict before the participant moves on (the stage does not let it decide alone)."
+)
 
 
 async def decide(db: AsyncSession, row: SessionRow, result: dict[str, Any], now: datetime) -> None:
@@ -66,6 +78,14 @@ async def decide(db: AsyncSession, row: SessionRow, result: dict[str, Any], now:
     if stage.spec.get("on_complete") == OnComplete.HUMAN_APPROVAL.value:
         _set(row, {**base, "outcome": AWAITING, "nextSessionId": None, "decidedBy": None}, now)
         _event(db, "stage.awaiting_approval", row, person, now)
+        return
+    if result.get("scorer") == "embedded" and not stage.spec.get("embedded_scorer_decides"):
+        reasons = [EMBEDDED_REASON]
+        waiting = {**base, "outcome": AWAITING, "reason": EMBEDDED_SCORER, "reviewReasons": reasons}
+        _set(row, {**waiting, "nextSessionId": None, "decidedBy": None}, now)
+        _event(
+            db, "stage.awaiting_approval", row, person, now, reason=EMBEDDED_SCORER, review_reasons=reasons
+        )
         return
     if passed:
         await _advance(db, row, person, stage, base, "pipeline", now)

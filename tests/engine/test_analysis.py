@@ -217,6 +217,11 @@ async def test_the_llm_scores_when_configured_and_the_embedded_scorer_takes_over
         analysis = expect(await client.get(f"/v1/sessions/{session_id}"), 200)["analysis"]
         assert analysis["scorer"] == "llm"
         assert [d["score"] for d in analysis["dimensions"]] == [8, 8, 8]
+        # An LLM scorer's verdict moves the pipeline by itself (the embedded scorer's waits for a
+        # person unless the stage lets it decide: tests/engine/test_pipeline.py).
+        decided = expect(await client.get(f"/v1/sessions/{session_id}"), 200)["stage_result"]
+        assert (decided["outcome"], decided["passed"], decided["decidedBy"]) == ("passed", True, "pipeline")
+        assert "reason" not in decided
         quote = analysis["dimensions"][2]["evidence"][0]
         assert (quote["segment_id"], quote["quote"]) == (owner["id"], "I took it on myself")
         assert len(server.requests) >= 3  # one request per dimension

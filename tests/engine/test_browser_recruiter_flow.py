@@ -209,10 +209,23 @@ async def build_stages(flow: Flow, template: str, profile: str) -> None:
         await page.fill("[data-testid=stage-name]", name)
         assert await page.input_value("[data-testid=stage-profile]") == profile
         if index:
+            # The stage Ada passes lets the embedded scorer decide alone (off by default: its results
+            # would wait for a person), so the pipeline moves her on by itself.
+            assert not await page.is_checked("[data-testid=stage-embedded-decides]")
+            await page.check("[data-testid=stage-embedded-decides]")
             await flow.shot(page, "stage-dialog")
         await page.click("[data-testid=stage-dialog-save]")
         await page.wait_for_selector(f"[data-testid=stage-item] >> nth={index}")
     assert await pipeline(flow.api, template) == [("Phone screen", profile), ("Technical", profile)]
+    listed = expect(await flow.api.get(f"/v1/templates/{template}/stages"), 200)["data"]
+    assert {s["name"]: s["embedded_scorer_decides"] for s in listed} == {
+        "Phone screen": False,
+        "Technical": True,
+    }
+    assert await page.locator("[data-testid=stage-embedded-decides-value]").all_text_contents() == [
+        "A person confirms its verdicts",
+        "Decides alone",
+    ]
 
     # The technical interview first: moved up with the keyboard.
     await page.focus("[aria-label='Move Technical up']")

@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from config.settings import EMBEDDED_REVIEW_MARGIN
+from engine.services.pipeline import EMBEDDED_REASON
 from tests.engine.analysis_helpers import STRONG, WEAK, analysed, complete_with
 from tests.engine.session_helpers import (
     book,
@@ -30,12 +31,15 @@ JSON = dict[str, Any]
 async def pipeline_of(
     client: httpx.AsyncClient, *, screen: JSON, final: JSON
 ) -> tuple[JSON, JSON, JSON, JSON]:
-    """A template with a Screen stage and a Final stage (their own profiles), and a participant of it."""
+    """A template with a Screen stage and a Final stage (their own profiles), and a participant of it.
+    The stages let the embedded scorer (these tests' scorer) decide by itself unless told otherwise: the
+    tests are about what the pipeline does with a verdict."""
     screener = await make_profile(client)
     closer = await make_profile(client, name="Final Round Interviewer")
     template = await make_template(client)
-    first = await make_stage(client, template["id"], screener["id"], name="Screen", **screen)
-    second = await make_stage(client, template["id"], closer["id"], name="Final", **final)
+    trusted = {"embedded_scorer_decides": True}
+    first = await make_stage(client, template["id"], screener["id"], name="Screen", **{**trusted, **screen})
+    second = await make_stage(client, template["id"], closer["id"], name="Final", **{**trusted, **final})
     person = await make_participant(client, evaluation_template_id=template["id"], external_id="ats-77")
     return template, first, second, person
 
@@ -95,6 +99,77 @@ async def test_a_pass_advances_to_the_next_stage_which_then_waits_for_approval(
     position = expect(await client.get(f"/v1/participants/{person['id']}/pipeline"), 200)
     assert position["current_stage_id"] is None
     assert [s["status"] for s in position["stages"]] == ["advanced", "approved"]
+
+
+async def test_the_embedded_scorers_verdict_waits_for_a_person_unless_the_stage_lets_it_decide(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    profile = await make_profile(client)
+    template = await make_template(client)
+    # An auto-advancing stage left as created: the embedded scorer may not decide by itself.
+    screen = await make_stage(
+        client, template["id"], profile["id"], name="Screen", pass_threshold=60, allow_retry=True
+    )
+    final = await make_stage(client, template["id"], profile["id"], name="Final")
+    assert (screen["on_complete"], screen["embedded_scorer_decides"]) == ("auto_advance", False)
+    strong = await make_participant(client, evaluation_template_id=template["id"])
+    weak = await make_participant(client, evaluation_template_id=template["id"])
+    first = await book(client, participant_id=strong["id"], stage_id=screen["id"])
+    await complete_with(app, client, first["id"], STRONG)
+    analysis = await analysed(app, client, first["id"])
+    assert (analysis["scorer"], analysis["needsReview"]) == ("embedded", False)
+    waiting = await result(app, client, first["id"])
+    # The scorer's verdict is kept as the suggestion; the reason says why a person confirms it.
+    assert (waiting["outcome"], waiting["reason"], waiting["passed"]) == (
+        "awaiting_approval",
+        "embedded_scorer",
+        True,
+    )
+    assert waiting["reviewReasons"] == [EMBEDDED_REASON]
+    assert "not correctness" in EMBEDDED_REASON
+    assert (waiting["nextSessionId"], waiting["decidedBy"]) == (None, None)
+    # A weak result on a stage that allows a retry: no fail and no retake by itself either.
+    second = await book(client, participant_id=weak["id"], stage_id=screen["id"])
+    await complete_with(app, client, second["id"], WEAK)
+    held = await result(app, client, second["id"])
+    assert (held["outcome"], held["reason"], held["passed"]) == (
+        "awaiting_approval",
+        "embedded_scorer",
+        False,
+    )
+    assert [s["id"] for s in await listed(client, "/v1/sessions", participant_id=weak["id"])] == [
+        second["id"]
+    ]
+    assert await events_of(client, "stage.advanced") == []
+    assert await events_of(client, "stage.failed") == []
+    awaiting = await events_of(client, "stage.awaiting_approval")
+    assert sorted(e["data"]["session_id"] for e in awaiting) == sorted([first["id"], second["id"]])
+    for event in awaiting:
+        assert (event["data"]["reason"], event["data"]["review_reasons"]) == (
+            "embedded_scorer",
+            [EMBEDDED_REASON],
+        )
+
+    # A person confirms the pass: now the participant moves on.
+    approved = expect(await client.post(f"/v1/sessions/{first['id']}/approve"), 200)["stage_result"]
+    assert approved["outcome"] == "approved"
+    nxt = expect(await client.get(f"/v1/sessions/{approved['nextSessionId']}"), 200)
+    assert nxt["stage_id"] == final["id"]
+
+    # The recruiter lets the embedded scorer decide on this stage: the next result moves by itself.
+    changed = expect(
+        await client.patch(f"/v1/stages/{screen['id']}", json={"embedded_scorer_decides": True}), 200
+    )
+    assert changed["embedded_scorer_decides"] is True
+    third = await book(
+        client,
+        participant_id=(await make_participant(client, evaluation_template_id=template["id"]))["id"],
+        stage_id=screen["id"],
+    )
+    await complete_with(app, client, third["id"], STRONG)
+    moved = await result(app, client, third["id"])
+    assert (moved["outcome"], moved["decidedBy"]) == ("advanced", "pipeline")
+    assert "reason" not in moved
 
 
 async def test_a_rejected_result_stops_the_participant(app: FastAPI, client: httpx.AsyncClient) -> None:

@@ -176,7 +176,9 @@ async def test_the_pipeline_invites_to_the_next_stage(
 ) -> None:
     profile = await make_profile(client)
     template = await make_template(client)
-    screen = await make_stage(client, template["id"], profile["id"], name="Screen", pass_threshold=60)
+    screen = await make_stage(
+        client, template["id"], profile["id"], name="Screen", pass_threshold=60, embedded_scorer_decides=True
+    )
     await make_stage(client, template["id"], profile["id"], name="Final")
     person = await make_participant(client, evaluation_template_id=template["id"])
     first = await book(client, participant_id=person["id"], stage_id=screen["id"])

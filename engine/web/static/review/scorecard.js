@@ -84,6 +84,8 @@ function stageResult(result) {
     outcomeBadge(result.outcome),
     h('p', { class: 'basis' },
       [result.reason === 'needs_review' ? 'Waiting for a human: the scorer gave no verdict (reasons above)' : null,
+        result.reason === 'embedded_scorer'
+          ? 'Waiting for a person to confirm the embedded scorer’s verdict (it cannot judge correctness)' : null,
         result.passed === true ? 'Passed' : result.passed === false ? 'Not passed' : null,
         result.passThreshold !== undefined && result.passThreshold !== null
           ? `rating ${formatNumber(result.overallRating, 0)} vs pass mark ${formatNumber(result.passThreshold, 0)}` : null,

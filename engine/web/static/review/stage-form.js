@@ -2,7 +2,8 @@
  * Adding or editing one stage of an interview's pipeline, in a dialog: every
  * field of config/stages.py but its position (the list reorders): name, type,
  * the agent profile that conducts it (with a link to the profile), the pass
- * threshold, whether a retry is allowed, what happens on completion, and an
+ * threshold, whether a retry is allowed, what happens on completion, whether
+ * the embedded scorer may move participants on without a person, and an
  * optional length of its own.
  */
 
@@ -30,6 +31,12 @@ export async function stageDialog(page, stage, profiles) {
     checked: stage?.allow_retry ?? false });
   const onComplete = radioField({ id: 'stage-on-complete', legend: 'When a participant passes',
     options: ON_COMPLETE, value: stage?.on_complete ?? 'auto_advance' });
+  const embedded = checkboxField({ id: 'stage-embedded-decides',
+    label: 'Let the embedded scorer advance or fail participants without a person',
+    checked: stage?.embedded_scorer_decides ?? false,
+    hint: 'Off: results from the embedded (offline) scorer wait for a person to approve or reject them. '
+      + 'It measures structure and relevance, not correctness, and on interviews it was never tuned on '
+      + 'some of its pass or fail verdicts go against a hiring panel’s. Results from an LLM scorer are not held.' });
   const minutes = field({ id: 'stage-minutes', label: 'Length in minutes (optional)', type: 'number', min: 5,
     max: 240, step: 1, inputmode: 'numeric', value: stage?.duration_minutes ? String(stage.duration_minutes) : '',
     hint: `Empty: the interview’s length (${page.template.duration_minutes} min).` });
@@ -43,15 +50,15 @@ export async function stageDialog(page, stage, profiles) {
 
   const general = h('p', { class: 'form-error', role: 'alert', 'data-testid': 'stage-form-error' });
   const errors = formErrors({ name, type, agent_profile_id: profile, pass_threshold: threshold, allow_retry: retry,
-    on_complete: onComplete, duration_minutes: minutes, order: { error: general, input: null } }, general);
+    on_complete: onComplete, embedded_scorer_decides: embedded, duration_minutes: minutes, order: { error: general, input: null } }, general);
   let saved = null;
   await formDialog({
     title: editing ? `Edit ${stage.name}` : 'Add a stage',
     testid: 'stage-dialog',
     submitLabel: editing ? 'Save stage' : 'Add stage',
     busyLabel: editing ? 'Saving…' : 'Adding…',
-    content: [name.wrap, type.wrap, profile.wrap, threshold.wrap, retry.wrap, onComplete.wrap, minutes.wrap,
-      general],
+    content: [name.wrap, type.wrap, profile.wrap, threshold.wrap, retry.wrap, onComplete.wrap, embedded.wrap,
+      minutes.wrap, general],
     onSubmit: async () => {
       errors.clear();
       const pass = numberValue(threshold.input);
@@ -63,6 +70,7 @@ export async function stageDialog(page, stage, profiles) {
         pass_threshold: pass,
         allow_retry: retry.input.checked,
         on_complete: onComplete.value(),
+        embedded_scorer_decides: embedded.input.checked,
         duration_minutes: length,
       };
       if (errors.check({

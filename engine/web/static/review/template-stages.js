@@ -112,6 +112,8 @@ function stageItem(stage, index, count, state) {
         fact('Pass threshold', h('span', { 'data-testid': 'stage-threshold-value', text: String(stage.pass_threshold) })),
         fact('Retry', stage.allow_retry ? 'Allowed' : 'Not allowed'),
         fact('When passed', stage.on_complete === 'human_approval' ? 'Waits for approval' : 'Advances'),
+        fact('Embedded scorer', h('span', { 'data-testid': 'stage-embedded-decides-value',
+          text: stage.embedded_scorer_decides ? 'Decides alone' : 'A person confirms its verdicts' })),
         fact('Length', stage.duration_minutes ? `${stage.duration_minutes} min`
           : `${state.page.template.duration_minutes} min (the interview’s)`)),
       actions.length ? h('div', { class: 'stage-actions' }, actions) : null));
