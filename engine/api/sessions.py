@@ -11,6 +11,7 @@ from config.base import ID_PATTERN, InputModel
 from config.emails import Email
 from config.enums import SessionStatus
 from config.sessions import JoinLink, Session, SessionCreate, SessionUpdate, validate_metadata
+from config.stage_results import StageOutcome
 from engine.api import audit
 from engine.api.context import Ctx, ListResponse, Services
 from engine.api.openapi import error_responses
@@ -72,6 +73,13 @@ async def list_sessions(
     participant_id: IdQuery = None,
     stage_id: IdQuery = None,
     is_test: Annotated[bool | None, Query(description="Only test (true) or real (false) sessions.")] = None,
+    stage_outcome: Annotated[
+        StageOutcome | None,
+        Query(
+            description="Only sessions whose stage result has this outcome; awaiting_approval lists the "
+            "results waiting for a person to approve or reject them."
+        ),
+    ] = None,
     tag: SafeQuery = None,
     created_after: CreatedAfter = None,
     created_before: CreatedBefore = None,
@@ -81,7 +89,16 @@ async def list_sessions(
 ) -> ListResponse[Session]:
     ctx.principal.require("read:sessions", "read:participants", "read:agent_profiles")
     flt = sessions.SessionFilter(
-        status, template_id, participant_id, stage_id, is_test, tag, created_after, created_before, q
+        status,
+        template_id,
+        participant_id,
+        stage_id,
+        is_test,
+        tag,
+        created_after,
+        created_before,
+        q,
+        stage_outcome,
     )
     page = await sessions.list_page(ctx.db, ctx.company_id, flt, ctx.limit(limit), cursor)
     people = await sessions.participants_of(ctx.db, page.items)

@@ -200,7 +200,7 @@ async def _scrub_sessions(db: AsyncSession, sessions: Sequence[SessionRow], now:
         if session.analysis_status not in (analyses.COMPLETED, analyses.FAILED):
             session.analysis_status = None
         session.analysis = None
-        session.stage_result = None
+        session.stage_result = session.stage_outcome = None
         session.dialogue_state = None
         session.metadata_ = {}
         # The join link stops working: nobody can join (or re-identify) the erased person's session.

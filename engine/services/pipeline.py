@@ -225,6 +225,7 @@ async def _is_retry(db: AsyncSession, row: SessionRow) -> bool:
 
 def _set(row: SessionRow, result: dict[str, Any], now: datetime) -> None:
     row.stage_result = result
+    row.stage_outcome = str(result["outcome"])  # the indexed copy the lists filter on
     row.updated_at = now
 
 

@@ -75,6 +75,7 @@ class SessionFilter:
     created_after: datetime | None = None
     created_before: datetime | None = None
     search: str | None = None
+    stage_outcome: str | None = None  # config.stage_results.StageOutcome
 
 
 def join_url(base_url: str, row: SessionRow) -> str:
@@ -509,6 +510,8 @@ async def list_page(
             stmt = stmt.where(column == value)
     if flt.status is not None:
         stmt = stmt.where(SessionRow.status == flt.status.value)
+    if flt.stage_outcome is not None:
+        stmt = stmt.where(SessionRow.stage_outcome == flt.stage_outcome)
     if flt.tag:
         tagged = select(ParticipantTagRow.participant_id).where(
             ParticipantTagRow.company_id == company_id, ParticipantTagRow.tag == flt.tag

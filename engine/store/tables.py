@@ -320,9 +320,13 @@ class SessionRow(Timestamps, Base):
     dialogue_state: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
     # The stage pipeline's decision on this session (engine.services.pipeline), once it is analysed.
     stage_result: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    # Revision 0026: stage_result's outcome as a column of its own, so the results waiting for a person
+    # (`awaiting_approval`) are one indexed query (GET /v1/sessions?stage_outcome=...), not a JSON scan.
+    stage_outcome: Mapped[str | None] = mapped_column(String(24), nullable=True)
     __table_args__ = (
         Index("ix_sessions_company_created", "company_id", "created_at", "id"),
         Index("ix_sessions_company_status", "company_id", "status"),
+        Index("ix_sessions_company_stage_outcome", "company_id", "stage_outcome"),
         # A month's interview minutes (engine.services.usage), summed at every booking under a limit.
         Index("ix_sessions_company_started", "company_id", "started_at"),
         UniqueConstraint("join_token_hash", name="uq_sessions_join_token"),

@@ -187,6 +187,21 @@ async def test_recruiter_signs_in_plays_a_recording_and_seeks_from_the_transcrip
             "() => document.querySelectorAll('[data-testid=session-row]').length === 2"
         )
         assert "status=completed" in page.url  # filters live in the URL, so reload and back keep them
+        # The recruiter's queue: the results waiting for a person, whatever their status.
+        await page.select_option("[data-testid=filter-status]", "")
+        await page.wait_for_function(
+            "() => document.querySelectorAll('[data-testid=session-row]').length === 3"
+        )
+        await page.select_option("[data-testid=filter-outcome]", "awaiting_approval")
+        await page.wait_for_function(
+            "() => document.querySelectorAll('[data-testid=session-row]').length === 2"
+        )
+        assert "outcome=awaiting_approval" in page.url
+        outcomes = await page.eval_on_selector_all(
+            "[data-testid=session-outcome]", "els => els.map(e => e.dataset.outcome)"
+        )
+        assert outcomes == ["awaiting_approval", "awaiting_approval"]
+        await page.select_option("[data-testid=filter-outcome]", "")
 
         # The session page: recording, transcript, scorecard, flags, retakes.
         await page.goto(f"{base}/review/sessions/{seeded.first}")

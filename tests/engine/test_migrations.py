@@ -14,13 +14,16 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from fastapi import FastAPI
 from sqlalchemy import Connection, inspect, select
 
 from config.settings import Settings
 from engine.app import create_app
 from engine.auth import ALL_SCOPES
 from engine.store.database import MIGRATIONS, Database
-from engine.store.tables import ApiKeyRow, Base, CompanyRow, JsonType, UTCDateTime
+from engine.store.tables import ApiKeyRow, Base, CompanyRow, JsonType, SessionRow, UTCDateTime
+from tests.engine.analysis_helpers import STRONG, analysed, complete_with, scheduled
+from tests.engine.session_helpers import listed
 from tests.helpers import ApiClients, StepClock, profile_body
 
 APP_TABLES = set(Base.metadata.tables)
@@ -132,6 +135,31 @@ async def test_downgrade_to_base_and_upgrade_again(database_url: str) -> None:
         assert set(await _snapshot_of(db)) == APP_TABLES | {"alembic_version"}
     finally:
         await db.dispose()
+
+
+async def test_0026_fills_the_stage_outcome_from_the_stored_results(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """Sessions decided before 0026 keep their place in the lists: the column is filled from the JSON
+    (each backend's syntax), and the filter finds them."""
+    session = await scheduled(client)
+    await complete_with(app, client, str(session["id"]), STRONG)
+    await analysed(app, client, str(session["id"]))
+    db: Database = app.state.services.database
+    waiting = await listed(client, "/v1/sessions", stage_outcome="awaiting_approval")
+    assert [s["id"] for s in waiting] == [session["id"]]
+    await _to(db, "0025", "downgrade")
+    assert "stage_outcome" not in {c for c, _, _ in (await _snapshot_of(db))["sessions"]["columns"]}
+    await db.migrate()
+    async with db.transaction() as tx:
+        row = await tx.get(SessionRow, session["id"])
+        assert row is not None
+        assert (row.stage_outcome, row.stage_result and row.stage_result["outcome"]) == (
+            "awaiting_approval",
+            "awaiting_approval",
+        )
+    again = await listed(client, "/v1/sessions", stage_outcome="awaiting_approval")
+    assert [s["id"] for s in again] == [session["id"]]
 
 
 SCOPES_BEFORE_0007 = [s for s in ALL_SCOPES if not s.endswith(":api_keys")]

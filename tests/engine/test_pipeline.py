@@ -150,11 +150,22 @@ async def test_the_embedded_scorers_verdict_waits_for_a_person_unless_the_stage_
             [EMBEDDED_REASON],
         )
 
+    # The results waiting for a person are one filter away (the review list's "Waiting for a decision").
+    waiting_ids = await listed(client, "/v1/sessions", stage_outcome="awaiting_approval")
+    assert sorted(s["id"] for s in waiting_ids) == sorted([first["id"], second["id"]])
+    assert await listed(client, "/v1/sessions", stage_outcome="advanced") == []
+    refused = await client.get("/v1/sessions", params={"stage_outcome": "maybe"})
+    assert refused.status_code == 422
+    assert error_paths(refused) == {"stage_outcome"}
+
     # A person confirms the pass: now the participant moves on.
     approved = expect(await client.post(f"/v1/sessions/{first['id']}/approve"), 200)["stage_result"]
     assert approved["outcome"] == "approved"
     nxt = expect(await client.get(f"/v1/sessions/{approved['nextSessionId']}"), 200)
     assert nxt["stage_id"] == final["id"]
+    still = await listed(client, "/v1/sessions", stage_outcome="awaiting_approval")
+    assert [s["id"] for s in still] == [second["id"]]
+    assert [s["id"] for s in await listed(client, "/v1/sessions", stage_outcome="approved")] == [first["id"]]
 
     # The recruiter lets the embedded scorer decide on this stage: the next result moves by itself.
     changed = expect(

@@ -4,7 +4,8 @@
  */
 
 import * as api from './api.js';
-import { announce, empty, errorBox, fill, h, loading, ratingText, recommendationBadge, statusBadge, time } from './dom.js';
+import { announce, empty, errorBox, fill, h, loading, outcomeBadge, ratingText, recommendationBadge, statusBadge, time }
+  from './dom.js';
 
 const PAGE_SIZE = 25;
 const TYPING_DELAY_MS = 350;
@@ -16,8 +17,19 @@ const STATUSES = [
   ['cancelled', 'Cancelled'],
   ['failed', 'Failed'],
 ];
+// The stage pipeline's outcomes (config/stage_results.py); "waiting for a decision" is the recruiter's queue.
+const OUTCOMES = [
+  ['', 'Any result'],
+  ['awaiting_approval', 'Waiting for a decision'],
+  ['advanced', 'Advanced'],
+  ['passed', 'Passed'],
+  ['approved', 'Approved'],
+  ['failed', 'Failed'],
+  ['retry_scheduled', 'Retry scheduled'],
+  ['rejected', 'Rejected'],
+];
 // URL parameter -> form field; dates stay as YYYY-MM-DD in the URL to keep it readable.
-const FILTERS = ['status', 'template', 'stage', 'tag', 'from', 'to', 'q'];
+const FILTERS = ['status', 'outcome', 'template', 'stage', 'tag', 'from', 'to', 'q'];
 
 function readFilters(query) {
   return Object.fromEntries(FILTERS.map((name) => [name, query.get(name) ?? '']));
@@ -35,6 +47,7 @@ function dayStart(day, plusDays = 0) {
 function apiQuery(filters) {
   return {
     status: filters.status,
+    stage_outcome: filters.outcome,
     template_id: filters.template,
     stage_id: filters.stage,
     tag: filters.tag.trim(),
@@ -62,6 +75,7 @@ export async function render(root, ctx) {
   let typingTimer = null;
 
   const status = select('filter-status', 'filter-status', STATUSES, filters.status);
+  const outcome = select('filter-outcome', 'filter-outcome', OUTCOMES, filters.outcome);
   const template = select('filter-template', 'filter-template', [['', 'Any template']], filters.template);
   const stage = select('filter-stage', 'filter-stage', [['', 'Any stage']], filters.stage);
   stage.disabled = true;
@@ -75,7 +89,7 @@ export async function render(root, ctx) {
     text: 'Clear filters' });
   const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter sessions', 'data-testid': 'filters' },
     h('div', { class: 'field field-search' }, h('label', { for: 'filter-search', text: 'Search' }), search),
-    field('Status', status), field('Template', template), field('Stage', stage), field('Tag', tag),
+    field('Status', status), field('Stage result', outcome), field('Template', template), field('Stage', stage), field('Tag', tag),
     field('Created from', from), field('Created to', to),
     h('div', { class: 'filters-actions' }, reset));
 
@@ -87,7 +101,7 @@ export async function render(root, ctx) {
     summary, results);
 
   function current() {
-    return { status: status.value, template: template.value, stage: stage.value, tag: tag.value,
+    return { status: status.value, outcome: outcome.value, template: template.value, stage: stage.value, tag: tag.value,
       from: from.value, to: to.value, q: search.value };
   }
 
@@ -131,6 +145,8 @@ export async function render(root, ctx) {
           ? h('span', { class: 'rating', text: ratingText(session.analysis) })
           : h('span', { class: 'muted', text: analysing ? 'Analysing…' : ratingText(session.analysis) })),
       h('td', { 'data-label': 'Recommendation' }, recommendationBadge(session.analysis?.recommendation)),
+      h('td', { 'data-label': 'Stage result' },
+        outcomeBadge(session.stage_result?.outcome, { 'data-testid': 'session-outcome' })),
       h('td', { 'data-label': 'Created' }, time(session.created_at)));
   }
 
@@ -139,7 +155,7 @@ export async function render(root, ctx) {
       h('table', { class: 'table table-sessions', 'data-testid': 'sessions-table' },
         h('caption', { class: 'visually-hidden', text: 'Sessions' }),
         h('thead', {}, h('tr', {}, ['Participant', 'External ID', 'Template', 'Stage', 'Status', 'Rating',
-          'Recommendation', 'Created'].map((text) => h('th', { scope: 'col', text })))),
+          'Recommendation', 'Stage result', 'Created'].map((text) => h('th', { scope: 'col', text })))),
         h('tbody')));
   }
 
@@ -217,7 +233,7 @@ export async function render(root, ctx) {
     await fillStages(template.value, '');
     apply();
   });
-  for (const control of [status, stage, from, to]) control.addEventListener('change', apply);
+  for (const control of [status, outcome, stage, from, to]) control.addEventListener('change', apply);
   for (const control of [tag, search]) control.addEventListener('input', applySoon);
   ctx.signal.addEventListener('abort', () => {
     window.clearTimeout(typingTimer);
