@@ -39,6 +39,7 @@ async def test_create_echoes_every_field(client: httpx.AsyncClient) -> None:
         "pass_threshold": 72.5,
         "allow_retry": True,
         "on_complete": "human_approval",
+        "embedded_scorer_decides": True,
         "duration_minutes": 50,
     }
     stage = created(await client.post(f"/v1/templates/{template_id}/stages", json=body))
@@ -62,6 +63,8 @@ async def test_defaults(client: httpx.AsyncClient) -> None:
         "auto_advance",
         None,
     )
+    # The embedded scorer's verdicts wait for a person unless a stage says otherwise.
+    assert stage["embedded_scorer_decides"] is False
 
 
 async def test_default_order_is_the_next_free_position(client: httpx.AsyncClient) -> None:

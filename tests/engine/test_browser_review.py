@@ -250,6 +250,15 @@ async def test_recruiter_signs_in_plays_a_recording_and_seeks_from_the_transcrip
         assert "No hire" in retakes
         assert await page.query_selector(f"[data-testid=retakes] a[href='/review/sessions/{seeded.retake}']")
 
+        # The retake's result waits for a person too: rejected on its own page, beside the scorecard.
+        await page.goto(f"{base}/review/sessions/{seeded.retake}")
+        await page.wait_for_selector("[data-testid=scorecard] [data-testid=stage-decision]")
+        await page.click("[data-testid=stage-decision] [data-testid=reject]")
+        await page.click("[data-testid=confirm-ok]")
+        await page.wait_for_selector("[data-testid=stage-result][data-outcome=rejected]")
+        assert await page.query_selector("[data-testid=stage-decision]") is None
+        await screenshot(page, "review", "3b-session-rejected")
+
         # The participant page: approve a result that waits for a human, schedule a retake, copy its link.
         await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
         await page.goto(f"{base}/review/participants/{seeded.participant}")
@@ -286,6 +295,8 @@ async def test_recruiter_signs_in_plays_a_recording_and_seeks_from_the_transcrip
         approved = expect(await api.get(f"/v1/sessions/{seeded.first}"), 200)["stage_result"]
         assert approved["outcome"] == "approved"
         assert approved["decidedBy"].startswith("recruiter:")
+        rejected = expect(await api.get(f"/v1/sessions/{seeded.retake}"), 200)["stage_result"]
+        assert (rejected["outcome"], rejected["decidedBy"].startswith("recruiter:")) == ("rejected", True)
         sessions = expect(await api.get("/v1/sessions", params={"participant_id": seeded.participant}), 200)
         newest_session = sessions["data"][0]
         assert newest_session["retake_of"] == seeded.retake

@@ -10,6 +10,7 @@ import {
   loading, outcomeBadge, ratingText, recommendationBadge, sentence, statusBadge, time, writeClipboard,
 } from './dom.js';
 import { copyInviteLink, linkField } from './invite-link.js';
+import { decisionButtons } from './stage-decision.js';
 
 const enc = encodeURIComponent;
 
@@ -145,11 +146,14 @@ function sessionRow(session, stageNames, page, canRetake) {
   const extra = h('div', { class: 'row-extra' });
   const actions = [];
   const outcome = session.stage_result?.outcome;
-  if (outcome === 'awaiting_approval') {
-    actions.push(
-      button('Approve', 'approve', 'button-primary', () => decide(session, 'approve', page, status)),
-      button('Reject', 'reject', 'button-danger-outline', () => decide(session, 'reject', page, status)));
-  }
+  actions.push(...decisionButtons(session, page.person.name, {
+    status,
+    onDone: async (text) => {
+      notice(page, 'success', h('p', { class: 'notice-text', text }));
+      await page.refresh();
+    },
+    onError: (error) => notice(page, 'error', h('p', { class: 'notice-text', text: sentence(error.message) })),
+  }));
   if (!FINAL_STATUSES.has(session.status)) {
     actions.push(button('Copy invite link', 'copy-link', '',
       () => copyInviteLink(session, { status, extra, testid: 'invite-link' })));
@@ -180,32 +184,6 @@ function button(label, testid, variant, onClick) {
 function notice(page, kind, ...children) {
   fill(page.notices, h('div', { class: 'notice', dataset: { kind }, role: kind === 'error' ? 'alert' : 'status',
     'data-testid': 'action-notice' }, children));
-}
-
-async function decide(session, action, page, status) {
-  const approve = action === 'approve';
-  const ok = await confirmDialog({
-    title: approve ? 'Approve this result?' : 'Reject this result?',
-    message: approve
-      ? `${page.person.name} will advance to the next stage of the pipeline.`
-      : `${page.person.name} will stop at this stage. This cannot be undone here.`,
-    confirmLabel: approve ? 'Approve' : 'Reject',
-    danger: !approve,
-  });
-  if (!ok) return;
-  status.textContent = approve ? 'Approving…' : 'Rejecting…';
-  try {
-    await api.post(`/v1/sessions/${enc(session.id)}/${action}`);
-  } catch (error) {
-    status.textContent = '';
-    if (!api.isAbort(error)) notice(page, 'error', h('p', { class: 'notice-text', text: sentence(error.message) }));
-    return;
-  }
-  const text = approve ? `Approved: ${page.person.name} advances to the next stage.`
-    : `Rejected: ${page.person.name} stops at this stage.`;
-  notice(page, 'success', h('p', { class: 'notice-text', text }));
-  announce(text);
-  await page.refresh();
 }
 
 async function retake(session, page, status) {

@@ -9,8 +9,9 @@
 import * as api from './api.js';
 import { coverageLine, incompleteNotice, reviewReasons, scorerNote } from './coverage.js';
 import {
-  append, clock, facts, formatNumber, h, humanize, isAssessed, outcomeBadge, recommendationBadge, scaleMax,
+  append, clock, facts, formatNumber, h, humanize, isAssessed, outcomeBadge, recommendationBadge, scaleMax, sentence,
 } from './dom.js';
+import { decisionButtons } from './stage-decision.js';
 
 const ANALYSIS_NOTES = {
   PENDING: 'Analysis pending: the scorecard appears here when it is ready.',
@@ -24,7 +25,11 @@ function seekButton(testid, start, label, seek, segmentId = null, extra = {}) {
     on: { click: () => seek(start, segmentId) }, ...extra }, label);
 }
 
-export function scorecard(session, versions, seek) {
+/**
+ * `decision` ({ name, onDecided }): where the stage result waits for a person, Approve and Reject are
+ * offered beside it; onDecided() redraws the page's view of the session.
+ */
+export function scorecard(session, versions, seek, decision = null) {
   const analysis = session.analysis;
   const general = analysis?.general ?? {};
   const section = h('section', { class: 'card scorecard', 'data-testid': 'scorecard', 'aria-labelledby': 'scorecard-title' },
@@ -59,7 +64,7 @@ export function scorecard(session, versions, seek) {
         h('span', { class: 'overall-label', text: 'Recommendation' }),
         recommendationBadge(analysis.recommendation, { 'data-testid': 'recommendation' }),
         analysis.recommendationBasis ? h('p', { class: 'basis', text: analysis.recommendationBasis }) : null),
-      stageResult(session.stage_result)),
+      stageResult(session, decision)),
     scorerNote(analysis),
     reviewReasons(analysis),
     incompleteNotice(analysis),
@@ -77,8 +82,15 @@ export function scorecard(session, versions, seek) {
   return section;
 }
 
-function stageResult(result) {
+function stageResult(session, decision) {
+  const result = session.stage_result;
   if (!result) return null;
+  const status = h('p', { class: 'row-status', role: 'status', 'data-testid': 'decision-status' });
+  const buttons = decision ? decisionButtons(session, decision.name, {
+    status,
+    onDone: () => decision.onDecided(),
+    onError: (error) => { status.textContent = sentence(error.message); },
+  }) : [];
   return h('div', { class: 'stage-result', 'data-testid': 'stage-result', dataset: { outcome: result.outcome ?? '' } },
     h('span', { class: 'overall-label', text: 'Stage result' }),
     outcomeBadge(result.outcome),
@@ -90,7 +102,9 @@ function stageResult(result) {
         result.passThreshold !== undefined && result.passThreshold !== null
           ? `rating ${formatNumber(result.overallRating, 0)} vs pass mark ${formatNumber(result.passThreshold, 0)}` : null,
         result.decidedBy ? `decided by ${result.decidedBy}` : null].filter(Boolean).join(' · ')),
-    result.nextSessionId ? h('a', { href: api.sessionPath(result.nextSessionId), text: 'Next session' }) : null);
+    result.nextSessionId ? h('a', { href: api.sessionPath(result.nextSessionId), text: 'Next session' }) : null,
+    buttons.length ? h('div', { class: 'actions', 'data-testid': 'stage-decision' }, buttons) : null,
+    buttons.length ? status : null);
 }
 
 function dimensions(analysis, seek) {

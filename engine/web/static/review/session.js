@@ -47,9 +47,20 @@ export async function render(root, ctx) {
 
   const player = createPlayer(session, transcript, value(recording, null), signal);
   const scoreSlot = h('div', { class: 'stack' });
-  const drawAnalysis = (current, list) => fill(scoreSlot,
-    scorecard(current, list, player.seek), authenticity(current.analysis, player.seek));
-  drawAnalysis(session, value(versions, null)?.data ?? []);
+  let shownVersions = value(versions, null)?.data ?? [];
+  // After an approval or a rejection made beside the scorecard, the stage result is read again.
+  const decision = {
+    name,
+    onDecided: async () => {
+      const fresh = await api.get(base, {}, { signal });
+      if (!signal.aborted) drawAnalysis(fresh, shownVersions);
+    },
+  };
+  const drawAnalysis = (current, list) => {
+    shownVersions = list;
+    fill(scoreSlot, scorecard(current, list, player.seek, decision), authenticity(current.analysis, player.seek));
+  };
+  drawAnalysis(session, shownVersions);
 
   fill(root,
     header(session, name, value(templates, new Map()).get(session.template_id)?.name,
