@@ -5,8 +5,9 @@ a rubric, starts an interview from the hiring preset, gives it two stages run by
 swaps their order; on the Sessions tab they add a candidate by hand (a resume fills the form) with an
 interview time, import two from a spreadsheet (checked, then imported) and one from a resume. Each
 invitation arrives by email; the candidate opens the link from theirs in a browser of their own and the
-join page names the interview. The session is then completed, found under the Completed filter with its
-rating, and reviewed on its page (the scorecard, the pipeline's decision); the recruiter adds a webhook
+join page names the interview. The session is then completed, found under "Waiting for a decision" (its
+stage leaves the embedded scorer's verdict to a person) and under Completed with its rating, and reviewed
+on its page, where the recruiter approves the result beside the scorecard; the recruiter adds a webhook
 endpoint (the secret shown once) and sends it a test event, and creates and revokes an API key.
 
 How the session is completed: the candidate's side of a real call (tests/engine/test_browser_join.py)
@@ -14,8 +15,8 @@ needs Chromium's fake microphone playing synthesised answers and the speech mode
 on two cores. Here, as in tests/engine/test_browser_review.py, the session is started and completed
 through the API with a transcript of three strong answers stored in between
 (recruiter_flow_helpers.complete_with_transcript); everything after that (the engine's analysis, the
-pipeline advancing the candidate to the second stage and inviting them again, what the pages show) is
-the engine's own doing.
+result waiting, the pipeline advancing the candidate to the second stage once approved and inviting them
+again, what the pages show) is the engine's own doing.
 
 The only API calls: seeding the company and its admin recruiter, completing the session as above, and
 reading state back to check what the pages did. Each page state is screenshotted and checked by axe-core
@@ -140,7 +141,7 @@ async def test_a_recruiter_takes_the_whole_journey_in_the_dashboard(
             session = await invitations_arrive(flow, template, smtp)
             await candidate_opens_the_link(flow, browser, server.base, smtp, session)
             await complete_and_filter(flow, server, template, session, smtp)
-            await review(flow, session)
+            await review(flow, session, template, smtp)
             await manage_webhooks(flow, receiver)
             await manage_keys(flow, server.base, str(session["id"]))
         assert errors == []
@@ -208,23 +209,24 @@ async def build_stages(flow: Flow, template: str, profile: str) -> None:
         await page.wait_for_selector("[data-testid=stage-dialog]")
         await page.fill("[data-testid=stage-name]", name)
         assert await page.input_value("[data-testid=stage-profile]") == profile
-        if index:
-            # The stage Ada passes lets the embedded scorer decide alone (off by default: its results
-            # would wait for a person), so the pipeline moves her on by itself.
-            assert not await page.is_checked("[data-testid=stage-embedded-decides]")
+        assert not await page.is_checked("[data-testid=stage-embedded-decides]")  # off by default
+        if not index:
+            # The phone screen lets the embedded scorer decide alone; the technical interview (Ada's,
+            # once moved first) leaves it off, so her result will wait for a person.
             await page.check("[data-testid=stage-embedded-decides]")
+        else:
             await flow.shot(page, "stage-dialog")
         await page.click("[data-testid=stage-dialog-save]")
         await page.wait_for_selector(f"[data-testid=stage-item] >> nth={index}")
     assert await pipeline(flow.api, template) == [("Phone screen", profile), ("Technical", profile)]
     listed = expect(await flow.api.get(f"/v1/templates/{template}/stages"), 200)["data"]
     assert {s["name"]: s["embedded_scorer_decides"] for s in listed} == {
-        "Phone screen": False,
-        "Technical": True,
+        "Phone screen": True,
+        "Technical": False,
     }
     assert await page.locator("[data-testid=stage-embedded-decides-value]").all_text_contents() == [
-        "A person confirms its verdicts",
         "Decides alone",
+        "A person confirms its verdicts",
     ]
 
     # The technical interview first: moved up with the keyboard.
@@ -323,7 +325,13 @@ async def import_resume(flow: Flow, template: str) -> None:
     await page.wait_for_selector("[data-testid=ts-resumes-added]")
     await row_of(page, BEA)
     assert [s["status"] for s in by_email(await api_sessions(flow.api, template), BEA)] == ["scheduled"]
-    assert await counts(page) == {"all": 4, "not_started": 4, "in_progress": 0, "completed": 0}
+    assert await counts(page) == {
+        "all": 4,
+        "not_started": 4,
+        "in_progress": 0,
+        "completed": 0,
+        "awaiting": 0,
+    }
     await flow.shot(page, "sessions-four-invited")
 
 
@@ -374,17 +382,30 @@ async def complete_and_filter(
     assert done["analysis_status"] == "COMPLETED", done
     rating = done["analysis"]["general"]["overallRating"]
     assert isinstance(rating, int | float)
-    # Passed: the pipeline booked the second stage and emailed Ada its invitation.
-    assert done["stage_result"]["outcome"] == "advanced", done["stage_result"]
-    ada = by_email(await api_sessions(flow.api, template), ADA)
-    assert sorted(s["status"] for s in ada) == ["completed", "scheduled"]
-    [following] = [s for s in ada if s["status"] == "scheduled"]
-    assert following["id"] == done["stage_result"]["nextSessionId"]
-    assert str(following["join_url"]) in (await invitations_to(smtp, ADA, 2))[1]
+    # A pass by the embedded scorer, on a stage that does not let it decide alone: it waits for a person.
+    decided = done["stage_result"]
+    assert (decided["outcome"], decided["reason"], decided["passed"]) == (
+        "awaiting_approval",
+        "embedded_scorer",
+        True,
+    ), decided
+    assert [s["status"] for s in by_email(await api_sessions(flow.api, template), ADA)] == ["completed"]
 
     await page.reload()
     await page.wait_for_selector("[data-testid=ts-table]")
-    assert await counts(page) == {"all": 5, "not_started": 4, "in_progress": 0, "completed": 1}
+    assert await counts(page) == {
+        "all": 4,
+        "not_started": 3,
+        "in_progress": 0,
+        "completed": 1,
+        "awaiting": 1,
+    }
+    await page.click("[data-testid=ts-filter-awaiting]")
+    assert "state=awaiting" in page.url
+    names = await page.eval_on_selector_all("[data-testid=ts-name]", "els => els.map(e => e.textContent)")
+    assert names == ["Ada Lovelace"]
+    assert await page.get_attribute("[data-testid=ts-outcome]", "data-outcome") == "awaiting_approval"
+    await flow.shot(page, "awaiting-filter")
     await page.click("[data-testid=ts-filter-completed]")
     assert "state=completed" in page.url
     names = await page.eval_on_selector_all("[data-testid=ts-name]", "els => els.map(e => e.textContent)")
@@ -394,7 +415,7 @@ async def complete_and_filter(
     await flow.shot(page, "completed-filter")
 
 
-async def review(flow: Flow, session: JSON) -> None:
+async def review(flow: Flow, session: JSON, template: str, smtp: SmtpReceiver) -> None:
     page = flow.page
     session_now = expect(await flow.api.get(f"/v1/sessions/{session['id']}"), 200)
     await page.click("[data-testid=ts-name]:text-is('Ada Lovelace')")
@@ -405,5 +426,18 @@ async def review(flow: Flow, session: JSON) -> None:
     assert await page.locator("[data-testid=dimension]").count() == len(RUBRIC)
     shown = await page.get_attribute("[data-testid=overall-rating]", "data-value")
     assert float(shown or "nan") == session_now["analysis"]["general"]["overallRating"]
-    assert await page.get_attribute("[data-testid=stage-result]", "data-outcome") == "advanced"
+    assert await page.get_attribute("[data-testid=stage-result]", "data-outcome") == "awaiting_approval"
     await flow.shot(page, "review")
+    # The recruiter confirms the verdict beside the scorecard: the pipeline books the next stage and
+    # emails Ada its invitation.
+    await page.click("[data-testid=stage-decision] [data-testid=approve]")
+    await page.click("[data-testid=confirm-ok]")
+    await page.wait_for_selector("[data-testid=stage-result][data-outcome=approved]")
+    decided = expect(await flow.api.get(f"/v1/sessions/{session['id']}"), 200)["stage_result"]
+    assert (decided["outcome"], decided["decidedBy"].startswith("recruiter:")) == ("approved", True)
+    ada = by_email(await api_sessions(flow.api, template), ADA)
+    assert sorted(s["status"] for s in ada) == ["completed", "scheduled"]
+    [following] = [s for s in ada if s["status"] == "scheduled"]
+    assert following["id"] == decided["nextSessionId"]
+    assert str(following["join_url"]) in (await invitations_to(smtp, ADA, 2))[1]
+    await flow.shot(page, "review-approved")

@@ -101,7 +101,13 @@ async def test_a_recruiter_adds_candidates_and_works_the_sessions_tab(
     try:
         await sign_in(page, base, RECRUITER, f"/review/templates/{seeded.template}")
         await page.wait_for_selector("[data-testid=ts-table]")
-        assert await counts(page) == {"all": 2, "not_started": 1, "in_progress": 0, "completed": 1}
+        assert await counts(page) == {
+            "all": 2,
+            "not_started": 1,
+            "in_progress": 0,
+            "completed": 1,
+            "awaiting": 0,
+        }
         await shot(page, "1-list")
 
         # "+ Add" by keyboard: Enter opens the menu on its first item, arrows move, Escape closes it.
@@ -256,7 +262,13 @@ async def import_resumes(page: Page, client: httpx.AsyncClient, seeded: Seeded) 
 
 
 async def filter_and_act(page: Page, client: httpx.AsyncClient, seeded: Seeded, smtp: SmtpReceiver) -> None:
-    assert await counts(page) == {"all": 5, "not_started": 4, "in_progress": 0, "completed": 1}
+    assert await counts(page) == {
+        "all": 5,
+        "not_started": 4,
+        "in_progress": 0,
+        "completed": 1,
+        "awaiting": 0,
+    }
     await page.click("[data-testid=ts-filter-completed]")
     assert "state=completed" in page.url
     names = await page.eval_on_selector_all("[data-testid=ts-name]", "els => els.map(e => e.textContent)")

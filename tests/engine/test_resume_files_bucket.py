@@ -15,6 +15,7 @@ from moto.server import ThreadedMotoServer
 
 from config.settings import Settings
 from engine.observability.bucket_probe import BucketProbe
+from engine.observability.readiness import ReadinessProbe
 from tests.engine import field_error
 from tests.engine.test_object_store import BUCKET, moto_store, s3, store_settings
 from tests.helpers import ApiClients, participant_body
@@ -26,6 +27,7 @@ __all__ = ["s3"]  # the fixture, imported for this module's tests
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 PDF = minimal_pdf(["Jane Smith", "jane.smith@example.com"])
+SLOW_MACHINE_S = 15.0  # readiness timeouts where a test checks what a failure says, not how soon
 
 
 @pytest.fixture
@@ -120,13 +122,18 @@ async def test_readyz_fails_for_a_missing_bucket(
     api: ApiClients, settings: Settings, s3: ThreadedMotoServer
 ) -> None:
     missing = moto_store(s3).model_copy(update={"bucket": "no-such-bucket"})
-    # The probe /readyz keeps on the app, replaced by one for another bucket or endpoint.
-    api.app.state.bucket_probe = BucketProbe(missing)
+    # The probe /readyz keeps on the app, replaced by one for another bucket or endpoint. This test is
+    # about how each failure is reported, not how fast: generous timeouts, so that a loaded CI machine
+    # (the first HEAD also builds the boto3 client) does not turn a 404 into "no answer".
+    api.app.state.readiness = ReadinessProbe(database_timeout_s=SLOW_MACHINE_S)
+    api.app.state.bucket_probe = BucketProbe(missing, timeout_s=SLOW_MACHINE_S)
     body = (await api.raw_client().get("/readyz")).json()
     assert body["failing"] == ["object_store"]
     assert "404" in body["checks"]["object_store"]["detail"]
     # Nothing listens: refused at once, reported by class.
-    api.app.state.bucket_probe = BucketProbe(store_settings(f"http://127.0.0.1:{free_port()}"))
+    api.app.state.bucket_probe = BucketProbe(
+        store_settings(f"http://127.0.0.1:{free_port()}"), timeout_s=SLOW_MACHINE_S
+    )
     body = (await api.raw_client().get("/readyz")).json()
     assert body["failing"] == ["object_store"]
     assert body["checks"]["object_store"]["detail"].startswith("HEAD bucket failed")

@@ -1,7 +1,8 @@
 /*
  * The Sessions tab of an interview template (seed 002): the template's sessions filtered by seed 002's
  * states (Not started / In progress / Completed, mapped from the API's statuses; cancelled and failed
- * ones show under All with their own badge), the filter kept in the URL, counts per filter, and per row
+ * ones show under All with their own badge) and the results waiting for a person's decision, the filter
+ * kept in the URL, counts per filter, and per row
  * the actions its status allows (template-sessions-actions.js). "+ Add" opens a menu of the three ways
  * to add candidates (session-add.js, session-import-excel.js, session-import-resumes.js); "Schedule"
  * books sessions for participants of the template that have none open (template-sessions-schedule.js).
@@ -10,7 +11,7 @@
 
 import * as api from './api.js';
 import {
-  empty, errorBox, fill, h, loading, ratingText, recommendationBadge, statusBadge, time,
+  empty, errorBox, fill, h, loading, outcomeBadge, ratingText, recommendationBadge, statusBadge, time,
 } from './dom.js';
 import { notify } from './forms.js';
 import { addIndividually } from './session-add.js';
@@ -25,6 +26,8 @@ export const FILTERS = [
   { key: 'not_started', label: 'Not started', statuses: ['scheduled'] },
   { key: 'in_progress', label: 'In progress', statuses: ['in_progress'] },
   { key: 'completed', label: 'Completed', statuses: ['completed'] },
+  // The recruiter's queue: stage results to approve or reject (engine/services/pipeline.py).
+  { key: 'awaiting', label: 'Waiting for a decision', statuses: null, outcome: 'awaiting_approval' },
 ];
 
 function filterOf(query) {
@@ -33,7 +36,8 @@ function filterOf(query) {
 }
 
 function matches(filter, session) {
-  return !filter.statuses || filter.statuses.includes(session.status);
+  return (!filter.statuses || filter.statuses.includes(session.status))
+    && (!filter.outcome || session.stage_result?.outcome === filter.outcome);
 }
 
 /**
@@ -165,9 +169,11 @@ function result(session) {
     return h('span', { class: 'muted', text: 'Analysing…' });
   }
   if (session.analysis_status === 'FAILED') return h('span', { class: 'muted', text: 'Analysis failed' });
+  const outcome = session.stage_result?.outcome;
   return h('span', { class: 'ts-result' },
     h('span', { class: 'rating', 'data-testid': 'ts-rating', text: ratingText(session.analysis) }),
-    recommendationBadge(session.analysis?.recommendation, { 'data-testid': 'ts-recommendation' }));
+    recommendationBadge(session.analysis?.recommendation, { 'data-testid': 'ts-recommendation' }),
+    outcome ? outcomeBadge(outcome, { 'data-testid': 'ts-outcome' }) : null);
 }
 
 function row(session, stageNames, page) {
