@@ -364,6 +364,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "per_turn": alignment,
         },
         "per_turn": [asdict(t) for t in turns],
+        # The engine's marks turn by turn, in its order (a cut-in adds a turn the page did not measure).
+        "server_turns": logged,
     }
 
 

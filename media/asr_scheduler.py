@@ -51,13 +51,14 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import numpy as np
 
 from media.asr import FloatAudio, Recognition, SpeechRecognizer, TimedTranscript, pcm_to_float
+from media.asr_stats import JOB_KINDS, AsrCounters, AsrStats
 
 __all__ = ["JOB_KINDS", "AsrScheduler", "AsrSchedulerClosed", "AsrStats", "RecognizerFactory"]
 
@@ -69,51 +70,6 @@ _T = TypeVar("_T")
 
 class AsrSchedulerClosed(RuntimeError):
     """The scheduler is not running (not entered yet, or closed)."""
-
-
-@dataclass(frozen=True, slots=True)
-class AsrStats:
-    """Counters since start. `compute_s` sums `Recognition.compute_s`; `busy_s` is lane wall time in
-    `transcribe_batch` (they differ by per-call overhead); `dropped_partials` counts partials answered None."""
-
-    finals: int
-    partials: int
-    batches: int
-    failed_batches: int
-    audio_s: float
-    compute_s: float
-    busy_s: float
-    dropped_partials: int
-    queued_finals: int
-    queued_partials: int
-    in_flight: int
-    # How long finals and speculative finals waited in the queue before a lane took them (summed, and
-    # how many): the engine's overload signal reads their mean over the last seconds (engine/live/load.py).
-    final_wait_s: float = 0.0
-    final_waits: int = 0
-    # `busy_s` split by the kind of job the lane ran (`JOB_KINDS`): what the finals compete with.
-    busy_by_kind: dict[str, float] = field(default_factory=dict)
-    # Finals and speculations decoded in a burst's shorter window (`hurry_batch`).
-    hurried: int = 0
-    # Jobs decoded whose caller had gone by the time the result came (a speculation whose speaker went
-    # on, a caption the session no longer wanted, a hang-up), and their share of the lanes' time: work
-    # the other sessions waited behind for nothing.
-    discarded: int = 0
-    discarded_s: float = 0.0
-
-    @property
-    def jobs(self) -> int:
-        return self.finals + self.partials
-
-    @property
-    def real_time_factor(self) -> float:
-        """Compute seconds per second of audio (below 1 keeps up with speech)."""
-        return self.compute_s / self.audio_s if self.audio_s else 0.0
-
-
-# What a lane can be busy with: a final, a speculative final at a pause, a caption draft, a whole-answer
-# revision.
-JOB_KINDS = ("final", "speculation", "draft", "revision")
 
 
 @dataclass(eq=False, slots=True)
@@ -135,25 +91,6 @@ class _Job:
         if self.final:
             return "final"
         return "speculation" if self.speculative else "draft"
-
-
-@dataclass(slots=True)
-class _Counters:
-    finals: int = 0
-    partials: int = 0
-    batches: int = 0
-    failed_batches: int = 0
-    audio_s: float = 0.0
-    compute_s: float = 0.0
-    busy_s: float = 0.0
-    dropped_partials: int = 0
-    in_flight: set[_Job] = field(default_factory=set)
-    final_wait_s: float = 0.0
-    final_waits: int = 0
-    busy_by_kind: dict[str, float] = field(default_factory=lambda: dict.fromkeys(JOB_KINDS, 0.0))
-    hurried: int = 0
-    discarded: int = 0
-    discarded_s: float = 0.0
 
 
 def _as_audio(audio: FloatAudio | bytes) -> FloatAudio:
@@ -203,7 +140,7 @@ class AsrScheduler:
         self._revisions: deque[_Job] = deque()
         self._partials: dict[Hashable, _Job] = {}  # insertion order = queue order
         self._speculative: dict[Hashable, _Job] = {}  # the same, taken before revisions and partials
-        self._counters = _Counters()
+        self._counters = AsrCounters()
         self._recognizers: list[SpeechRecognizer | None] = [None] * workers
         self._loading: list[asyncio.Future[SpeechRecognizer] | None] = [None] * workers
         self._lanes: list[asyncio.Task[None]] = []
@@ -355,25 +292,8 @@ class AsrScheduler:
         return all(recognizer is not None for recognizer in self._recognizers)
 
     def stats(self) -> AsrStats:
-        c = self._counters
-        return AsrStats(
-            finals=c.finals,
-            partials=c.partials,
-            batches=c.batches,
-            failed_batches=c.failed_batches,
-            audio_s=c.audio_s,
-            compute_s=c.compute_s,
-            busy_s=c.busy_s,
-            dropped_partials=c.dropped_partials,
-            queued_finals=len(self._finals),
-            queued_partials=len(self._partials) + len(self._speculative),
-            in_flight=len(c.in_flight),
-            final_wait_s=c.final_wait_s,
-            final_waits=c.final_waits,
-            busy_by_kind=dict(c.busy_by_kind),
-            hurried=c.hurried,
-            discarded=c.discarded,
-            discarded_s=c.discarded_s,
+        return self._counters.snapshot(
+            queued_finals=len(self._finals), queued_partials=len(self._partials) + len(self._speculative)
         )
 
     # -- internals ---------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ from typing import Self
 
 from config.settings import LoadSettings
 from engine.errors import ServiceUnavailable
-from media.asr_scheduler import AsrStats
+from media.asr_stats import AsrStats
 
 __all__ = ["REFUSAL_REASONS", "EngineAtCapacity", "LoadLevel", "LoadMonitor", "LoadSignal", "OverloadGate"]
 

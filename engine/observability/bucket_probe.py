@@ -37,6 +37,14 @@ class BucketProbe:
     async def check(self) -> CheckResult:
         if not self._settings.enabled:
             return CheckResult(True, "not configured: recordings and resumes on local disk")
+        if self._client is None:
+            # Building the client (importing boto3, reading its data files) is this host's work, not
+            # the store's answer: outside the timeout, so the first probe on a busy host does not
+            # report a store that never got asked.
+            try:
+                await asyncio.to_thread(self._s3)
+            except Exception as exc:
+                return CheckResult(False, f"no client for the bucket: {_reason(exc)}")
         loop = asyncio.get_running_loop()
         started = loop.time()
         try:

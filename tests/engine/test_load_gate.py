@@ -6,7 +6,7 @@ import pytest
 
 from config.settings import LoadSettings
 from engine.live.load import MIN_LAG_SAMPLES, EngineAtCapacity, LoadLevel, LoadMonitor, OverloadGate
-from media.asr_scheduler import AsrStats
+from media.asr_stats import AsrStats
 
 LIMITS = LoadSettings(
     window_s=5.0, hold_s=10.0, shed_lag_ms=25, refuse_lag_ms=60, shed_wait_ms=150, refuse_wait_ms=400

@@ -124,7 +124,7 @@ async def test_readyz_fails_for_a_missing_bucket(
     missing = moto_store(s3).model_copy(update={"bucket": "no-such-bucket"})
     # The probe /readyz keeps on the app, replaced by one for another bucket or endpoint. This test is
     # about how each failure is reported, not how fast: generous timeouts, so that a loaded CI machine
-    # (the first HEAD also builds the boto3 client) does not turn a 404 into "no answer".
+    # does not turn a 404 into "no answer" (the boto3 client is built before the timed HEAD).
     api.app.state.readiness = ReadinessProbe(database_timeout_s=SLOW_MACHINE_S)
     api.app.state.bucket_probe = BucketProbe(missing, timeout_s=SLOW_MACHINE_S)
     body = (await api.raw_client().get("/readyz")).json()
