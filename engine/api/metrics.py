@@ -58,21 +58,33 @@ class TurnPhases(BaseModel):
     generation_ms: int = Field(description="End of the turn to the reply's first sentence.")
     first_audio_ms: int = Field(description="First sentence to its first audio frame (synthesis, pacing).")
     total_ms: int = Field(description="End of the candidate's speech to the reply's first audio frame.")
+    verdict_ms: int | None = Field(
+        default=None,
+        description="End of the candidate's speech to the end-of-turn voice model's verdict on the last "
+        "pause (inside endpointing); null when the turn had none (no model, or the voice came back).",
+    )
 
     @classmethod
     def of(cls, latency: TurnLatency) -> TurnPhases:
+        verdict = latency.verdict_s
         return cls(
             endpointing_ms=_ms(latency.endpointing_s),
             transcription_ms=_ms(latency.transcription_s),
             generation_ms=_ms(latency.generation_s),
             first_audio_ms=_ms(latency.first_audio_s),
             total_ms=_ms(latency.total_s),
+            verdict_ms=None if verdict is None else _ms(verdict),
         )
 
 
 class RecentTurn(TurnPhases):
     seq: int = Field(description="Numbers every turn since start; ask for the ones after a seq you have.")
     backend: Backend = Field(description="Who worded the reply: the embedded director or the LLM.")
+    verdict_complete: bool | None = Field(
+        default=None,
+        description="The voice model's verdict: finished (the fast path) or not (the hesitation wait); "
+        "null without one.",
+    )
 
 
 class TurnMetrics(BaseModel):
@@ -120,7 +132,12 @@ async def metrics(
 
 def _recent(turn: LoggedTurn) -> RecentTurn:
     phases = TurnPhases.of(turn.latency)
-    return RecentTurn(**phases.model_dump(), seq=turn.seq, backend=turn.latency.backend)
+    return RecentTurn(
+        **phases.model_dump(),
+        seq=turn.seq,
+        backend=turn.latency.backend,
+        verdict_complete=turn.latency.verdict_complete,
+    )
 
 
 def _quantile(turns: list[LoggedTurn], q: float) -> TurnPhases | None:
@@ -128,10 +145,11 @@ def _quantile(turns: list[LoggedTurn], q: float) -> TurnPhases | None:
     if not turns:
         return None
     rows = [TurnPhases.of(t.latency).model_dump() for t in turns]
-    picked = {}
+    picked: dict[str, int | None] = {}
     for name in TurnPhases.model_fields:
-        values = sorted(row[name] for row in rows)
-        picked[name] = values[min(len(values) - 1, round(q * (len(values) - 1)))]
+        # The verdict over the turns that had one.
+        values = sorted(row[name] for row in rows if row[name] is not None)
+        picked[name] = values[min(len(values) - 1, round(q * (len(values) - 1)))] if values else None
     return TurnPhases(**picked)
 
 

@@ -65,6 +65,7 @@ class _TurnMarks:
     utterance_end: float
     transcribed: float
     turn_end: float
+    verdict: tuple[float, bool] | None = None  # (when, complete) of the voice model's verdict
 
 
 @dataclass(slots=True)
@@ -157,6 +158,8 @@ class Interviewer:
         self._on_turn = on_turn
         self._speech_end: tuple[float, float] | None = None  # (end of voice, VAD end) of the last utterance
         self._transcribed: float | None = None
+        # The voice model's verdict on the latest pause (when, complete), while it still applies.
+        self._verdict: tuple[float, bool] | None = None
         self._prepared: _Prepared | None = None
         self.transcript: list[tuple[str, str]] = []
         # The answer so far (finals, then the latest partial) and the text the reply was last predicted for.
@@ -204,6 +207,7 @@ class Interviewer:
         turns = self._turns
         logger.debug("signal %s", signal)
         if isinstance(signal, CandidateSpeechStarted):
+            self._verdict = None
             return turns.speech_started(signal.at)
         if isinstance(signal, CandidateSpeechEnded):
             self._speech_end = (signal.speech_end, signal.at)
@@ -217,8 +221,10 @@ class Interviewer:
             self._answer_partial = ""
             return turns.final(signal.at, signal.text)
         if isinstance(signal, CandidateTurnVerdict):
+            self._verdict = (signal.at, signal.complete)
             return turns.turn_verdict(signal.at, signal.complete)
         if isinstance(signal, CandidateSpeechResumed):
+            self._verdict = None
             return turns.speech_resumed(signal.at)
         if isinstance(signal, SpeakingStarted):
             return turns.interviewer_started(signal.at, signal.text)
@@ -334,7 +340,7 @@ class Interviewer:
         if self._speech_end is None or self._transcribed is None:
             return None
         end, vad_end = self._speech_end
-        return _TurnMarks(end, vad_end, self._transcribed, self._port.now())
+        return _TurnMarks(end, vad_end, self._transcribed, self._port.now(), self._verdict)
 
     # -- speaking ------------------------------------------------------------------------------------
 
@@ -428,6 +434,8 @@ def _latency(marks: _TurnMarks, reply_ready: float, first_audio: float, backend:
         reply_ready=reply_ready,
         first_audio=first_audio,
         backend=backend,
+        verdict=None if marks.verdict is None else marks.verdict[0],
+        verdict_complete=None if marks.verdict is None else marks.verdict[1],
     )
 
 

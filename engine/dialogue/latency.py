@@ -37,6 +37,11 @@ class TurnLatency:
     """The reply's first audio frame went out on the outbound track."""
     backend: Backend
     """Who wrote the reply's words: the embedded director, or the LLM."""
+    verdict: float | None = None
+    """The end-of-turn voice model's verdict on the turn's last pause arrived (None: no model, or no
+    verdict that still applied when the turn ended)."""
+    verdict_complete: bool | None = None
+    """That verdict: the voice sounded finished (the fast path) or not (the hesitation wait)."""
 
     @property
     def endpointing_s(self) -> float:
@@ -59,6 +64,12 @@ class TurnLatency:
     def first_audio_s(self) -> float:
         """The first sentence to its first audio frame: speech synthesis and the next 20 ms frame."""
         return self.first_audio - self.reply_ready
+
+    @property
+    def verdict_s(self) -> float | None:
+        """End of speech to the voice model's verdict: the pause it waits for, the inbound audio's own
+        delay and the inference (a finished-sounding pause closes the utterance at once)."""
+        return None if self.verdict is None else self.verdict - self.speech_end
 
     @property
     def total_s(self) -> float:

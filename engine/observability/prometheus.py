@@ -33,7 +33,7 @@ PREFIX = "interview_engine"
 BACKLOG_TIMEOUT_S = 2.0
 # Around the targets (reply p95 <= 1.2 s, transcript p95 <= 1.5 s), so both read off a bucket edge.
 TURN_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.2, 1.5, 2.0, 3.0, 5.0, 10.0)
-TURN_PHASES = ("endpointing", "transcription", "generation", "first_audio", "total")
+TURN_PHASES = ("endpointing", "transcription", "generation", "first_audio", "total", "verdict")
 BACKENDS = ("director", "llm")
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"
@@ -243,7 +243,8 @@ class Telemetry:
         self.turn_phases = Histogram(
             f"{PREFIX}_turn_phase_seconds",
             "Each turn's latency split (docs/interviewer.md): endpointing, transcription (inside "
-            "endpointing), generation, first_audio, and total (end of speech to the reply's first audio).",
+            "endpointing), generation, first_audio, total (end of speech to the reply's first audio), and "
+            "verdict (end of speech to the end-of-turn voice model's verdict, for turns that had one).",
             ["phase", "backend"],
             buckets=TURN_BUCKETS,
             registry=self.registry,
@@ -269,8 +270,11 @@ class Telemetry:
                 "generation": latency.generation_s,
                 "first_audio": latency.first_audio_s,
                 "total": latency.total_s,
+                "verdict": latency.verdict_s,
             }
             for phase, seconds in phases.items():
+                if seconds is None:
+                    continue
                 # A transcript ready before the VAD closed the utterance (a pause transcribed early) is
                 # a zero wait, not a negative one.
                 self.turn_phases.labels(phase, latency.backend).observe(max(0.0, seconds))

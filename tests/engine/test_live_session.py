@@ -91,6 +91,12 @@ async def test_candidate_is_heard_transcribed_answered_and_recorded(app: FastAPI
         parts = logged["endpointing_ms"] + logged["generation_ms"] + logged["first_audio_ms"]
         assert abs(logged["total_ms"] - parts) <= 2, logged
         assert logged["transcription_ms"] <= logged["endpointing_ms"], logged
+        # The voice model's verdict, when the turn had one, came before the turn ended.
+        if logged["verdict_ms"] is not None:
+            assert 0 < logged["verdict_ms"] <= logged["endpointing_ms"], logged
+            assert isinstance(logged["verdict_complete"], bool), logged
+        else:
+            assert logged["verdict_complete"] is None, logged
     server_median = sorted(t["total_ms"] for t in metrics["recent"])[len(turns) // 2] / 1000
     assert server_median <= client_reply[len(turns) // 2] + 0.05, (metrics["recent"], client_reply)
     # Prometheus' histograms counted the same turns.

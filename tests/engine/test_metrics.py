@@ -94,6 +94,8 @@ async def test_prometheus_metrics_count_requests_turns_and_backlogs(
             reply_ready=10.9,
             first_audio=11.0,
             backend="director",
+            verdict=10.2,
+            verdict_complete=True,
         )
     )
     app.state.services.webhooks.wake()  # fan the two events out now rather than in a minute
@@ -126,6 +128,8 @@ async def test_prometheus_metrics_count_requests_turns_and_backlogs(
     assert metrics.value(f"{phases}_bucket", phase="total", backend="director", le="1.0") == 1
     assert metrics.value(f"{phases}_sum", phase="generation", backend="director") == pytest.approx(0.3)
     assert metrics.value(f"{phases}_count", phase="total", backend="llm") == 0
+    assert metrics.value(f"{phases}_sum", phase="verdict", backend="director") == pytest.approx(0.2)
+    assert metrics.value(f"{phases}_count", phase="verdict", backend="llm") == 0
 
     assert metrics.value("interview_engine_live_sessions", state="connected") == 0
     assert metrics.value("interview_engine_live_sessions", state="connecting") == 0
@@ -181,3 +185,28 @@ async def test_a_bad_recent_turns_after_is_a_422_naming_it(api: ApiClients, valu
     response = await raw.get("/metrics/json", params={"recent_turns_after": value})
     assert response.status_code == 422
     assert error_paths(response) == {"recent_turns_after"}
+
+
+async def test_metrics_json_reports_the_voice_models_verdict_where_a_turn_had_one(
+    app: FastAPI, api: ApiClients
+) -> None:
+    turns = app.state.services.live.runtime.turns
+    marks = {"speech_end": 10.0, "utterance_end": 10.3, "transcribed": 10.5, "turn_end": 10.6}
+    turns.add(TurnLatency(**marks, reply_ready=10.9, first_audio=11.0, backend="director"))
+    turns.add(
+        TurnLatency(
+            **marks,
+            reply_ready=10.9,
+            first_audio=11.0,
+            backend="director",
+            verdict=10.25,
+            verdict_complete=False,
+        )
+    )
+    listed = expect(await api.raw_client().get("/metrics/json", params={"recent_turns_after": 0}), 200)
+    without, with_verdict = listed["turns"]["recent"]
+    assert (without["verdict_ms"], without["verdict_complete"]) == (None, None)
+    assert (with_verdict["verdict_ms"], with_verdict["verdict_complete"]) == (250, False)
+    # The percentiles take the verdict over the turns that had one.
+    assert listed["turns"]["p50"]["verdict_ms"] == 250
+    assert listed["turns"]["p50"]["total_ms"] == 1000

@@ -272,7 +272,8 @@ async def test_resume_skips_the_intro_and_asks_the_pending_question_again() -> N
 async def test_the_voice_models_verdict_decides_how_long_the_interviewer_waits() -> None:
     patient = TurnConfig(end_silence_s=1.0, hesitation_s=2.0, nudge_after_s=5, end_after_s=10)
     port = FakePort()
-    interviewer = Interviewer(port, plan(), None, seed="s9", turns=patient)
+    latencies: list[TurnLatency] = []
+    interviewer = Interviewer(port, plan(), None, seed="s9", turns=patient, on_turn=latencies.append)
     running = asyncio.create_task(interviewer.run())
     await port.until(lambda: bool(port.spoken))
     # Finished voice and finished words: the reply starts as soon as the final is in, not 1 s later.
@@ -292,6 +293,15 @@ async def test_the_voice_models_verdict_decides_how_long_the_interviewer_waits()
     with pytest.raises(TimeoutError):
         await port.until(lambda: len(port.spoken) >= 3, limit_s=0.7)
     await port.until(lambda: len(port.spoken) >= 3, limit_s=2)
+    for _ in range(100):
+        if len(latencies) >= 2:
+            break
+        await asyncio.sleep(0.01)
+    # Each turn says when its verdict came and which way it went; a withdrawn one is no verdict.
+    fast, slow = latencies[:2]
+    assert fast.verdict_complete is True
+    assert fast.verdict_s == pytest.approx(0.001)
+    assert (slow.verdict, slow.verdict_complete, slow.verdict_s) == (None, None, None)
     running.cancel()
     with pytest.raises(asyncio.CancelledError):
         await running
