@@ -4,6 +4,7 @@ authentication, labelled by route template and kind (never an id), and a clear 4
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 
@@ -191,18 +192,9 @@ async def test_metrics_json_reports_the_voice_models_verdict_where_a_turn_had_on
     app: FastAPI, api: ApiClients
 ) -> None:
     turns = app.state.services.live.runtime.turns
-    marks = {"speech_end": 10.0, "utterance_end": 10.3, "transcribed": 10.5, "turn_end": 10.6}
-    turns.add(TurnLatency(**marks, reply_ready=10.9, first_audio=11.0, backend="director"))
-    turns.add(
-        TurnLatency(
-            **marks,
-            reply_ready=10.9,
-            first_audio=11.0,
-            backend="director",
-            verdict=10.25,
-            verdict_complete=False,
-        )
-    )
+    turn = TurnLatency(10.0, 10.3, 10.5, 10.6, 10.9, 11.0, "director")
+    turns.add(turn)
+    turns.add(dataclasses.replace(turn, verdict=10.25, verdict_complete=False))
     listed = expect(await api.raw_client().get("/metrics/json", params={"recent_turns_after": 0}), 200)
     without, with_verdict = listed["turns"]["recent"]
     assert (without["verdict_ms"], without["verdict_complete"]) == (None, None)
