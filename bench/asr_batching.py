@@ -78,14 +78,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from media.asr import (  # importable thanks to the sys.path line above
-    WHISPER_SAMPLE_RATE,
-    AsrOptions,
-    FloatAudio,
-    WhisperRecognizer,
-    bundled_model_path,
-    pcm_to_float,
-)
+from media.asr import WHISPER_SAMPLE_RATE, FloatAudio, WhisperRecognizer, pcm_to_float
+from media.asr_options import AsrOptions, bundled_model_path
 from media.audio import resample_pcm
 from media.espeak import EspeakTts
 from media.tts import Voice

@@ -66,14 +66,8 @@ from bench.report import machine, pct
 from config.settings import Settings
 from engine.live.revision import Answer, Heard, Said, revise
 from media import asr_checks
-from media.asr import (
-    WHISPER_TEMPERATURES,
-    AsrOptions,
-    Recognition,
-    TimedTranscript,
-    WhisperRecognizer,
-    pcm_to_float,
-)
+from media.asr import Recognition, TimedTranscript, WhisperRecognizer, pcm_to_float
+from media.asr_options import WHISPER_TEMPERATURES, AsrOptions
 from media.asr_scheduler import AsrScheduler
 from media.audio import FrameResampler, resample_pcm
 from media.segmenter import PauseEnded, PauseStarted, Segmenter, UtteranceEnded, UtteranceStarted

@@ -111,7 +111,8 @@ def child(voice: str, rounds: int) -> dict[str, Any]:
 
     import jiwer
 
-    from media.asr import WHISPER_SAMPLE_RATE, AsrOptions, WhisperRecognizer, bundled_model_path, pcm_to_float
+    from media.asr import WHISPER_SAMPLE_RATE, WhisperRecognizer, pcm_to_float
+    from media.asr_options import AsrOptions, bundled_model_path
     from media.audio import resample_pcm
 
     recognizer = WhisperRecognizer(AsrOptions(model=str(bundled_model_path())))

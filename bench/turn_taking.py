@@ -51,7 +51,8 @@ from bench.report import machine, pct, write_section
 from bench.turn_answers import RATE, Answer, Gap, answers, human_answers
 from config.settings import AsrSettings
 from engine.dialogue.turns import EndOfTurn, TurnConfig, TurnTaker
-from media.asr import AsrOptions, TimedWord, WhisperRecognizer, pcm_to_float
+from media.asr import TimedWord, WhisperRecognizer, pcm_to_float
+from media.asr_options import AsrOptions
 from media.segmenter import PauseEnded, PauseStarted, Segmenter, UtteranceEnded, UtteranceStarted
 from media.smart_turn import RecentAudio, SmartTurnModel
 from media.tts import TextToSpeech

@@ -13,7 +13,7 @@ from pathlib import Path
 
 
 def _whisper() -> Path:
-    from media.asr import bundled_model_path
+    from media.asr_options import bundled_model_path
 
     return bundled_model_path()
 

@@ -18,7 +18,7 @@ from engine.api.openapi import error_responses
 from engine.api.params import CreatedAfter, CreatedBefore, Cursor, IdPath, Limit, SafeQuery
 from engine.api.usage import LIMIT_RESPONSES
 from engine.errors import Conflict
-from engine.services import emails, invitations, sessions
+from engine.services import emails, invitations, session_search, sessions
 from engine.store.tables import SessionRow
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
@@ -88,7 +88,7 @@ async def list_sessions(
     cursor: Cursor = None,
 ) -> ListResponse[Session]:
     ctx.principal.require("read:sessions", "read:participants", "read:agent_profiles")
-    flt = sessions.SessionFilter(
+    flt = session_search.SessionFilter(
         status,
         template_id,
         participant_id,
@@ -100,8 +100,8 @@ async def list_sessions(
         q,
         stage_outcome,
     )
-    page = await sessions.list_page(ctx.db, ctx.company_id, flt, ctx.limit(limit), cursor)
-    people = await sessions.participants_of(ctx.db, page.items)
+    page = await session_search.list_page(ctx.db, ctx.company_id, flt, ctx.limit(limit), cursor)
+    people = await session_search.participants_of(ctx.db, page.items)
     base = ctx.settings.base_url
     data = [sessions.to_model(r, people.get(r.participant_id), base) for r in page.items]
     return ListResponse(data=data, next_cursor=page.next_cursor)

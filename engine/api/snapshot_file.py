@@ -19,7 +19,7 @@ from typing import Any
 import anyio
 from starlette.responses import FileResponse
 
-from media.recording import wav_snapshot_header
+from media.wav_file import wav_snapshot_header
 
 __all__ = ["SnapshotFileResponse"]
 

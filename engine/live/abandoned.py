@@ -26,7 +26,7 @@ from engine.clock import Clock
 from engine.live.store import LiveStore
 from engine.store.database import Database
 from engine.store.tables import SessionRow
-from media.recording import repair_wav
+from media.wav_file import repair_wav
 
 __all__ = ["ABANDONED", "end_abandoned"]
 

@@ -26,7 +26,8 @@ from engine.live.background import available_cores, background_pool
 from engine.live.load import LoadMonitor
 from engine.live.turn_log import TurnLog
 from llm import LlmClient
-from media.asr import AsrOptions, SpeechRecognizer, WhisperRecognizer
+from media.asr import SpeechRecognizer, WhisperRecognizer
+from media.asr_options import AsrOptions
 from media.asr_scheduler import AsrScheduler
 from media.espeak import EspeakTts
 from media.opus import silence_packet

@@ -40,7 +40,8 @@ from engine.services.join import Interview
 from media.audio import SAMPLE_RATE
 from media.inbound_clock import SETTLE_MAX_S, InboundClock
 from media.outbound import InterviewerTrack
-from media.recording import RecordingInfo, StereoRecorder
+from media.recording import StereoRecorder
+from media.wav_file import RecordingInfo
 
 __all__ = ["EndReason", "LiveSession"]
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.emails import EmailKind
@@ -26,10 +24,8 @@ from engine.link_tokens import issue
 from engine.notifications import outbox
 from engine.services import analyses, events, participants, profiles, stages, templates, usage
 from engine.services.common import get_owned, new_id
-from engine.store.pagination import Page, paginate
 from engine.store.tables import (
     ParticipantRow,
-    ParticipantTagRow,
     ProfileRow,
     SessionRow,
     StageRow,
@@ -38,7 +34,6 @@ from engine.store.tables import (
 from scoring.synthetic import TEST_DURATION_SECONDS, synthetic_analysis
 
 __all__ = [
-    "SessionFilter",
     "cancel",
     "change_status",
     "check_schedule",
@@ -46,7 +41,6 @@ __all__ = [
     "delete",
     "get",
     "join_url",
-    "list_page",
     "retake",
     "to_model",
     "update",
@@ -62,20 +56,6 @@ STATUS_EVENTS = {
     SessionStatus.CANCELLED: "session.cancelled",
     SessionStatus.FAILED: "session.failed",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class SessionFilter:
-    status: SessionStatus | None = None
-    template_id: str | None = None
-    participant_id: str | None = None
-    stage_id: str | None = None
-    is_test: bool | None = None
-    tag: str | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    search: str | None = None
-    stage_outcome: str | None = None  # config.stage_results.StageOutcome
 
 
 def join_url(base_url: str, row: SessionRow) -> str:
@@ -494,57 +474,3 @@ async def delete(session: AsyncSession, company_id: str, session_id: str, clock:
     if row.status == SessionStatus.IN_PROGRESS.value:
         raise Conflict("session is in progress; cancel it before deleting it")
     row.deleted_at = clock.now()
-
-
-async def list_page(
-    session: AsyncSession, company_id: str, flt: SessionFilter, limit: int, cursor: str | None
-) -> Page[SessionRow]:
-    stmt = select(SessionRow).where(SessionRow.company_id == company_id, SessionRow.deleted_at.is_(None))
-    for column, value in (
-        (SessionRow.template_id, flt.template_id),
-        (SessionRow.participant_id, flt.participant_id),
-        (SessionRow.stage_id, flt.stage_id),
-        (SessionRow.is_test, flt.is_test),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    if flt.status is not None:
-        stmt = stmt.where(SessionRow.status == flt.status.value)
-    if flt.stage_outcome is not None:
-        stmt = stmt.where(SessionRow.stage_outcome == flt.stage_outcome)
-    if flt.tag:
-        tagged = select(ParticipantTagRow.participant_id).where(
-            ParticipantTagRow.company_id == company_id, ParticipantTagRow.tag == flt.tag
-        )
-        stmt = stmt.where(SessionRow.participant_id.in_(tagged))
-    if flt.created_after:
-        stmt = stmt.where(SessionRow.created_at >= flt.created_after)
-    if flt.created_before:
-        stmt = stmt.where(SessionRow.created_at < flt.created_before)
-    if flt.search:
-        stmt = stmt.where(SessionRow.participant_id.in_(_matching_participants(company_id, flt.search)))
-    return await paginate(session, stmt, SessionRow.created_at, SessionRow.id, limit, cursor)
-
-
-def _matching_participants(company_id: str, text: str) -> Select[str]:
-    """Participants whose name, email or external_id contains `text`, ignoring case. LIKE's wildcards in
-    the text match only themselves."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{escaped}%"
-    return select(ParticipantRow.id).where(
-        ParticipantRow.company_id == company_id,
-        or_(
-            func.lower(ParticipantRow.name).like(pattern, escape="\\"),
-            func.lower(ParticipantRow.email).like(pattern, escape="\\"),
-            func.lower(func.coalesce(ParticipantRow.external_id, "")).like(pattern, escape="\\"),
-        ),
-    )
-
-
-async def participants_of(session: AsyncSession, rows: list[SessionRow]) -> dict[str, ParticipantRow]:
-    """participant id -> participant for a page of sessions, in one query."""
-    ids = {r.participant_id for r in rows}
-    if not ids:
-        return {}
-    found = await session.scalars(select(ParticipantRow).where(ParticipantRow.id.in_(ids)))
-    return {person.id: person for person in found}

@@ -16,20 +16,22 @@ from faster_whisper import WhisperModel
 
 from config.settings import AsrSettings
 from media.asr import (
-    CPU_DECODE_BATCH,
-    FALLBACK_BEST_OF,
-    FALLBACK_TEMPERATURES,
     WHISPER_SAMPLE_RATE,
-    AsrOptions,
     FloatAudio,
     Recognition,
     SpeechRecognizer,
     WhisperRecognizer,
     _spoken,
-    bundled_model_path,
     pcm_to_float,
 )
 from media.asr_checks import covers, voiced_seconds
+from media.asr_options import (
+    CPU_DECODE_BATCH,
+    FALLBACK_BEST_OF,
+    FALLBACK_TEMPERATURES,
+    AsrOptions,
+    bundled_model_path,
+)
 from media.asr_scheduler import AsrScheduler
 from tests.speech import synthesize
 

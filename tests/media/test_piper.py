@@ -18,7 +18,8 @@ import onnxruntime
 import pytest
 
 from media import piper
-from media.asr import WHISPER_SAMPLE_RATE, AsrOptions, WhisperRecognizer, bundled_model_path, pcm_to_float
+from media.asr import WHISPER_SAMPLE_RATE, WhisperRecognizer, pcm_to_float
+from media.asr_options import AsrOptions, bundled_model_path
 from media.audio import resample_pcm
 from media.espeak import EspeakTts
 from media.piper import PiperConfig, PiperTts, bundled_voice

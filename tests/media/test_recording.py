@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from media.recording import RecordingError, RecordingInfo, StereoRecorder, repair_wav, wav_info
+from media.recording import RecordingError, StereoRecorder
+from media.wav_file import RecordingInfo, repair_wav, wav_info
 
 RATE = 16000
 REPO_ROOT = Path(__file__).resolve().parents[2]
