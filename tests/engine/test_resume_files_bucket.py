@@ -137,3 +137,11 @@ async def test_readyz_fails_for_a_missing_bucket(
     body = (await api.raw_client().get("/readyz")).json()
     assert body["failing"] == ["object_store"]
     assert body["checks"]["object_store"]["detail"].startswith("HEAD bucket failed")
+    # Settings the client itself refuses (a region boto3 cannot use): said so, without the region.
+    unusable = moto_store(s3).model_copy(update={"region": "no such region!"})
+    api.app.state.bucket_probe = BucketProbe(unusable, timeout_s=SLOW_MACHINE_S)
+    body = (await api.raw_client().get("/readyz")).json()
+    assert body["failing"] == ["object_store"]
+    detail = body["checks"]["object_store"]["detail"]
+    assert detail.startswith("no client for the bucket"), detail
+    assert "no such region" not in detail
