@@ -11,6 +11,10 @@ Synthesis results are cached per (text, voice): the same prompt is spoken by man
 from __future__ import annotations
 
 import functools
+import json
+import subprocess
+import sys
+import tempfile
 import wave
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +33,7 @@ __all__ = [
     "rms",
     "silence",
     "speak",
+    "speak_fresh",
     "speech_wav",
     "synthesize",
     "write_wav",
@@ -44,6 +49,45 @@ def _engine() -> EspeakTts:
 def speak(text: str, voice: Voice = DEFAULT_VOICE) -> Speech:
     """eSpeak's own output (22050 Hz, with word marks), cached."""
     return _engine().synthesize(text, voice)
+
+
+_FRESH = """
+import json, sys
+import numpy as np
+from media.espeak import EspeakTts
+from media.tts import DEFAULT_VOICE
+tts = EspeakTts()
+texts = json.loads(sys.argv[1])
+out = {}
+for i, text in enumerate(texts):
+    s = tts.synthesize(text, DEFAULT_VOICE)
+    out[f"pcm{i}"] = np.frombuffer(s.pcm, "<i2")
+    out[f"starts{i}"] = np.array([w.start_s for w in s.words], dtype=np.float64)
+    out["rate"] = np.array(s.sample_rate)
+np.savez(sys.argv[2], **out)
+"""
+
+
+def speak_fresh(texts: Sequence[str]) -> list[tuple[bytes, int, list[float]]]:
+    """Each of `texts` rendered by eSpeak in a new process: (int16 PCM, its rate, each word's start in
+    seconds). The eSpeak library keeps state between calls (media/espeak.py), and in long test runs the
+    same text has come out differently, once cut to a third of its length, after other tests' syntheses
+    in the same process; tests that compare against fixed transcripts or timings use this instead."""
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "speech.npz"
+        subprocess.run(
+            [sys.executable, "-c", _FRESH, json.dumps(list(texts)), str(out)],
+            check=True,
+            cwd=root,
+            timeout=120,
+        )
+        with np.load(out) as data:
+            rate = int(data["rate"]) if texts else 0
+            return [
+                (data[f"pcm{i}"].astype("<i2").tobytes(), rate, [float(x) for x in data[f"starts{i}"]])
+                for i in range(len(texts))
+            ]
 
 
 def resample(pcm: bytes, from_rate: int, to_rate: int) -> bytes:

@@ -33,7 +33,7 @@ from media.asr_options import (
     bundled_model_path,
 )
 from media.asr_scheduler import AsrScheduler
-from tests.speech import synthesize
+from tests.speech import resample, speak_fresh
 
 SENTENCES = (
     "Please tell me about your last project.",
@@ -43,11 +43,15 @@ SENTENCES = (
 )
 
 
+def say_all(texts: Sequence[str]) -> list[FloatAudio]:
+    """`texts` spoken by eSpeak NG (the media plane's engine), as float32 mono 16 kHz. Rendered in a fresh
+    process: in a long run, other tests' eSpeak calls once cut a sentence to 0.7 s here (tests/speech.py)."""
+    return [pcm_to_float(resample(pcm, rate, WHISPER_SAMPLE_RATE)) for pcm, rate, _ in speak_fresh(texts)]
+
+
 def say(text: str) -> FloatAudio:
-    """`text` spoken by eSpeak NG (the media plane's engine), as float32 mono 16 kHz."""
-    return pcm_to_float(
-        synthesize(text, sample_rate=WHISPER_SAMPLE_RATE, lead_silence_s=0, trail_silence_s=0)
-    )
+    (audio,) = say_all([text])
+    return audio
 
 
 def normalise(text: str) -> str:
@@ -62,7 +66,7 @@ def word_error_rate(references: Sequence[str], hypotheses: Sequence[str]) -> flo
 
 @pytest.fixture(scope="module")
 def speech() -> dict[str, FloatAudio]:
-    return {sentence: say(sentence) for sentence in SENTENCES}
+    return dict(zip(SENTENCES, say_all(SENTENCES), strict=True))
 
 
 @pytest.fixture(scope="module")

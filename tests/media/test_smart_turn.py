@@ -23,7 +23,7 @@ from media.smart_turn import (
     default_model_path,
     smart_turn_features,
 )
-from tests.speech import resample, speak
+from tests.speech import resample, speak, speak_fresh
 
 RATE = 16000
 
@@ -54,23 +54,11 @@ def espeak_float(text: str) -> tuple[np.ndarray, list[float]]:
     return np.frombuffer(pcm, "<i2").astype(np.float32) / 32768, [w.start_s for w in speech.words]
 
 
-def espeak_float_fresh(text: str, tmp: Path) -> tuple[np.ndarray, list[float]]:
-    """Like `espeak_float`, rendered by a new process: the eSpeak library keeps state between calls, and
-    in a long test run the same text has come out differently after other tests' syntheses."""
-    out = tmp / "speech.npz"
-    code = (
-        "import sys, numpy as np\n"
-        "from media.espeak import EspeakTts\n"
-        "from media.tts import DEFAULT_VOICE\n"
-        "s = EspeakTts().synthesize(sys.argv[1], DEFAULT_VOICE)\n"
-        "np.savez(sys.argv[2], pcm=np.frombuffer(s.pcm, '<i2'), rate=s.sample_rate,"
-        " starts=np.array([w.start_s for w in s.words]))\n"
-    )
-    root = Path(__file__).resolve().parents[2]
-    subprocess.run([sys.executable, "-c", code, text, str(out)], check=True, cwd=root, timeout=120)
-    data = np.load(out)
-    pcm = resample(data["pcm"].astype("<i2").tobytes(), int(data["rate"]), RATE)
-    return np.frombuffer(pcm, "<i2").astype(np.float32) / 32768, [float(s) for s in data["starts"]]
+def espeak_float_fresh(text: str) -> tuple[np.ndarray, list[float]]:
+    """Like `espeak_float`, rendered by a new process (`tests.speech.speak_fresh`)."""
+    ((pcm, rate, starts),) = speak_fresh([text])
+    pcm = resample(pcm, rate, RATE)
+    return np.frombuffer(pcm, "<i2").astype(np.float32) / 32768, starts
 
 
 def until_sound_ends(audio: np.ndarray) -> np.ndarray:
@@ -116,16 +104,14 @@ def test_only_the_last_8_seconds_count_and_short_clips_are_padded_in_front() -> 
         smart_turn_features(np.zeros((2, RATE), np.float32))
 
 
-def test_a_finished_sentence_sounds_more_finished_than_one_stopped_mid_way(
-    model: SmartTurnModel, tmp_path: Path
-) -> None:
+def test_a_finished_sentence_sounds_more_finished_than_one_stopped_mid_way(model: SmartTurnModel) -> None:
     # The stopped one is the same rendering cut before "then", so it ends on "and" said the way a
     # speaker says it inside a sentence. Synthesising "I would use a queue and" on its own does NOT
     # work with eSpeak: it gives the lone "and" a sentence-final fall and the model rates it *more*
     # finished (about 0.96) than "I would use a queue." (about 0.68). On eSpeak speech in general the
     # model separates poorly (bench/turn_taking.py, docs/benchmarks.md): this pair checks that the
     # model and our features work, not that it judges eSpeak well.
-    audio, starts = espeak_float_fresh("I would use a queue and then process the jobs in order.", tmp_path)
+    audio, starts = espeak_float_fresh("I would use a queue and then process the jobs in order.")
     then = round(starts[6] * RATE)
     pause = np.zeros(RATE // 5, np.float32)  # 200 ms into the silence
     lead = np.zeros(RATE * 3 // 10, np.float32)
