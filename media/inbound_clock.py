@@ -8,8 +8,9 @@ the engine bounds it from above:
     anchor <= arrival - elapsed - hold
 
 where `elapsed` is the frame's timestamp relative to the first one and `hold` is the receiver's fixed
-delay before it hands a frame over (aiortc's audio jitter buffer releases a frame only once four more
-have arrived: 80 ms of 20 ms frames). Any delay on the way (network jitter, a frame waiting while the
+delay before it hands a frame over (none for the engine's own reorder buffer, `media/audio_jitter.py`;
+aiortc's own audio jitter buffer releases a frame only once four more have arrived: 80 ms of 20 ms
+frames). Any delay on the way (network jitter, a frame waiting while the
 engine was stalled) only makes the bound larger, so the clock keeps the least bound seen over a sliding
 window (`WINDOW_S`):
 
@@ -41,7 +42,9 @@ from dataclasses import dataclass, field
 __all__ = ["AIORTC_HOLD_FRAMES", "SETTLE_MAX_S", "WINDOW_S", "InboundClock"]
 
 # aiortc's RTCRtpReceiver gives audio a JitterBuffer(capacity=16, prefetch=4): a frame is handed over
-# when the packet four frames later arrives. tests/engine/test_live_alignment.py fails if that changes.
+# when the packet four frames later arrives. The engine replaces it (media/audio_jitter.py, hold 0); the
+# scripted candidate keeps it, as a client would. tests/engine/test_live_alignment.py fails if either
+# figure is wrong.
 AIORTC_HOLD_FRAMES = 4
 WINDOW_S = 30.0
 SETTLE_MAX_S = 5.0

@@ -13,6 +13,7 @@ from aiortc.mediastreams import MediaStreamError
 from config.settings import IceServer
 from engine.live.channel import EventChannel
 from engine.live.transport import ConnectionState, TransportHandler, TransportKind
+from media import audio_jitter
 from media.inbound_clock import AIORTC_HOLD_FRAMES
 from media.outbound import InterviewerTrack, SenderTrack
 from media.signalling import OfferError, accept_offer, audio_codec, codec_delay, rtc_configuration
@@ -32,9 +33,9 @@ class WebRtcTransport:
         self._handler: TransportHandler | None = None
         self._channel = EventChannel(self._on_message)
         self.codec_delay = 0.0
-        # aiortc's receiver holds each frame until the one four places later has come (JitterBuffer
-        # prefetch=4); the session's clock counts it. Holding less was tried (2 frames, 40 ms sooner per
-        # reply) and misplaced the candidate's audio in the recording by 40-50 ms after a stall under load.
+        # aiortc's receiver would hold each frame until the one four places later has come, and 14 after
+        # a lost packet; `start` replaces its buffer with one that holds nothing (media/audio_jitter.py).
+        # The session's clock counts whichever is in place.
         self.inbound_hold_frames = AIORTC_HOLD_FRAMES
         self.answer: RTCSessionDescription | None = None
 
@@ -66,6 +67,10 @@ class WebRtcTransport:
         sender = SenderTrack(track)
         self._pc.addTrack(sender)
         answer = await accept_offer(self._pc, self._offer)
+        # No packet can have come yet: the page starts ICE only once it has this answer.
+        audio = [t.receiver for t in self._pc.getTransceivers() if t.kind == "audio"]
+        if audio and all(audio_jitter.install(receiver) for receiver in audio):
+            self.inbound_hold_frames = 0
         sender.opus = audio_codec(answer.sdp) == "opus"
         # The codec delays both directions: the candidate's voice reaches us that much after it was
         # said, and the interviewer's reaches the candidate that much after it left.
