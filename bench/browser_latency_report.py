@@ -121,17 +121,23 @@ def _by_verdict(runs: dict[str, dict[str, Any]]) -> list[str]:
         "|---|---|---|---|---|---|---|---|",
         *rows,
         "",
-        "On the fast path the voice model's verdict comes about 340 ms after the end of the voice: the "
-        "100 ms pause it is asked at (`IE_TURN__PAUSE_MS`), the 80 ms the inbound jitter buffer holds "
-        "each frame, the VAD's frame and the inference (about 85 ms alone on an idle core, more beside "
-        "Chromium). The turn then waits for the final, the speculation started at the pause, which ends "
-        "about 190 ms after the verdict at the median: the recogniser is the fast path's critical path, "
-        'and its tail is the acknowledgement turns (the reply then also waits for "Thank you." to be '
-        "spoken). At the page the turns of the 2026-12-06 run fall in two groups, 640-870 ms and "
-        "1620-1780 ms (the 1 s hesitation after the VAD's 300 ms hangover), with a few outliers, and the "
-        "median is whichever group most turns fall in (18 of 28 turns sounded finished here). To reach "
-        "600 ms at the page the fast path would need both the verdict and the final about 150 ms sooner; "
-        "hearing the later pieces of an answer in the recogniser's shorter window, tried the same day, "
-        "gained 26 ms per call (see 'Recognition of real speech').",
+        "On the fast path of the first 2026-12-06 run the voice model's verdict came about 340 ms after "
+        "the end of the voice: the 100 ms pause it is asked at (`IE_TURN__PAUSE_MS`), the 80 ms aiortc's "
+        "inbound jitter buffer then held each frame, the VAD's frame and the inference (about 85 ms alone "
+        "on an idle core, more beside Chromium). The turn then waits for the final, the speculation "
+        "started at the pause, which ends about 190 ms after the verdict at the median: the recogniser is "
+        "the fast path's critical path, and its tail is the acknowledgement turns (the reply then also "
+        'waits for "Thank you." to be spoken). At the page that run\'s turns fell in two groups, 640-870 '
+        "ms and 1620-1780 ms (the 1 s hesitation after the VAD's 300 ms hangover), with a few outliers, and "
+        "the median is whichever group most turns fall in (18 of 28 turns sounded finished there). Handing "
+        "each inbound packet to the decoder on arrival (`media/audio_jitter.py`, the last run) brought the "
+        "verdict to 256 ms (p50) and the fast path's engine total from 548 to 478 ms; at the page the same "
+        "recordings' fast turns fell by 50-150 ms each (e.g. 801 to 646, 1617 to 762, 869 to 814 ms) and "
+        "the median from 869 to 799 ms. The same recordings are played in the same order in every run, so "
+        "the turns compare one by one; this run had two more sessions (a session that ends early restarts "
+        "the list), hence more cut-ins, on the same clips as before (the 18 s, 7 s and 4 s disfluent "
+        "ones). To reach 600 ms at the page the final must still come about 100-200 ms sooner; hearing "
+        "the later pieces of an answer in the recogniser's shorter window, tried the same day, gained "
+        "26 ms per call (see 'Recognition of real speech').",
         "",
     ]
