@@ -36,44 +36,26 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
-import heapq
 import json
 import statistics
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bench.report import machine, pct, write_section
-from bench.turn_answers import RATE, Answer, Gap, answers, human_answers
+from bench.turn_answers import RATE, Answer, answers, human_answers
+from bench.turn_simulation import Costs, Outcome, Setting, simulate
 from config.settings import AsrSettings
-from engine.dialogue.turns import EndOfTurn, TurnConfig, TurnTaker
-from media.asr import TimedWord, WhisperRecognizer, pcm_to_float
+from media.asr import TimedWord, WhisperRecognizer
 from media.asr_options import AsrOptions
-from media.segmenter import PauseEnded, PauseStarted, Segmenter, UtteranceEnded, UtteranceStarted
 from media.smart_turn import RecentAudio, SmartTurnModel
 from media.tts import TextToSpeech
-from media.vad import VadConfig, WebRtcVadClassifier
 
 SECTION = "## Turn-taking: replying soon without cutting in"
-FRAME_S = 0.02
-QUESTION = "Tell me about a system you designed and the trade-offs you made."
 
 THRESHOLDS = (0.3, 0.5, 0.7, 0.9)
-
-
-@dataclass(frozen=True, slots=True)
-class Setting:
-    label: str
-    smart: bool
-    end_silence_s: float = 0.25
-    pause_ms: int = 100
-    threshold: float = 0.5
-    confident_silence_s: float = 0.0
-    hesitation_s: float = 1.0
 
 
 SETTINGS = (
@@ -90,169 +72,14 @@ SETTINGS = (
     Setting("model 0.5, probe at 100 ms, confident silence 200 ms", smart=True, confident_silence_s=0.2),
     Setting("model 0.9, probe at 100 ms, hesitation 0.7 s", smart=True, threshold=0.9, hesitation_s=0.7),
     Setting("model 0.9, probe at 100 ms, hesitation 0.5 s", smart=True, threshold=0.9, hesitation_s=0.5),
+    Setting("model 0.9, probe at 100 ms, second look at 400 ms", smart=True, threshold=0.9, reprobe_ms=400),
+    Setting("model 0.9, probe at 100 ms, second look at 500 ms", smart=True, threshold=0.9, reprobe_ms=500),
+    Setting("model 0.9, probe at 100 ms, second look at 700 ms", smart=True, threshold=0.9, reprobe_ms=700),
 )
 
 HUMAN = "Real people (recordings)"
 DEFAULTS = SETTINGS[8]  # the engine's defaults (config/media_settings.py TurnSettings: threshold 0.9)
 HALF = SETTINGS[4]  # the model's usual threshold, 0.5: the default until real speakers were measured
-
-# -- the costs, measured once and cached ------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Costs:
-    """Real transcriptions and model verdicts, cached by audio, with their measured times."""
-
-    recognizer: WhisperRecognizer
-    model: SmartTurnModel
-    texts: dict[bytes, str] = field(default_factory=dict)
-    probabilities: dict[bytes, float] = field(default_factory=dict)
-    asr_s: list[float] = field(default_factory=list)
-    model_s: list[float] = field(default_factory=list)
-
-    def text(self, audio: bytes) -> str:
-        key = hashlib.blake2b(audio, digest_size=16).digest()
-        if key not in self.texts:
-            started = time.perf_counter()
-            self.texts[key] = self.recognizer.transcribe(pcm_to_float(audio)).text.strip()
-            self.asr_s.append(time.perf_counter() - started)
-        return self.texts[key]
-
-    def probability(self, audio: bytes) -> float:
-        key = hashlib.blake2b(audio, digest_size=16).digest()
-        if key not in self.probabilities:
-            started = time.perf_counter()
-            self.probabilities[key] = self.model.probability(pcm_to_float(audio))
-            self.model_s.append(time.perf_counter() - started)
-        return self.probabilities[key]
-
-
-# -- one answer through the pipeline, in simulated time ---------------------------------------------
-
-
-@dataclass(slots=True)
-class Outcome:
-    cut_ins: list[Gap]  # the gaps during which the turn was taken
-    delay_s: float | None  # end of the answer's sound to the end of the turn; None: never ended
-    verdicts_at_end: list[float]  # the model's probabilities on pauses after the answer's end
-
-
-def simulate(answer: Answer, setting: Setting, costs: Costs, asr_delay: float, model_delay: float) -> Outcome:
-    vad = VadConfig()  # the engine's defaults: 20 ms frames, 60 ms start, 300 ms hangover
-    segmenter = Segmenter(
-        vad, WebRtcVadClassifier(vad.aggressiveness), pause_ms=setting.pause_ms if setting.smart else None
-    )
-    recent = RecentAudio()
-    config = TurnConfig(
-        end_silence_s=setting.end_silence_s,
-        confident_silence_s=setting.confident_silence_s,
-        hesitation_s=setting.hesitation_s,
-    )
-    queue: list[tuple[float, int, str, Any]] = []
-    seq = 0
-    generation = 0
-    turns = TurnTaker(config)
-    turns.interviewer_started(0.0, QUESTION)
-    turns.interviewer_finished(0.5)
-    pause: tuple[int, float] | None = None
-    verdict_sent = False
-    cut: tuple[int, float] | None = None
-    cut_ins: list[Gap] = []
-    verdicts_at_end: list[float] = []
-    ended: float | None = None
-
-    def schedule(at: float, kind: str, payload: Any) -> None:
-        nonlocal seq
-        heapq.heappush(queue, (at, seq, kind, payload))
-        seq += 1
-
-    def acted(now: float, actions: list[Any]) -> None:
-        nonlocal turns, generation, ended
-        if not any(isinstance(a, EndOfTurn) for a in actions):
-            return
-        if now >= answer.end_s:
-            ended = now
-            return
-        gap = next((g for g in answer.gaps if g.start_s <= now <= g.end_s + 0.1), None)
-        if gap is None:  # during speech: attribute it to the last gap begun before
-            begun = [g for g in answer.gaps if g.start_s <= now]
-            gap = max(begun, key=lambda g: g.start_s) if begun else Gap(now, now, "speech")
-        if gap not in cut_ins:
-            cut_ins.append(gap)
-        # The interviewer would now talk; here the turn taker starts afresh so every pause is judged.
-        generation += 1
-        turns = TurnTaker(config)
-        turns.interviewer_started(now, QUESTION)
-        turns.interviewer_finished(now)
-        if segmenter.speaking:
-            turns.speech_started(now)
-
-    def due(now: float) -> None:
-        nonlocal pause, verdict_sent, cut
-        while ended is None:
-            deadline = turns.next_deadline()
-            event_at = queue[0][0] if queue else None
-            candidates = [t for t in (deadline, event_at) if t is not None and t <= now]
-            if not candidates:
-                return
-            at = min(candidates)
-            if event_at is not None and event_at == at:
-                _, _, kind, payload = heapq.heappop(queue)
-                if kind == "final":
-                    gen, text = payload
-                    if gen == generation:
-                        acted(at, turns.final(at, text))
-                else:
-                    key, probability = payload
-                    if key == pause:
-                        verdict_sent = True
-                        complete = probability >= setting.threshold
-                        acted(at, turns.turn_verdict(at, complete))
-                        if complete and segmenter.speaking:
-                            cut = key
-            else:
-                acted(at, turns.tick(at))
-
-    frame_bytes = int(RATE * FRAME_S) * 2
-    for offset in range(0, len(answer.pcm) - frame_bytes + 1, frame_bytes):
-        start = offset / 2 / RATE
-        now = start + FRAME_S
-        due(start)
-        if ended is not None:
-            break
-        events: list[Any] = []
-        if cut is not None:
-            events += segmenter.end_at_pause(*cut)
-            cut = None
-        frame = answer.pcm[offset : offset + frame_bytes]
-        recent.push(frame)
-        events += segmenter.push(frame, start)
-        for event in events:
-            if isinstance(event, UtteranceStarted):
-                pause, verdict_sent = None, False
-                acted(now, turns.speech_started(now))
-            elif isinstance(event, PauseStarted):
-                pause, verdict_sent = (event.index, event.speech_end), False
-                probability = costs.probability(recent.snapshot())
-                if event.speech_end >= answer.end_s - 0.05:
-                    verdicts_at_end.append(probability)
-                schedule(now + model_delay, "verdict", (pause, probability))
-            elif isinstance(event, PauseEnded):
-                if pause is not None and pause[0] == event.index:
-                    if verdict_sent:
-                        acted(now, turns.speech_resumed(now))
-                    pause, verdict_sent = None, False
-            elif isinstance(event, UtteranceEnded):
-                if pause != (event.index, event.end):
-                    pause, verdict_sent = None, False
-                acted(now, turns.speech_ended(now))
-                schedule(now + asr_delay, "final", (generation, costs.text(event.audio)))
-        due(now)
-        if ended is not None:
-            break
-    delay = None if ended is None else ended - answer.end_s
-    return Outcome(cut_ins, delay, verdicts_at_end)
-
 
 # -- the report ----------------------------------------------------------------------------------------
 
@@ -281,6 +108,7 @@ def summarise(setting: Setting, all_answers: list[Answer], outcomes: list[Outcom
         "hesitation_cut_in_rate": round(cut_hes / hesitations, 3) if hesitations else None,
         "sentence_gaps": sentence_gaps,
         "sentence_gap_cut_ins": cut_sen,
+        "second_looks": sum(o.second_looks for o in outcomes),
         "turn_ends": len(outcomes),
         "turn_ends_answered": len(delays),
         "delay_p50_ms": None if not delays else round(pct(delays, 0.5) * 1000),  # type: ignore[operator]
