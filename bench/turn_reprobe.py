@@ -127,10 +127,10 @@ def reading(report: dict[str, Any]) -> list[str]:
         f"ends {shift(piper, 'end')}, hesitations {shift(piper, 'hesitation')}. In the run of 2026-12-06 "
         "real people's ends rose with the silence while their few mid-sentence pauses did not, and on "
         "Piper's voice both rose (the model drifts towards 'finished' in any long silence of that voice). "
-        "A second look at 0.5 s would turn some of the turns that now wait the 1 s hesitation into fast "
-        "ones (about 0.7 s sooner each), at a cost in cut-ins, mostly between sentences, that this does not "
-        "measure: `bench.turn_taking` is where it would have to be simulated before it became a setting. "
-        "Not built.",
+        "A second look later in the pause would turn some of the turns that now wait the 1 s hesitation "
+        "into fast ones, at a cost in cut-ins this does not measure; `bench.turn_taking` simulated it on "
+        "2026-12-06 ('A second look' there): on real people it buys no more than a shorter hesitation "
+        "wait, so the engine still asks once.",
     ]
 
 

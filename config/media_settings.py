@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from config.enums import TtsEngine
 from config.settings_group import SettingsGroup
@@ -204,15 +204,6 @@ class TurnSettings(SettingsGroup):
         description="Silence inside an utterance after which the model is asked; it only speeds replies "
         "up while shorter than IE_VAD__HANGOVER_MS.",
     )
-    second_look_ms: int = Field(
-        default=0,
-        ge=0,
-        le=5000,
-        description="When the voice model heard a pause as unfinished, ask it again once the silence has "
-        "lasted this long since the voice ended (the model hears a real end as finished more often the "
-        "longer the silence runs); a finished verdict then ends the turn at once instead of after "
-        "IE_TURN__HESITATION_MS. 0: one look per pause. Must exceed IE_TURN__PAUSE_MS.",
-    )
     confident_silence_ms: int = Field(
         default=0,
         ge=0,
@@ -251,12 +242,6 @@ class TurnSettings(SettingsGroup):
         "of after the VAD's hangover; used when the utterance ends in that pause, dropped when the voice "
         "comes back. Costs recogniser time at every pause, at partial priority (shed under load).",
     )
-
-    @model_validator(mode="after")
-    def _second_look_after_the_first(self) -> TurnSettings:
-        if self.second_look_ms and self.second_look_ms <= self.pause_ms:
-            raise ValueError("second_look_ms must be 0 or longer than pause_ms")
-        return self
 
 
 class MediaSettings(SettingsGroup):

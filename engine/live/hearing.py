@@ -94,14 +94,7 @@ class Hearing:
         turn = self._settings.turn
         self._pauses: PauseJudge | None = None
         if runtime.turn_model is not None:
-            self._pauses = PauseJudge(
-                runtime.turn_model,
-                turn.threshold,
-                now=now,
-                emit=emit,
-                name=session_id,
-                second_look_s=turn.second_look_ms / 1000 if turn.second_look_ms else None,
-            )
+            self._pauses = PauseJudge(runtime.turn_model, turn.threshold, now=now, emit=emit, name=session_id)
         # Pauses are reported with or without the voice model: each one starts a speculative final.
         vad = self._settings.vad
         self._segmenter = Segmenter(
@@ -138,17 +131,10 @@ class Hearing:
         """One inbound frame, processed on `worker` (the call's own thread); the partials and
         speculations it starts belong to `tg` (None once the session is ending: none are started)."""
         cut = self._pauses.take_cut() if self._pauses is not None else None
-        # A second look hears the audio up to the end of this frame.
-        end = start + frame.samples / (frame.sample_rate or SAMPLE_RATE)
-        look = self._pauses.second_look_due(end) if self._pauses is not None else None
-        heard = await asyncio.get_running_loop().run_in_executor(
-            worker, self._process, frame, start, cut, look is not None
-        )
+        heard = await asyncio.get_running_loop().run_in_executor(worker, self._process, frame, start, cut)
         if heard.pcm:
             self._record(start, heard.pcm)
         self._handle(heard, tg)
-        if look is not None and heard.recent is not None and self._pauses is not None:
-            self._pauses.look_again(look, heard.recent, tg)
 
     def answer_over(self) -> None:
         """The interviewer takes the floor: the answer given so far gets its whole-answer pass now,
@@ -182,7 +168,7 @@ class Hearing:
 
     # -- the worker thread ---------------------------------------------------------------------------
 
-    def _process(self, frame: av.AudioFrame, start: float, cut: PauseKey | None, snapshot: bool) -> _Heard:
+    def _process(self, frame: av.AudioFrame, start: float, cut: PauseKey | None) -> _Heard:
         """Runs in the call's worker thread; calls never overlap (the consumer awaits each), which is
         why a cut of the utterance waits for the next frame's hop (at most 20 ms) rather than taking one
         of its own."""
@@ -193,7 +179,7 @@ class Hearing:
                 self._recent.push(pcm)
             events += self._segmenter.push(pcm, start)
         recent = None
-        if self._recent is not None and (snapshot or any(isinstance(e, PauseStarted) for e in events)):
+        if self._recent is not None and any(isinstance(e, PauseStarted) for e in events):
             recent = self._recent.snapshot()
         paused = None
         if any(isinstance(e, PauseStarted) for e in events) and self._segmenter.speaking:

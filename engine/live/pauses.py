@@ -9,12 +9,6 @@ answer stale, and it is dropped. A verdict already given when the voice comes ba
 (`CandidateSpeechResumed`). A finished-sounding pause in a still-open utterance is marked for closing
 (`take_cut`), so its transcription starts at once instead of after the hangover.
 
-With `second_look_s`, a pause the model heard as unfinished is judged once more when the silence has
-lasted that long since the voice ended (`second_look_due`, then `look_again` with the audio up to that
-moment), whether the VAD has closed the utterance by then or not: the model hears more of a silence as
-'finished' the longer it runs, and a real end heard so turns the 1 s hesitation wait into a reply now.
-A second verdict replaces the first, under the same rules (stale once the voice comes back).
-
 One inference per session at a time: a pause that starts while one runs replaces any pause still
 waiting (only the newest can matter). A failing model costs only the verdict: the turn then ends on
 silence and transcript, as without the model, and the failure is logged once per session.
@@ -49,11 +43,9 @@ class PauseJudge:
         now: Callable[[], float],
         emit: Callable[[MediaEvent], None],
         name: str = "",
-        second_look_s: float | None = None,
     ) -> None:
         self._runner = runner
         self._threshold = threshold
-        self._second_look_s = second_look_s
         self._now = now
         self._emit = emit
         self._name = name
@@ -64,8 +56,6 @@ class PauseJudge:
         self._judging = False
         self._cut: PauseKey | None = None
         self._failed = False
-        self._looked = 0  # verdicts asked for on `_pause`
-        self._look_again_at: float | None = None  # when `_pause` is due its second look
 
     def heard(self, event: SegmenterEvent, recent: bytes | None, tg: asyncio.TaskGroup | None) -> None:
         """Follow the segmenter's events, one at a time and in order (before the session emits its own
@@ -91,18 +81,6 @@ class PauseJudge:
                 self._forget()
             # Otherwise the utterance ended in the pause being judged: a late verdict still applies.
 
-    def second_look_due(self, stream_time: float) -> PauseKey | None:
-        """The pause to judge again now, with the audio up to `stream_time` (once per pause)."""
-        if self._look_again_at is None or self._pause is None or stream_time < self._look_again_at:
-            return None
-        self._look_again_at = None
-        return self._pause
-
-    def look_again(self, pause: PauseKey, recent: bytes, tg: asyncio.TaskGroup | None) -> None:
-        """`recent`: the last 8 s of audio when `second_look_due` gave `pause`."""
-        if pause == self._pause and tg is not None:
-            self._judge_soon(pause, recent, tg)
-
     def take_cut(self) -> PauseKey | None:
         """The pause whose utterance should be closed now (`Segmenter.end_at_pause`), once."""
         cut, self._cut = self._cut, None
@@ -110,7 +88,6 @@ class PauseJudge:
 
     def _forget(self) -> None:
         self._pause, self._verdict_sent, self._cut = None, False, None
-        self._looked, self._look_again_at = 0, None
 
     def _judge_soon(self, pause: PauseKey, recent: bytes, tg: asyncio.TaskGroup) -> None:
         self._waiting = (pause, recent)
@@ -137,11 +114,8 @@ class PauseJudge:
                     continue
                 complete = probability >= self._threshold
                 self._verdict_sent = True
-                self._looked += 1
                 self._emit(CandidateTurnVerdict(self._now(), complete, probability))
                 if complete and self._speaking:
                     self._cut = pause
-                if not complete and self._looked == 1 and self._second_look_s is not None:
-                    self._look_again_at = pause[1] + self._second_look_s
         finally:
             self._judging = False

@@ -8,9 +8,7 @@ import threading
 
 import numpy as np
 import pytest
-from pydantic import ValidationError
 
-from config.media_settings import TurnSettings
 from engine.dialogue.events import CandidateSpeechResumed, CandidateTurnVerdict, MediaEvent
 from engine.live.pauses import PauseJudge
 from media.segmenter import PauseEnded, PauseStarted, UtteranceEnded, UtteranceStarted
@@ -40,20 +38,11 @@ class GatedModel:
 
 
 class Harness:
-    def __init__(
-        self, runner: SmartTurnRunner, tg: asyncio.TaskGroup, second_look_s: float | None = None
-    ) -> None:
+    def __init__(self, runner: SmartTurnRunner, tg: asyncio.TaskGroup) -> None:
         self.heard: list[MediaEvent] = []
         self.clock = 10.0
         self.tg = tg
-        self.judge = PauseJudge(
-            runner,
-            0.5,
-            now=lambda: self.clock,
-            emit=self.heard.append,
-            name="s1",
-            second_look_s=second_look_s,
-        )
+        self.judge = PauseJudge(runner, 0.5, now=lambda: self.clock, emit=self.heard.append, name="s1")
 
     def feed(self, *events: object, recent: bytes | None = AUDIO) -> None:
         for event in events:
@@ -171,65 +160,3 @@ async def test_nothing_is_judged_without_a_task_group_or_audio() -> None:
         judge.heard(PauseStarted(0, 2.0, 2.1), AUDIO, None)  # the session is closing
         await asyncio.sleep(0.05)
         assert model.calls == 0
-
-
-async def test_an_unfinished_pause_is_judged_again_later_in_the_same_silence() -> None:
-    model = GatedModel(0.2, 0.95)
-    async with SmartTurnRunner(model) as runner, asyncio.TaskGroup() as tg:
-        h = Harness(runner, tg, second_look_s=0.5)
-        h.feed(UtteranceStarted(0, 1.0), PauseStarted(0, 2.0, 2.1))
-        assert h.judge.second_look_due(2.45) is None  # no verdict yet: nothing to look at again
-        await settle(model, 1)
-        h.feed(UtteranceEnded(0, 1.0, 2.0, 2.3, b""))  # the hangover ran out
-        assert h.judge.second_look_due(2.45) is None  # 0.45 s of silence
-        assert h.judge.second_look_due(2.5) == (0, 2.0)
-        assert h.judge.second_look_due(2.6) is None  # once
-        h.clock = 10.6
-        h.judge.look_again((0, 2.0), AUDIO, tg)
-        await settle(model, 1)
-        assert h.heard == [CandidateTurnVerdict(10.0, False, 0.2), CandidateTurnVerdict(10.6, True, 0.95)]
-        assert model.calls == 2
-        assert h.judge.take_cut() is None  # the utterance is already closed
-
-
-async def test_a_second_look_is_not_taken_after_a_finished_verdict_or_once_the_voice_is_back() -> None:
-    model = GatedModel(0.9, 0.2, 0.2)
-    async with SmartTurnRunner(model) as runner, asyncio.TaskGroup() as tg:
-        h = Harness(runner, tg, second_look_s=0.5)
-        # Heard finished at once: nothing to look at again.
-        h.feed(UtteranceStarted(0, 1.0), PauseStarted(0, 2.0, 2.1))
-        await settle(model, 1)
-        assert h.judge.take_cut() == (0, 2.0)
-        h.feed(UtteranceEnded(0, 1.0, 2.0, 2.12, b""))
-        assert h.judge.second_look_due(3.0) is None
-        # Heard unfinished, then the candidate goes on: the pause is gone, and so is its second look.
-        h.feed(UtteranceStarted(1, 3.5), PauseStarted(1, 4.0, 4.1))
-        await settle(model, 1)
-        h.feed(PauseEnded(1, 4.3))
-        assert h.judge.second_look_due(5.0) is None
-        # Heard unfinished, due, but a new utterance starts before the audio reaches the model.
-        h.feed(PauseStarted(1, 5.0, 5.1))
-        await settle(model, 1)
-        assert h.judge.second_look_due(5.5) == (1, 5.0)
-        h.feed(PauseEnded(1, 5.52))
-        h.judge.look_again((1, 5.0), AUDIO, tg)
-        await settle(model)
-        assert model.calls == 3
-        assert [e.complete for e in h.heard if isinstance(e, CandidateTurnVerdict)] == [True, False, False]
-
-
-async def test_without_a_second_look_an_unfinished_pause_is_judged_once() -> None:
-    model = GatedModel(0.2)
-    async with SmartTurnRunner(model) as runner, asyncio.TaskGroup() as tg:
-        h = Harness(runner, tg)
-        h.feed(UtteranceStarted(0, 1.0), PauseStarted(0, 2.0, 2.1))
-        await settle(model, 1)
-        h.feed(UtteranceEnded(0, 1.0, 2.0, 2.3, b""))
-        assert h.judge.second_look_due(10.0) is None
-
-
-def test_a_second_look_must_come_after_the_first() -> None:
-    assert TurnSettings(second_look_ms=500).second_look_ms == 500
-    assert TurnSettings().second_look_ms == 0
-    with pytest.raises(ValidationError, match="second_look_ms"):
-        TurnSettings(second_look_ms=100)  # the first look is at pause_ms, 100
