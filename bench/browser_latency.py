@@ -74,8 +74,27 @@ INIT_SCRIPT = """
 (() => {
   const ctx = new AudioContext({ sampleRate: %(rate)d });
   const dest = ctx.createMediaStreamDestination();
-  const bench = { onsets: [], silences: [], sound: false, lastLoud: 0, analyser: null, stream: null };
+  const bench = { onsets: [], silences: [], sound: false, lastLoud: 0, analyser: null, stream: null, pcs: [] };
   window.__bench = bench;
+  // The page's peer connections, for the receiving jitter buffer's own figures (getStats).
+  const NativePeerConnection = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends NativePeerConnection {
+    constructor(...args) { super(...args); bench.pcs.push(this); }
+  };
+  bench.audioStats = async () => {
+    const pc = bench.pcs[bench.pcs.length - 1];
+    const out = { baseLatency: ctx.baseLatency || 0, outputLatency: ctx.outputLatency || 0 };
+    if (!pc) return out;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+        out.jitterBufferDelay = s.jitterBufferDelay;
+        out.jitterBufferTargetDelay = s.jitterBufferTargetDelay;
+        out.jitterBufferMinimumDelay = s.jitterBufferMinimumDelay;
+        out.jitterBufferEmittedCount = s.jitterBufferEmittedCount;
+      }
+    });
+    return out;
+  };
   // A real microphone never goes digitally silent, and Chromium sends no packets for a track with no
   // audio: a looping noise floor at about -60 dBFS keeps the stream going between answers.
   const floor = ctx.createBuffer(1, ctx.sampleRate, ctx.sampleRate);
@@ -229,8 +248,15 @@ async def _wait_question_done(page: Page, after: float, limit_s: float) -> bool:
 
 
 async def run_session(
-    page: Page, base: str, token: str, index: int, answers: list[tuple[str, float]], max_turns: int
+    page: Page,
+    base: str,
+    token: str,
+    index: int,
+    answers: list[tuple[str, float]],
+    max_turns: int,
+    held: list[dict[str, float]],
 ) -> list[Turn]:
+    """One interview; appends the page's receiving audio figures at its end to `held`."""
     await page.goto(f"{base}/join/{token}")
     await page.wait_for_selector("#consent", state="visible")
     await page.check("#consent")
@@ -263,6 +289,8 @@ async def run_session(
         latency = round((onset - end) * 1000, 1) if onset > end else None
         turns.append(Turn(index, n + 1, latency, round(last, 2)))
         after = onset - 0.001
+    with contextlib.suppress(Exception):
+        held.append(await page.evaluate("() => __bench.audioStats()"))
     with contextlib.suppress(Exception):
         await page.click("#end", timeout=2000)
         await page.click("#confirm-end", timeout=2000)
@@ -299,6 +327,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         started = time.monotonic()
         logged: list[dict[str, Any]] = []
         alignment: list[float] = []  # recording's gap minus the page's, per turn (ms)
+        held: list[dict[str, float]] = []  # each session's page audio figures (getStats, AudioContext)
         async with (
             httpx.AsyncClient(
                 base_url=server.base_url, headers={"Authorization": f"Bearer {server.api_key}"}, timeout=30
@@ -315,7 +344,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                     await page.add_init_script(INIT_SCRIPT % {"rate": RATE, "sound": SOUND})
                     try:
                         got = await run_session(
-                            page, server.base_url, token, index, answers, args.turns - measured(turns)
+                            page, server.base_url, token, index, answers, args.turns - measured(turns), held
                         )
                     finally:
                         await page.close()
@@ -364,9 +393,37 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "abs_p95": pct([abs(a) for a in alignment], 0.95),
             "per_turn": alignment,
         },
+        "page_audio": page_audio(held),
         "per_turn": [asdict(t) for t in turns],
         # The engine's marks turn by turn, in its order (a cut-in adds a turn the page did not measure).
         "server_turns": logged,
+    }
+
+
+def page_audio(held: list[dict[str, float]]) -> dict[str, float | None]:
+    """Medians over sessions of Chromium's own receiving figures, in ms: the jitter buffer's average hold
+    (jitterBufferDelay over the samples it emitted) and its target, and the AudioContext's latencies."""
+
+    def median(values: list[float]) -> float | None:
+        return round(statistics.median(values), 1) if values else None
+
+    counted = [h for h in held if h.get("jitterBufferEmittedCount")]
+    return {
+        "sessions": len(held),
+        "jitter_buffer_ms": median(
+            [1000 * h["jitterBufferDelay"] / h["jitterBufferEmittedCount"] for h in counted]
+        ),
+        "jitter_target_ms": median(
+            [
+                1000 * h["jitterBufferTargetDelay"] / h["jitterBufferEmittedCount"]
+                for h in counted
+                if "jitterBufferTargetDelay" in h
+            ]
+        ),
+        "context_base_latency_ms": median([1000 * h["baseLatency"] for h in held if "baseLatency" in h]),
+        "context_output_latency_ms": median(
+            [1000 * h["outputLatency"] for h in held if "outputLatency" in h]
+        ),
     }
 
 

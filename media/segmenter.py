@@ -14,7 +14,10 @@ is marked `continued`, so the caller can transcribe the next one in its context.
 
 With `pause_ms`, it also reports the silences inside an utterance before the hangover ends it
 (`PauseStarted`, and `PauseEnded` when the voice comes back), so a caller can judge early whether the
-speaker has finished, and close the utterance at once (`end_at_pause`) when they have.
+speaker has finished, and close the utterance at once (`end_at_pause`) when they have. With
+`silence_ms` (shorter), it reports each such silence sooner too (`SilenceBegan`), for work worth
+starting before a pause is long enough to judge (transcribing the utterance so far): most of these
+silences are gaps between words, so the caller must be ready to drop what it started.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ __all__ = [
     "PauseStarted",
     "Segmenter",
     "SegmenterEvent",
+    "SilenceBegan",
     "UtteranceEnded",
     "UtteranceStarted",
 ]
@@ -101,14 +105,25 @@ class PauseStarted:
 
 
 @dataclass(frozen=True, slots=True)
+class SilenceBegan:
+    """The open utterance has been silent for `silence_ms` (before any `PauseStarted` for the same
+    silence): often a gap between words. `speech_end` and `at` as in `PauseStarted`."""
+
+    index: int
+    speech_end: float
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class PauseEnded:
-    """Voice came back in the same utterance, at `at`, before the hangover closed it."""
+    """Voice came back in the same utterance, at `at`, before the hangover closed it (after a
+    `PauseStarted`, or a `SilenceBegan` alone)."""
 
     index: int
     at: float
 
 
-SegmenterEvent: TypeAlias = UtteranceStarted | UtteranceEnded | PauseStarted | PauseEnded
+SegmenterEvent: TypeAlias = UtteranceStarted | UtteranceEnded | SilenceBegan | PauseStarted | PauseEnded
 
 
 @dataclass(slots=True)
@@ -134,6 +149,7 @@ class Segmenter:
 
     `pause_ms` (None: off) reports each silence inside an open utterance once it lasts that long; it has
     an effect only when shorter than the VAD's hangover, which otherwise ends the utterance first.
+    `silence_ms` (None: off; shorter than `pause_ms` when both are set) reports it sooner as well.
     """
 
     def __init__(
@@ -144,6 +160,7 @@ class Segmenter:
         max_utterance_s: float = DEFAULT_MAX_UTTERANCE_S,
         tail_ms: int = DEFAULT_TAIL_MS,
         pause_ms: int | None = None,
+        silence_ms: int | None = None,
         split_after_s: float | None = DEFAULT_SPLIT_AFTER_S,
         split_pause_ms: int = DEFAULT_SPLIT_PAUSE_MS,
     ) -> None:
@@ -155,6 +172,8 @@ class Segmenter:
             raise ValueError("split_pause_ms must be positive")
         if pause_ms is not None and pause_ms <= 0:
             raise ValueError("pause_ms must be positive (or None)")
+        if silence_ms is not None and (silence_ms <= 0 or (pause_ms is not None and silence_ms >= pause_ms)):
+            raise ValueError("silence_ms must be positive and shorter than pause_ms (or None)")
         rate = config.sample_rate
         self._config = config
         self._classifier = (
@@ -178,8 +197,10 @@ class Segmenter:
         self._next_index = 0
         # Unvoiced frames that report a pause (0: off); the count so far inside the open utterance.
         self._pause_frames = 0 if pause_ms is None else max(1, math.ceil(pause_ms / config.frame_ms))
+        self._silence_frames = 0 if silence_ms is None else max(1, math.ceil(silence_ms / config.frame_ms))
         self._silent_frames = 0
         self._paused = False
+        self._quiet = False  # a SilenceBegan was reported for the current silence
         self._split_after = None if split_after_s is None else round(split_after_s * rate)
         self._split_pause_frames = max(1, math.ceil(split_pause_ms / config.frame_ms))
         self._quiet_search = max(1, _QUIET_SEARCH_MS // config.frame_ms)
@@ -311,7 +332,7 @@ class Segmenter:
         elif isinstance(event, SpeechEnded):
             speech_end = round(event.end * self._rate)
             events.append(self._close(speech_end, min(speech_end + self._tail, end), event.detected_at))
-        if self._utterance is not None and self._pause_frames:
+        if self._utterance is not None and (self._pause_frames or self._silence_frames):
             pause = self._pause_event(voiced, end)
             if pause is not None:
                 events.append(pause)
@@ -344,17 +365,20 @@ class Segmenter:
         around = energy[first - 1 : frames - 1] + energy[first:frames]
         return utterance.start + (first + int(np.argmin(around))) * self._frame
 
-    def _pause_event(self, voiced: bool, end: int) -> PauseStarted | PauseEnded | None:
+    def _pause_event(self, voiced: bool, end: int) -> SilenceBegan | PauseStarted | PauseEnded | None:
         """Track silence inside the open utterance (after this frame's own events)."""
         utterance = self._utterance
         assert utterance is not None
         if voiced:
             self._silent_frames = 0
-            if self._paused:
-                self._paused = False
+            if self._paused or self._quiet:
+                self._paused = self._quiet = False
                 return PauseEnded(utterance.index, end / self._rate)
             return None
         self._silent_frames += 1
+        if self._silent_frames == self._silence_frames:
+            self._quiet = True
+            return SilenceBegan(utterance.index, self._voiced_end / self._rate, end / self._rate)
         if self._silent_frames != self._pause_frames:
             return None
         self._paused = True
@@ -375,7 +399,7 @@ class Segmenter:
 
     def _begin(self, start: int, audio: bytearray) -> UtteranceStarted:
         self._silent_frames = 0
-        self._paused = False
+        self._paused = self._quiet = False
         self._run_silent = 0
         self._utterance = _Utterance(self._next_index, start, audio)
         self._next_index += 1

@@ -47,6 +47,7 @@ from media.segmenter import (
     PauseStarted,
     Segmenter,
     SegmenterEvent,
+    SilenceBegan,
     UtteranceEnded,
     UtteranceStarted,
 )
@@ -97,10 +98,13 @@ class Hearing:
             self._pauses = PauseJudge(runtime.turn_model, turn.threshold, now=now, emit=emit, name=session_id)
         # Pauses are reported with or without the voice model: each one starts a speculative final.
         vad = self._settings.vad
+        # The speculative final starts at the first silent frames, the voice model's question later.
+        early = turn.speculate and turn.speculate_after_ms < turn.pause_ms
         self._segmenter = Segmenter(
             runtime.vad,
             runtime.classifier(),
             pause_ms=turn.pause_ms,
+            silence_ms=turn.speculate_after_ms if early else None,
             split_after_s=vad.split_after_s or None,
             split_pause_ms=vad.split_pause_ms,
         )
@@ -182,7 +186,7 @@ class Hearing:
         if self._recent is not None and any(isinstance(e, PauseStarted) for e in events):
             recent = self._recent.snapshot()
         paused = None
-        if any(isinstance(e, PauseStarted) for e in events) and self._segmenter.speaking:
+        if any(isinstance(e, SilenceBegan | PauseStarted) for e in events) and self._segmenter.speaking:
             paused = self._segmenter.current_audio()
         partial = None
         # Under load partials come less often, and not at all when the engine is full (engine/live/load.py):
@@ -202,8 +206,14 @@ class Hearing:
         for event in heard.events:
             if self._pauses is not None:
                 self._pauses.heard(event, heard.recent, tg)
-            if isinstance(event, PauseStarted):
-                if heard.paused is not None and tg is not None and self._settings.turn.speculate:
+            if isinstance(event, SilenceBegan | PauseStarted):
+                speculating = self._speculation.started(event.index, event.speech_end)
+                if (
+                    heard.paused is not None
+                    and tg is not None
+                    and self._settings.turn.speculate
+                    and not speculating
+                ):
                     # Only a context already known: the guess must not wait for another final.
                     before = self._answer.previous_final(event.speech_end) if self._cut_short else None
                     context = before.result().text if before is not None and _succeeded(before) else ""

@@ -1,8 +1,9 @@
 """Transcribing an answer before its utterance is over: a speculative final at the first silent frames.
 
 The VAD closes an utterance only after its hangover (300 ms of silence), and the final transcript is
-what the turn waits for. When the segmenter reports a pause (`PauseStarted`, ~100 ms into the
-silence), the audio so far is sent to the recogniser at once. If the utterance then ends in that
+what the turn waits for. When the segmenter reports a silence (`SilenceBegan`, `IE_TURN__SPECULATE_AFTER_MS`
+into it, or `PauseStarted` at `IE_TURN__PAUSE_MS` when that comes first), the audio so far is sent to the
+recogniser at once. If the utterance then ends in that
 same pause, its final is the speculation's result (the audio after the pause start is silence, so the
 text is the same) and the hangover's wait no longer adds to the reply; if the voice comes back, the
 speculation is cancelled.
@@ -50,6 +51,11 @@ class Speculation:
         `prompt` what was said just before it."""
         self.drop()
         self._pending = _Pending(index, speech_end, tg.create_task(self._run(audio, prompt)))
+
+    def started(self, index: int, speech_end: float) -> bool:
+        """A speculation is already running for this silence (begun at its first silent frames)."""
+        pending = self._pending
+        return pending is not None and (pending.index, pending.speech_end) == (index, speech_end)
 
     def drop(self) -> None:
         """The voice came back (or a new utterance began): what was transcribed is not the final."""

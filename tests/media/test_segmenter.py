@@ -12,6 +12,7 @@ from media.segmenter import (
     PauseStarted,
     Segmenter,
     SegmenterEvent,
+    SilenceBegan,
     UtteranceEnded,
     UtteranceStarted,
 )
@@ -249,6 +250,30 @@ def test_pauses_inside_an_utterance_are_reported_before_the_hangover() -> None:
     ]
     plain = feed(Segmenter(CONFIG, LoudnessClassifier()), pcm, 333)
     assert [e for e in events if isinstance(e, UtteranceStarted | UtteranceEnded)] == plain
+
+
+def test_silences_are_reported_sooner_too_and_a_short_one_ends_when_the_voice_is_back() -> None:
+    pcm = silence(1.0) + tone(1.0) + silence(0.06) + tone(0.5) + silence(0.2) + tone(0.3) + silence(1.0)
+    events = feed(Segmenter(CONFIG, LoudnessClassifier(), pause_ms=100, silence_ms=40), pcm, 333)
+    # The 60 ms gap at 2.0 s is reported at 40 ms and never becomes a pause; the 200 ms one at 2.56 s is
+    # reported at 40 ms and at 100 ms (the same silence: the same end of voice); the last one at 3.06 s
+    # likewise, until the hangover ends the utterance.
+    assert events == [
+        UtteranceStarted(0, 0.7),
+        SilenceBegan(0, 2.0, 2.04),
+        PauseEnded(0, 2.08),
+        SilenceBegan(0, 2.56, 2.6),
+        PauseStarted(0, 2.56, 2.66),
+        PauseEnded(0, 2.78),
+        SilenceBegan(0, 3.06, 3.1),
+        PauseStarted(0, 3.06, 3.16),
+        UtteranceEnded(0, 0.7, 3.06, 3.36, samples(pcm, 11200, 52160)),
+    ]
+    # Without silence_ms: the same pauses and utterance, and nothing about the 60 ms gap.
+    plain = feed(Segmenter(CONFIG, LoudnessClassifier(), pause_ms=100), pcm, 333)
+    assert plain == [e for e in events if not isinstance(e, SilenceBegan) and e != PauseEnded(0, 2.08)]
+    with pytest.raises(ValueError, match="silence_ms"):
+        Segmenter(CONFIG, LoudnessClassifier(), pause_ms=100, silence_ms=100)
 
 
 def test_a_pause_as_long_as_the_hangover_is_never_reported() -> None:
