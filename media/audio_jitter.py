@@ -61,6 +61,15 @@ class PromptAudioBuffer:
     resyncs: int = 0
     _old_run: int = 0
 
+    def summary(self) -> str:
+        """What the network did to the stream, for the log: empty when nothing was lost or late."""
+        if not (self.gaps or self.dropped or self.resyncs):
+            return ""
+        return (
+            f"{self.gaps} of {self.handed + self.gaps} packets lost, {self.dropped} late or repeated, "
+            f"{self.resyncs} resyncs"
+        )
+
     def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
         """Take one packet; return (picture loss flag, always False for audio; the frame to decode)."""
         seq = packet.sequence_number
@@ -83,17 +92,19 @@ class PromptAudioBuffer:
         return False, JitterFrame(data=data, timestamp=packet.timestamp)
 
 
-def install(receiver: RTCRtpReceiver) -> bool:
-    """Put a `PromptAudioBuffer` in place of an audio receiver's aiortc buffer; True if it is in place."""
+def install(receiver: RTCRtpReceiver) -> PromptAudioBuffer | None:
+    """Put a `PromptAudioBuffer` in place of an audio receiver's aiortc buffer; the one in place, or None
+    when aiortc's is kept."""
     current = getattr(receiver, _ATTRIBUTE, None)
     if isinstance(current, PromptAudioBuffer):
-        return True
+        return current
     if not isinstance(current, JitterBuffer):
         logger.warning(
             "inbound audio: aiortc's receiver has no audio jitter buffer where expected (%s); keeping "
             "aiortc's, which holds every frame 80 ms and more after a lost packet",
             type(current).__name__,
         )
-        return False
-    setattr(receiver, _ATTRIBUTE, PromptAudioBuffer())
-    return True
+        return None
+    buffer = PromptAudioBuffer()
+    setattr(receiver, _ATTRIBUTE, buffer)
+    return buffer

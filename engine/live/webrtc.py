@@ -38,6 +38,7 @@ class WebRtcTransport:
         # The session's clock counts whichever is in place.
         self.inbound_hold_frames = AIORTC_HOLD_FRAMES
         self.answer: RTCSessionDescription | None = None
+        self._buffers: list[audio_jitter.PromptAudioBuffer] = []
 
         @self._pc.on("track")
         def _on_track(track: MediaStreamTrack) -> None:
@@ -69,7 +70,9 @@ class WebRtcTransport:
         answer = await accept_offer(self._pc, self._offer)
         # No packet can have come yet: the page starts ICE only once it has this answer.
         audio = [t.receiver for t in self._pc.getTransceivers() if t.kind == "audio"]
-        if audio and all(audio_jitter.install(receiver) for receiver in audio):
+        buffers = [audio_jitter.install(receiver) for receiver in audio]
+        self._buffers = [b for b in buffers if b is not None]
+        if audio and len(self._buffers) == len(audio):
             self.inbound_hold_frames = 0
         sender.opus = audio_codec(answer.sdp) == "opus"
         # The codec delays both directions: the candidate's voice reaches us that much after it was
@@ -95,3 +98,7 @@ class WebRtcTransport:
 
     async def close(self) -> None:
         await self._pc.close()
+        for buffer in self._buffers:
+            # Loss on the way in is what an operator asks about when a candidate's voice broke up.
+            if summary := buffer.summary():
+                logger.info("inbound audio: %s", summary)

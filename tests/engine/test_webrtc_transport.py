@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import statistics
 from collections.abc import Callable
 from typing import Any
@@ -64,7 +65,9 @@ async def test_an_offer_is_answered_with_opus_and_the_receivers_hold_counted() -
 
 
 @pytest.mark.parametrize("lost", [None, 25], ids=["no-loss", "one-packet-lost"])
-async def test_each_frame_reaches_the_engine_as_it_arrives_also_after_a_lost_packet(lost: int | None) -> None:
+async def test_each_frame_reaches_the_engine_as_it_arrives_also_after_a_lost_packet(
+    lost: int | None, caplog: pytest.LogCaptureFixture
+) -> None:
     """aiortc's own buffer hands a frame over 80 ms late (when the packet four places later comes) and,
     after one lost packet, 280 ms late for the rest of the call; the engine's hands each over at once."""
     loop = asyncio.get_running_loop()
@@ -77,6 +80,7 @@ async def test_each_frame_reaches_the_engine_as_it_arrives_also_after_a_lost_pac
     transport.bind(TransportHandler(lambda _m: None, lambda _s: None, lambda: None))
     track = InterviewerTrack(loop.time)
     received: list[tuple[int, float]] = []
+    caplog.set_level("INFO", logger="engine.live.webrtc")
     try:
         await transport.start(track)
         assert transport.answer is not None
@@ -119,6 +123,13 @@ async def test_each_frame_reaches_the_engine_as_it_arrives_also_after_a_lost_pac
         steps = [(b - a) // SAMPLES_48K for (a, _), (b, _) in itertools.pairwise(received)]
         assert steps.count(2) == 1, steps
         assert set(steps) == {1, 2}, steps
+    # The loss is in the log when the call ends, and only then.
+    logged = [r.getMessage() for r in caplog.records if r.name == "engine.live.webrtc"]
+    if lost is None:
+        assert logged == []
+    else:
+        assert len(logged) == 1, logged
+        assert re.fullmatch(r"inbound audio: 1 of \d+ packets lost, 0 late or repeated, 0 resyncs", logged[0])
     later = delays[30:]
     assert statistics.median(delays) < 0.05, delays
     assert statistics.median(later) < 0.05, later

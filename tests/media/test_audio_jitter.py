@@ -46,8 +46,10 @@ def test_a_lost_packet_costs_no_delay_after_it() -> None:
 
 def test_a_late_or_repeated_packet_is_dropped_and_counted() -> None:
     buffer = PromptAudioBuffer()
+    assert buffer.summary() == ""
     assert handed(buffer, [1, 3, 2, 3, 4]) == [(1, 1), (3, 3), (2, None), (3, None), (4, 4)]
     assert (buffer.handed, buffer.gaps, buffer.dropped) == (3, 1, 2)
+    assert buffer.summary() == "1 of 4 packets lost, 2 late or repeated, 0 resyncs"
 
 
 def test_sequence_numbers_wrap_around() -> None:
@@ -72,9 +74,10 @@ async def test_install_replaces_an_audio_receivers_buffer_once() -> None:
     pc = RTCPeerConnection()
     try:
         receiver = pc.addTransceiver("audio").receiver
-        assert install(receiver) is True
-        assert install(receiver) is True  # already in place
+        buffer = install(receiver)
+        assert isinstance(buffer, PromptAudioBuffer)
+        assert install(receiver) is buffer  # already in place
         # Something that is not aiortc's receiver as this module knows it: left alone, and said so.
-        assert install(object()) is False  # type: ignore[arg-type]
+        assert install(object()) is None  # type: ignore[arg-type]
     finally:
         await pc.close()
